@@ -1,0 +1,1 @@
+"""Small built-in datasets (filled in by the datasets work)."""

@@ -1,0 +1,84 @@
+"""One implementation of metric logging; each host installs a sink.
+
+A sink is a callable taking one event dict `{"kind": "metric", "step": int, "values": {name: float}}`.
+Plain Python prints one JSON line per call; the browser worker, the server's job runner
+and the Ray task install their own sinks with `set_sink`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Callable
+
+Sink = Callable[[dict], None]
+
+
+def _print_sink(event: dict) -> None:
+    print(json.dumps({"step": event["step"], **event["values"]}), file=sys.stdout, flush=True)
+
+
+_sink: Sink = _print_sink
+_next_step = 0
+_autolog_enabled = True
+_autolog_step = 0
+
+
+def set_sink(sink: Sink | None) -> None:
+    """Install the host's sink (None restores printing JSON lines)."""
+    global _sink
+    _sink = sink or _print_sink
+
+
+def reset() -> None:
+    """Forget step counters (a new run starts at step 0)."""
+    global _next_step, _autolog_step, _autolog_enabled
+    _next_step = 0
+    _autolog_step = 0
+    _autolog_enabled = True
+
+
+def _scalar(name: str, value) -> float:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"torchpad.log: metric {name!r} must be a number or a one-element tensor, got {type(value).__name__}")
+    return float(value)
+
+
+def log(step: int | None = None, **metrics) -> None:
+    """Record named scalar metrics at `step` (default: one past the last logged step)."""
+    global _next_step
+    if not metrics:
+        raise TypeError("torchpad.log: give at least one metric, e.g. torchpad.log(loss=0.5)")
+    if step is None:
+        step = _next_step
+    elif isinstance(step, bool) or not isinstance(step, int):
+        raise TypeError(f"torchpad.log: step must be an int, got {type(step).__name__}")
+    values = {}
+    for name, value in metrics.items():
+        v = _scalar(name, value)
+        values[name] = v if math.isfinite(v) else str(v)
+    _next_step = step + 1
+    _sink({"kind": "metric", "step": step, "values": values})
+
+
+def autolog(enabled: bool = True) -> None:
+    """Turn automatic `loss` logging on scalar `.backward()` calls on or off."""
+    global _autolog_enabled
+    _autolog_enabled = bool(enabled)
+
+
+def autolog_enabled() -> bool:
+    return _autolog_enabled
+
+
+def on_backward(loss_value: float) -> None:
+    """Called by the runtime when a scalar `.backward()` runs: logs `loss` with its own counter."""
+    global _autolog_step
+    if not _autolog_enabled:
+        return
+    v = float(loss_value)
+    _sink({"kind": "metric", "step": _autolog_step, "values": {"loss": v if math.isfinite(v) else str(v)}})
+    _autolog_step += 1
