@@ -1,0 +1,39 @@
+/** The server connection indicator: polls GET /api/info and says what the server offers. */
+
+/** "2 × NVIDIA H100 · queue 0" or "CPU only · queue 0" from an /api/info answer. */
+export function describeInfo(info) {
+  const devices = (info.devices || info.gpus || []).map((d) => (typeof d === "string" ? { name: d } : d));
+  const gpus = devices.filter((d) => !/^cpu/i.test(d.type || d.kind || d.id || d.name || ""));
+  const counts = new Map();
+  for (const d of gpus) counts.set(d.name || d.id, (counts.get(d.name || d.id) || 0) + 1);
+  const offer = counts.size ? [...counts].map(([name, n]) => (n > 1 ? `${n} × ${name}` : name)).join(", ") : "CPU only";
+  const q = info.queue_length ?? info.queued ?? (Array.isArray(info.queue) ? info.queue.length : info.queue?.queued ?? info.queue);
+  return typeof q === "number" ? `${offer} · queue ${q}` : offer;
+}
+
+export function createConnection(el, { getRunner, interval = 5000 }) {
+  let timer = null;
+  let state = { ok: false, text: "" };
+
+  function show(kind, text, title = "") {
+    el.dataset.state = kind;
+    el.querySelector(".text").textContent = text;
+    el.title = title;
+    state = { ok: kind === "ok", text };
+  }
+
+  async function poll() {
+    clearTimeout(timer);
+    const runner = getRunner();
+    if (!runner) return show("unset", "Server not set", "Set the server URL and token in Settings");
+    if (el.dataset.state !== "ok") show("connecting", "Connecting…", runner.url);
+    try {
+      show("ok", describeInfo(await runner.info()), runner.url);
+    } catch (e) {
+      show("error", /token/.test(e.message) ? "Token refused" : "Offline", e.message);
+    }
+    timer = setTimeout(poll, document.hidden ? interval * 6 : interval);
+  }
+
+  return { refresh: poll, get ok() { return state.ok; }, get text() { return state.text; } };
+}
