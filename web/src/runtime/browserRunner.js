@@ -19,7 +19,7 @@
  *
  * Page <-> worker messages (typed, see worker.js): page -> worker {type: "boot", pyodideIndex,
  * interrupt}, {type: "run", id, code, name}; worker -> page {type: "boot", ...phase},
- * {type: "events", id, events: [...]}, {type: "result", id, state}.
+ * {type: "events", id, json: "[...events]"}, {type: "result", id, state}.
  * Stop needs a cross-origin isolated page (SharedArrayBuffer); without it Stop falls back to
  * terminating the worker.
  */
@@ -65,9 +65,9 @@ export class BrowserRunner {
       }
       this.onBoot(info);
     } else if (msg.type === "events" && this.current?.id === msg.id) {
-      for (const ev of msg.events) this._emit(ev);
+      for (const ev of JSON.parse(msg.json)) this._emit(ev);
     } else if (msg.type === "result" && this.current?.id === msg.id) {
-      this._finish(msg.state, msg.reason);
+      this._finish(msg.state, msg.state === "cancelled" && this.current.stopping ? "stopped by the user" : undefined);
     }
   }
 

@@ -1,0 +1,62 @@
+/** Vite plugin: puts the browser runtime's files next to the app, served from our own origin.
+ *
+ * - Pyodide's runtime (from the `pyodide` npm package) -> dist/pyodide/
+ * - the kernel zip (torchpad/ + kernel/ as torchpad/kernel/, made by kernel_zip.py) -> dist/generated/
+ * In `vite dev` the same URLs are answered by a middleware, so the worker code is identical.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const REPO = resolve(import.meta.dirname, "../..");
+const PYODIDE_DIR = join(REPO, "node_modules/pyodide");
+const PYODIDE_FILES = /\.(mjs|js|wasm|zip|map)$|^pyodide-lock\.json$/;
+export const KERNEL_ZIP = "generated/torchpad-kernel.zip";
+
+function python() {
+  const venv = join(REPO, ".venv/bin/python");
+  return process.env.PYTHON || (existsSync(venv) ? venv : "python3");
+}
+
+export function kernelZip() {
+  const dir = mkdtempSync(join(tmpdir(), "torchpad-zip-"));
+  try {
+    const out = join(dir, "kernel.zip");
+    execFileSync(python(), [join(REPO, "web/build/kernel_zip.py"), out], { stdio: "inherit" });
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function pyodideFiles() {
+  return readdirSync(PYODIDE_DIR).filter((f) => PYODIDE_FILES.test(f));
+}
+
+const TYPES = { ".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm", ".zip": "application/zip", ".json": "application/json" };
+
+export function torchpadRuntime() {
+  return {
+    name: "torchpad-runtime-files",
+    generateBundle() {
+      for (const f of pyodideFiles()) {
+        this.emitFile({ type: "asset", fileName: `pyodide/${f}`, source: readFileSync(join(PYODIDE_DIR, f)) });
+      }
+      this.emitFile({ type: "asset", fileName: KERNEL_ZIP, source: kernelZip() });
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const path = req.url.split("?")[0];
+        let body;
+        if (path === `/${KERNEL_ZIP}`) body = kernelZip();
+        else if (path.startsWith("/pyodide/") && pyodideFiles().includes(path.slice(9))) body = readFileSync(join(PYODIDE_DIR, path.slice(9)));
+        else return next();
+        const ext = path.slice(path.lastIndexOf("."));
+        res.setHeader("Content-Type", TYPES[ext] || "application/octet-stream");
+        res.setHeader("Content-Length", body.length);
+        res.end(body);
+      });
+    },
+  };
+}

@@ -1,0 +1,90 @@
+"""The worker's Python side: makes `torch` the kernel, runs user code, posts events in batches.
+
+Loaded by worker.js into its own namespace after the kernel zip is unpacked. `post` is a
+JavaScript function taking a JSON string (a list of events); the page assigns `seq`.
+stdout/stderr/error go out at once (the user must see a line while the program runs);
+metrics are held and sent at most once per 50 ms, so a tight training loop cannot flood
+the page. Held metrics also go out before any line (order is kept) and before a sleep.
+"""
+
+import importlib.abc
+import json
+import sys
+import time
+
+from torchpad import metrics
+from torchpad.usercode import run_user_code
+
+METRIC_INTERVAL_S = 0.05
+
+
+class Outbox:
+    def __init__(self, post):
+        self.post, self.held, self.last = post, [], 0.0
+
+    def emit(self, event):
+        if event["kind"] == "metric":
+            self.held.append(event)
+            if time.monotonic() - self.last >= METRIC_INTERVAL_S:
+                self.flush()
+        else:
+            self.held.append(event)
+            self.flush()
+
+    def flush(self):
+        if self.held:
+            batch, self.held = self.held, []
+            self.last = time.monotonic()
+            self.post(json.dumps(batch))
+
+
+class Unavailable(importlib.abc.MetaPathFinder):
+    """Makes `import numpy` / `import torch` fail with the reason and the ways out."""
+
+    def __init__(self, names, message):
+        self.names, self.message = set(names), message
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(self.message, name=name)
+        return None
+
+
+def setup(numpy_ok, numpy_message):
+    """Alias `torch` to the kernel; returns {"torch": bool, "message": str} for the boot report."""
+    if not numpy_ok:
+        sys.meta_path.insert(0, Unavailable(["numpy", "torch"], numpy_message))
+        return {"torch": False, "message": numpy_message}
+    try:
+        from torchpad.kernel import alias
+
+        alias.install()
+        import torch  # noqa: F401 - proves the alias works before the user's first run
+    except Exception as exc:  # the kernel is unfinished or broken: pure Python still runs
+        message = f"The kernel could not be installed as `torch`: {type(exc).__name__}: {exc}"
+        for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
+            del sys.modules[name]
+        sys.meta_path.insert(0, Unavailable(["torch"], message))
+        return {"torch": False, "message": message}
+    return {"torch": True, "message": ""}
+
+
+def run(code, name, post):
+    """Run `code` as main.py, posting events; returns the final state."""
+    outbox = Outbox(post)
+    real_sleep = time.sleep
+
+    def sleep(seconds):
+        outbox.flush()
+        real_sleep(seconds)
+
+    metrics.reset()
+    metrics.set_sink(outbox.emit)
+    time.sleep = sleep
+    try:
+        outbox.emit({"kind": "status", "state": "running", "device": "browser"})
+        return run_user_code(code, outbox.emit, filename="main.py")
+    finally:
+        time.sleep = real_sleep
+        metrics.set_sink(None)
+        outbox.flush()

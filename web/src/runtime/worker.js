@@ -1,0 +1,149 @@
+/** The browser runtime's module worker: Pyodide from our origin, NumPy from the configured
+ * package index, the kernel zip from our origin, then runs code on request.
+ *
+ * Messages: in {type: "boot", pyodideIndex, interrupt}, {type: "run", id, code, name};
+ * out {type: "boot", phase, ...}, {type: "events", id, json}, {type: "result", id, state}.
+ * Every download goes through `fetch`, which is wrapped here to report bytes as they arrive,
+ * so the page can show sizes during boot instead of a silent wait.
+ */
+import HOST_PY from "./pyhost.py?raw";
+
+const ORIGIN = self.location.origin;
+const PYODIDE_URL = `${ORIGIN}/pyodide/`;
+const KERNEL_ZIP_URL = `${ORIGIN}/generated/torchpad-kernel.zip`;
+
+let pyodide = null;
+let host = null;
+let interrupt = null;
+let progress = null; // {phase, loaded, total} of the boot step now downloading
+
+const post = (msg) => self.postMessage(msg);
+const report = (info) => post({ type: "boot", ...info });
+
+function reportProgress() {
+  const now = performance.now();
+  if (now - (progress.lastReport || 0) < 50) return;
+  progress.lastReport = now;
+  report({ phase: progress.phase, loaded: progress.loaded, total: progress.total });
+}
+
+const realFetch = self.fetch.bind(self);
+self.fetch = async (input, init) => {
+  const res = await realFetch(input, init);
+  const p = progress;
+  if (!p || !res.ok || !res.body) return res;
+  p.total += Number(res.headers.get("content-length")) || 0;
+  const reader = res.body.getReader();
+  const body = new ReadableStream({
+    async pull(ctrl) {
+      const { done, value } = await reader.read();
+      if (done) return ctrl.close();
+      p.loaded += value.byteLength;
+      reportProgress();
+      ctrl.enqueue(value);
+    },
+    cancel: (why) => reader.cancel(why),
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+};
+
+function startPhase(phase) {
+  if (progress) report({ phase: progress.phase, loaded: progress.loaded, total: progress.total });
+  progress = { phase, loaded: 0, total: 0 };
+  report({ phase, loaded: 0, total: 0 });
+}
+
+function numpyUrl(index) {
+  const file = pyodide.lockfile?.packages?.numpy?.file_name || "numpy-*.whl";
+  return new URL(file, new URL(index, ORIGIN)).href;
+}
+
+async function loadNumpy(index) {
+  startPhase("numpy");
+  const errors = [];
+  try {
+    await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
+  } catch (e) {
+    errors.push(String(e?.message || e));
+  }
+  if (pyodide.loadedPackages.numpy) return { ok: true, message: "" };
+  const url = numpyUrl(index);
+  const message =
+    `NumPy could not be loaded from ${url}` + (errors.length ? ` (${errors[errors.length - 1]})` : "") +
+    ". Two ways out: point the package index at a mirror (`torchpad mirror-pyodide DIR`, then " +
+    "`TORCHPAD_PYODIDE_MIRROR=DIR torchpad serve`, or `torchpad serve --pyodide-index URL`), " +
+    "or run on the GPU server. Pure-Python code still runs in the browser.";
+  report({ phase: "numpy-failed", url, message });
+  return { ok: false, message };
+}
+
+async function installKernel() {
+  startPhase("kernel");
+  const res = await fetch(KERNEL_ZIP_URL);
+  if (!res.ok) throw new Error(`${KERNEL_ZIP_URL}: HTTP ${res.status}`);
+  const zip = await res.arrayBuffer();
+  const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+  pyodide.unpackArchive(zip, "zip", { extractDir: site });
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+}
+
+async function boot({ pyodideIndex, interrupt: buffer }) {
+  const t0 = performance.now();
+  interrupt = buffer;
+  startPhase("runtime");
+  const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
+  pyodide = await loadPyodide({
+    indexURL: PYODIDE_URL,
+    packageBaseUrl: new URL(pyodideIndex || PYODIDE_URL, ORIGIN).href,
+    stdout: (line) => console.log(line),
+    stderr: (line) => console.warn(line),
+  });
+  if (interrupt) pyodide.setInterruptBuffer(interrupt);
+  const coreMs = performance.now() - t0;
+  const numpy = await loadNumpy(pyodideIndex || PYODIDE_URL);
+  let kernel = { torch: false, message: "" };
+  try {
+    await installKernel();
+    const ns = pyodide.globals.get("dict")();
+    pyodide.runPython(HOST_PY, { globals: ns });
+    host = { run: ns.get("run"), setup: ns.get("setup") };
+    kernel = host.setup(numpy.ok, numpy.message).toJs({ dict_converter: Object.fromEntries });
+  } catch (e) {
+    kernel.message = `The TorchPad package could not be installed: ${e.message || e}`;
+  }
+  progress = null;
+  report({
+    phase: "ready", numpy: numpy.ok, torch: kernel.torch, coreMs, bootMs: performance.now() - t0,
+    ...(kernel.message ? { message: kernel.message } : {}),
+  });
+}
+
+function run({ id, code, name }) {
+  const postEvents = (json) => post({ type: "events", id, json });
+  let state;
+  try {
+    if (!host) throw new Error("The TorchPad package did not load, so code cannot run (see the boot message).");
+    state = host.run(code, name, postEvents);
+  } catch (e) {
+    // A KeyboardInterrupt that lands outside the user's code, or a broken host.
+    const cancelled = String(e?.message || e).includes("KeyboardInterrupt");
+    if (!cancelled) postEvents(JSON.stringify([{ kind: "stderr", text: String(e?.message || e) }]));
+    state = cancelled ? "cancelled" : "failed";
+  }
+  if (interrupt) Atomics.store(interrupt, 0, 0);
+  post({ type: "result", id, state });
+}
+
+let booting = null;
+self.onmessage = async ({ data: msg }) => {
+  if (msg.type === "boot") {
+    booting = boot(msg).catch((e) => {
+      progress = null;
+      report({ phase: "ready", numpy: false, torch: false, message: `Python could not start: ${e?.message || e}` });
+    });
+  }
+  else if (msg.type === "run") {
+    await booting;
+    run(msg);
+  }
+};
