@@ -1,0 +1,40 @@
+"""torchpad.kernel: a pure Python + NumPy stand-in for `torch`, for the browser.
+
+User code reaches it as `torch` through `torchpad.kernel.alias` (see there). Only the
+names below are public; they follow PyTorch's names, defaults and error messages.
+"""
+
+from .tensor import Size, Tensor  # noqa: F401  (first: the op modules import it)
+from . import autograd, cuda, random as _random  # noqa: F401
+from .creation import (  # noqa: F401
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
+    multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+    tensor, zeros, zeros_like,
+)
+from .device import device  # noqa: F401
+from .dtypes import (  # noqa: F401
+    bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
+    set_default_dtype, uint8,
+)
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
+
+__version__ = "2.13.0+torchpad"
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+short = int16
+cfloat = None
+FloatTensor = DoubleTensor = LongTensor = Tensor
+
+
+def is_tensor(obj) -> "bool":
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> "int":
+    return input.numel()

@@ -77,8 +77,8 @@ def autolog_enabled() -> bool:
 def on_backward(loss_value: float) -> None:
     """Called by the runtime when a scalar `.backward()` runs: logs `loss` with its own counter."""
     global _autolog_step
-    if not _autolog_enabled:
-        return
+    if not _autolog_enabled or _sink is _print_sink:
+        return  # plain Python prints explicit logs only, so scripts print what they print under PyTorch
     v = float(loss_value)
     _sink({"kind": "metric", "step": _autolog_step, "values": {"loss": v if math.isfinite(v) else str(v)}})
     _autolog_step += 1

@@ -1,0 +1,155 @@
+"""`torch.autograd`: backward, grad, and user-defined Functions (ctx.save_for_backward)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import grad_mode
+from .engine import run_backward
+from .function import Function as _Node
+from .grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
+from .tensor import Tensor
+
+NO_GRAD_FN = "element 0 of tensors does not require grad and does not have a grad_fn"
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _initial_grads(outputs: list, grads) -> list:
+    grads = _as_list(grads) or [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+    result = []
+    for t, g in zip(outputs, grads):
+        if g is None:
+            if t.array.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if t.array.dtype.kind != "f":
+                raise RuntimeError(f"grad can be computed only for real floating point outputs")
+            result.append(np.ones_like(t.array))
+        else:
+            ga = g.array if isinstance(g, Tensor) else np.asarray(g, dtype=t.array.dtype)
+            if ga.shape != t.array.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of torch.Size([{', '.join(map(str, ga.shape))}]) and output[0] "
+                    f"has a shape of torch.Size([{', '.join(map(str, t.array.shape))}])."
+                )
+            result.append(ga)
+    return result
+
+
+def _check_requires_grad(outputs: list) -> None:
+    for i, t in enumerate(outputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    outputs = _as_list(tensors)
+    _check_requires_grad(outputs)
+    grads = _initial_grads(outputs, grad_tensors)
+    if grad_tensors is None and len(outputs) == 1 and outputs[0].array.ndim == 0:
+        from torchpad import metrics
+
+        metrics.on_backward(outputs[0].array.item())
+    for t, g in zip(outputs, grads):
+        if t._ctx is None:  # backward on a leaf: its own grad is the seed
+            t._accumulate_grad(g)
+    with grad_mode.no_grad():
+        run_backward(outputs, grads, bool(retain_graph or create_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=None,
+         materialize_grads=False):
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    _check_requires_grad(outs)
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _initial_grads(outs, grad_outputs)
+    with grad_mode.no_grad():
+        captured = run_backward(outs, grads, bool(retain_graph or create_graph), capture=ins)
+    result = []
+    for i, t in enumerate(ins):
+        g = captured.get(id(t))
+        if g is None:
+            if not (allow_unused or materialize_grads):
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(Tensor._make(np.zeros_like(t.array)) if materialize_grads else None)
+        else:
+            result.append(Tensor._make(np.array(g, dtype=t.array.dtype)))
+    return tuple(result)
+
+
+class FunctionCtx:
+    """The `ctx` a custom Function's forward and backward share."""
+
+    def __init__(self) -> None:
+        self.saved_tensors = ()
+        self.needs_input_grad = ()
+        self._non_differentiable = set()
+
+    def save_for_backward(self, *tensors) -> None:
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+
+class _CustomNode(_Node):
+    """Runs a user Function's tensor-level backward inside the engine."""
+
+    def backward(self, g):
+        ctx, user_fn = self.ctx, self.user_fn
+        with grad_mode.no_grad():
+            grads = user_fn.backward(ctx, Tensor._make(g))
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        out = []
+        for gr in grads[: len(self.parents)]:
+            out.append(gr.array if isinstance(gr, Tensor) else gr)
+        out += [None] * (len(self.parents) - len(out))
+        return tuple(out)
+
+    def name(self) -> str:
+        return f"{self.user_fn.__name__}Backward"
+
+
+class Function:
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call `.apply(*args)`."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx()
+        tensor_args = [a for a in args if isinstance(a, Tensor)]
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with grad_mode.no_grad():
+            out = cls.forward(ctx, *args, **kwargs)
+        if not (grad_mode._enabled and any(t.requires_grad for t in tensor_args)):
+            return out
+        node = _CustomNode()
+        node.ctx, node.user_fn = ctx, cls
+        node.parents = tuple(args)
+        node.needs_input_grad = ctx.needs_input_grad
+        node.released = False
+        if isinstance(out, Tensor):
+            return Tensor._make(out.array, True, node)
+        raise RuntimeError("TorchPad's custom autograd.Function supports a single Tensor output")

@@ -1,0 +1,46 @@
+"""torch.device, and the error a CPU-only PyTorch raises when asked for CUDA."""
+
+from __future__ import annotations
+
+CUDA_UNAVAILABLE = "Torch not compiled with CUDA enabled"
+
+
+class device:
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        type = str(type)
+        if ":" in type:
+            type, idx = type.split(":", 1)
+            index = int(idx)
+        if type not in ("cpu", "cuda", "mps", "meta"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, "
+                f"vulkan, mps, meta, hpu, mtia, privateuseone device type at start of device string: {type}"
+            )
+        self.type, self.index = type, index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+def check_device(d) -> None:
+    """Moving to CPU is a no-op; CUDA raises like a CPU-only PyTorch build."""
+    d = device(d) if not isinstance(d, int) else device("cuda", d)
+    if d.type == "cuda":
+        raise AssertionError(CUDA_UNAVAILABLE)
+    if d.type == "mps":
+        raise RuntimeError("MPS backend is not available")

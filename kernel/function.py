@@ -1,0 +1,72 @@
+"""The autograd node: a Function per op, forward and backward side by side on NumPy arrays.
+
+    class Mul(Function):
+        def forward(self, a, b):
+            self.a, self.b = a, b
+            return a * b
+        def backward(self, g):
+            return g * self.b, g * self.a
+
+    y = Mul.apply(x, w)          # Tensors in (or Python scalars), a Tensor out
+
+`apply` passes positional Tensor arguments to `forward` as arrays and keyword arguments
+unchanged. `backward` returns one gradient per positional input (None where not needed:
+`self.needs_input_grad[i]` says which are). Gradients may come back in the broadcast
+shape: the engine reduces them to each input's shape (`unbroadcast`), the one place where
+broadcasting's gradient is handled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import grad_mode
+from .tensor import Tensor
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `grad` down to `shape`, undoing NumPy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """One node of the graph. Subclasses define forward/backward on NumPy arrays."""
+
+    saves_tensors = True  # False for ops whose backward needs no saved values (a second backward is fine)
+
+    def forward(self, *arrays, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs) -> Tensor:
+        arrays = [a.array if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(fn := cls(), *arrays, **kwargs)
+        if grad_mode._enabled:
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            if any(needs):
+                fn.parents = args
+                fn.needs_input_grad = needs
+                fn.released = False
+                return Tensor._make(out, True, fn)
+        return Tensor._make(out, False, None)
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self):
+        return tuple((p.grad_fn if isinstance(p, Tensor) else None, 0) for p in self.parents)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"

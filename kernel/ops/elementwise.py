@@ -1,0 +1,816 @@
+"""Elementwise ops: arithmetic with broadcasting and PyTorch's type promotion, unary math,
+activations, comparisons and logical ops, and the in-place variants."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes
+from ..function import Function
+from ..tensor import Tensor
+
+__all__ = [
+    "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow", "neg", "abs", "exp", "log",
+    "log1p", "log2", "log10", "expm1", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
+    "clamp", "clip", "maximum", "minimum", "where", "sign", "floor", "ceil", "round", "trunc", "reciprocal",
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "logical_xor", "isnan", "isinf",
+    "isfinite", "lerp", "cast", "clone", "atan2", "asin", "acos", "atan", "sinh", "cosh", "erf", "allclose", "isclose",
+    "equal", "nan_to_num", "bitwise_not",
+]
+
+
+# ---- broadcasting and promotion --------------------------------------------------------
+def broadcast_shape(a: tuple, b: tuple) -> tuple:
+    """np.broadcast_shapes with PyTorch's error message."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {i}")
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def _operands(a, b, float_result: bool = False):
+    """Return (a, b, dtype): both operands at PyTorch's promoted dtype (scalars stay scalars)."""
+    if not isinstance(a, Tensor):
+        bb, aa, dt = _operands(b, a, float_result)
+        return aa, bb, dt
+    dt = dtypes.result_type(a.dtype, a.array.ndim, b)
+    if float_result and not dt.is_floating_point:
+        dt = dtypes.get_default_dtype()
+    if isinstance(b, Tensor):
+        if a.array.shape != b.array.shape:
+            broadcast_shape(a.array.shape, b.array.shape)
+        bb = b if b.array.dtype == dt.np else cast(b, dt)
+    else:
+        bb = _check_scalar(b)
+    aa = a if a.array.dtype == dt.np else cast(a, dt)
+    return aa, bb, dt
+
+
+def _check_scalar(x):
+    if isinstance(x, (bool, int, float, np.number, np.bool_)):
+        return x
+    if isinstance(x, np.ndarray):
+        return x
+    raise TypeError(f"unsupported operand type: '{type(x).__name__}'")
+
+
+def _wrap(x) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._make(np.asarray(x, dtype=dtypes.scalar_dtype(x).np if isinstance(x, (bool, int, float)) else None))
+
+
+# ---- Functions --------------------------------------------------------------------------
+class Cast(Function):
+    saves_tensors = False
+
+    def forward(self, a, dtype):
+        self.src = a.dtype
+        return a.astype(dtype.np)
+
+    def backward(self, g):
+        return g.astype(self.src)
+
+
+def cast(t: Tensor, dtype) -> Tensor:
+    dtype = dtypes.to_dtype(dtype)
+    if t.requires_grad and dtype.is_floating_point:
+        return Cast.apply(t, dtype=dtype)
+    return Tensor._make(t.array.astype(dtype.np))
+
+
+class Clone(Function):
+    saves_tensors = False
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, g):
+        return g
+
+
+def clone(t: Tensor) -> Tensor:
+    return Clone.apply(t)
+
+
+class Add(Function):
+    saves_tensors = False
+
+    def forward(self, a, b, alpha=1):
+        self.alpha = alpha
+        return a + b if alpha == 1 else a + alpha * b
+
+    def backward(self, g):
+        return g, (g if self.alpha == 1 else g * self.alpha)
+
+
+class Sub(Function):
+    saves_tensors = False
+
+    def forward(self, a, b, alpha=1):
+        self.alpha = alpha
+        return a - b if alpha == 1 else a - alpha * b
+
+    def backward(self, g):
+        return g, (-g if self.alpha == 1 else -g * self.alpha)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        n = self.needs_input_grad
+        return (g * self.b if n[0] else None), (g * self.a if n[1] else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        n = self.needs_input_grad
+        gb = -g * a / (b * b) if n[1] else None
+        return (g / b if n[0] else None), gb
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = out = a ** b
+        return out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        n = self.needs_input_grad
+        ga = g * b * a ** (b - 1) if n[0] else None
+        gb = None
+        if n[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = g * self.out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), np.where(a == 0, 0.0, np.nan))
+        return ga, gb
+
+
+def _binary(cls, a, b, float_result=False, **kw):
+    a, b, _ = _operands(a, b, float_result)
+    return cls.apply(a, b, **kw)
+
+
+def add(input, other, *, alpha=1, out=None):
+    return _binary(Add, input, other, alpha=alpha) if alpha != 1 else _binary(Add, input, other)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    if isinstance(input, Tensor) and input.array.dtype == np.bool_ and isinstance(other, Tensor) and other.array.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
+    return _binary(Sub, input, other, alpha=alpha) if alpha != 1 else _binary(Sub, input, other)
+
+
+def mul(input, other, *, out=None):
+    return _binary(Mul, input, other)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return trunc(_binary(Div, input, other, float_result=True))
+    return _binary(Div, input, other, float_result=True)
+
+
+true_divide = div
+
+
+def floor_divide(input, other):
+    a, b, dt = _operands(input, other)
+    aa = a.array if isinstance(a, Tensor) else a
+    bb = b.array if isinstance(b, Tensor) else b
+    if dt.is_floating_point:
+        return Tensor._make(np.floor_divide(aa, bb).astype(dt.np, copy=False))
+    if np.any(np.asarray(bb) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    return Tensor._make(np.floor_divide(aa, bb).astype(dt.np, copy=False))
+
+
+class Remainder(Function):
+    saves_tensors = False
+
+    def forward(self, a, b):
+        self.b = b
+        self.a = a
+        return np.remainder(a, b)
+
+    def backward(self, g):
+        n = self.needs_input_grad
+        return (g if n[0] else None), (-g * np.floor_divide(self.a, self.b) if n[1] else None)
+
+
+def remainder(input, other):
+    return _binary(Remainder, input, other)
+
+
+def fmod(input, other):
+    a, b, dt = _operands(input, other)
+    return Tensor._make(np.fmod(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b).astype(dt.np, copy=False))
+
+
+def pow(input, exponent):
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if input.array.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if exponent == 2:
+            return Square.apply(input)
+    return _binary(Pow, input, exponent)
+
+
+class Square(Function):
+    def forward(self, a):
+        self.a = a
+        return a * a
+
+    def backward(self, g):
+        return 2 * g * self.a
+
+
+def square(input):
+    return Square.apply(input)
+
+
+# ---- unary math -------------------------------------------------------------------------
+def _float_input(t: Tensor) -> Tensor:
+    """Integer inputs of float-valued math ops become the default float dtype, as in PyTorch."""
+    if t.array.dtype.kind == "f":
+        return t
+    return Tensor._make(t.array.astype(dtypes.get_default_dtype().np))
+
+
+class Neg(Function):
+    saves_tensors = False
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+def neg(input):
+    if input.array.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return np.abs(a)
+
+    def backward(self, g):
+        return g * np.sign(self.a)
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = np.exp(a)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Expm1(Function):
+    def forward(self, a):
+        self.out = np.expm1(a)
+        return self.out
+
+    def backward(self, g):
+        return g * (self.out + 1)
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Log1p(Function):
+    def forward(self, a):
+        self.a = a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(a)
+
+    def backward(self, g):
+        return g / (1 + self.a)
+
+
+class Log2(Function):
+    def forward(self, a):
+        self.a = a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log2(a)
+
+    def backward(self, g):
+        return g / (self.a * np.log(2).astype(self.a.dtype))
+
+
+class Log10(Function):
+    def forward(self, a):
+        self.a = a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(a)
+
+    def backward(self, g):
+        return g / (self.a * np.log(10).astype(self.a.dtype))
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        with np.errstate(invalid="ignore"):
+            self.out = np.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        with np.errstate(divide="ignore"):
+            return g / (2 * self.out)
+
+
+class Rsqrt(Function):
+    def forward(self, a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.out = 1 / np.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        return -0.5 * g * self.out ** 3
+
+
+class Reciprocal(Function):
+    def forward(self, a):
+        with np.errstate(divide="ignore"):
+            self.out = 1 / a
+        return self.out
+
+    def backward(self, g):
+        return -g * self.out * self.out
+
+
+class Sin(Function):
+    def forward(self, a):
+        self.a = a
+        return np.sin(a)
+
+    def backward(self, g):
+        return g * np.cos(self.a)
+
+
+class Cos(Function):
+    def forward(self, a):
+        self.a = a
+        return np.cos(a)
+
+    def backward(self, g):
+        return -g * np.sin(self.a)
+
+
+class Tan(Function):
+    def forward(self, a):
+        self.out = np.tan(a)
+        return self.out
+
+    def backward(self, g):
+        return g * (1 + self.out * self.out)
+
+
+class Asin(Function):
+    def forward(self, a):
+        self.a = a
+        return np.arcsin(a)
+
+    def backward(self, g):
+        return g / np.sqrt(1 - self.a * self.a)
+
+
+class Acos(Function):
+    def forward(self, a):
+        self.a = a
+        return np.arccos(a)
+
+    def backward(self, g):
+        return -g / np.sqrt(1 - self.a * self.a)
+
+
+class Atan(Function):
+    def forward(self, a):
+        self.a = a
+        return np.arctan(a)
+
+    def backward(self, g):
+        return g / (1 + self.a * self.a)
+
+
+class Sinh(Function):
+    def forward(self, a):
+        self.a = a
+        return np.sinh(a)
+
+    def backward(self, g):
+        return g * np.cosh(self.a)
+
+
+class Cosh(Function):
+    def forward(self, a):
+        self.a = a
+        return np.cosh(a)
+
+    def backward(self, g):
+        return g * np.sinh(self.a)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.out = np.tanh(a)
+        return self.out
+
+    def backward(self, g):
+        return g * (1 - self.out * self.out)
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        # split by sign so exp never overflows
+        e = np.exp(-np.abs(a))
+        self.out = np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out * (1 - self.out)
+
+
+class Relu(Function):
+    def forward(self, a):
+        self.mask = a > 0
+        return a * self.mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Erf(Function):
+    def forward(self, a):
+        self.a = a
+        return _erf(a)
+
+    def backward(self, g):
+        return g * (2 / np.sqrt(np.pi)) * np.exp(-self.a * self.a)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf without SciPy: float64 Abramowitz-Stegun 7.1.26 refined (max error ~1e-7)."""
+    x64 = x.astype(np.float64)
+    s = np.sign(x64)
+    a = np.abs(x64)
+    t = 1.0 / (1.0 + 0.5 * a)
+    # Numerical Recipes erfc approximation (fractional error < 1.2e-7)
+    y = t * np.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
+        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+    return (s * (1.0 - y)).astype(x.dtype, copy=False)
+
+
+def _unary(cls, float_only=True):
+    def op(input, *, out=None):
+        return cls.apply(_float_input(input) if float_only else input)
+
+    op.__name__ = cls.__name__.lower()
+    return op
+
+
+exp = _unary(Exp)
+expm1 = _unary(Expm1)
+log = _unary(Log)
+log1p = _unary(Log1p)
+log2 = _unary(Log2)
+log10 = _unary(Log10)
+sqrt = _unary(Sqrt)
+rsqrt = _unary(Rsqrt)
+reciprocal = _unary(Reciprocal)
+sin = _unary(Sin)
+cos = _unary(Cos)
+tan = _unary(Tan)
+asin = _unary(Asin)
+acos = _unary(Acos)
+atan = _unary(Atan)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
+tanh = _unary(Tanh)
+sigmoid = _unary(Sigmoid)
+erf = _unary(Erf)
+
+
+def relu(input, inplace=False):
+    return Relu.apply(input)
+
+
+def atan2(input, other):
+    a, b, dt = _operands(input, other, float_result=True)
+    y, x = _wrap(a), _wrap(b)
+    return atan(y / x) + (x < 0).to(dt) * ((y >= 0).to(dt) * 2 - 1) * float(np.pi)
+
+
+# ---- piecewise --------------------------------------------------------------------------
+class Clamp(Function):
+    def forward(self, a, lo=None, hi=None):
+        self.mask = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            self.mask &= a >= lo
+        if hi is not None:
+            self.mask &= a <= hi
+        return np.clip(a, lo, hi)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+def clamp(input, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min if isinstance(min, Tensor) else _wrap(min).to(input.dtype))
+        if max is not None:
+            out = minimum(out, max if isinstance(max, Tensor) else _wrap(max).to(input.dtype))
+        return out
+    if input.array.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = _float_input(input)
+    return Clamp.apply(input, lo=min, hi=max)
+
+
+clip = clamp
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = g * ((a > b) + 0.5 * (a == b))
+        gb = g * ((b > a) + 0.5 * (a == b))
+        return ga, gb
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = g * ((a < b) + 0.5 * (a == b))
+        gb = g * ((b < a) + 0.5 * (a == b))
+        return ga, gb
+
+
+def maximum(input, other):
+    return _binary(Maximum, input, other)
+
+
+def minimum(input, other):
+    return _binary(Minimum, input, other)
+
+
+class Where(Function):
+    saves_tensors = False
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        c = self.cond
+        return None, g * c, g * ~c
+
+
+def where(condition, input=None, other=None):
+    if input is None and other is None:
+        return tuple(Tensor._make(i) for i in np.nonzero(condition.array))
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtypes.from_numpy(cond.dtype).name.capitalize()}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _wrap(input)
+    if isinstance(input, Tensor):
+        a, b, dt = _operands(input, other)
+    else:
+        b, a, dt = _operands(other, input)
+    a, b = _wrap(a) if not isinstance(a, Tensor) else a, _wrap(b) if not isinstance(b, Tensor) else b
+    a = a if a.array.dtype == dt.np else cast(a, dt)
+    b = b if b.array.dtype == dt.np else cast(b, dt)
+    return Where.apply(Tensor._make(cond), a, b)
+
+
+class Lerp(Function):
+    def forward(self, a, b, w):
+        self.w = w
+        return a + w * (b - a)
+
+    def backward(self, g):
+        return g * (1 - self.w), g * self.w, None
+
+
+def lerp(input, end, weight):
+    return input + (end - input) * weight
+
+
+# ---- non-differentiable -----------------------------------------------------------------
+def _nondiff(np_fn, keep_dtype=True):
+    def op(input, *args, **kwargs):
+        return Tensor._make(np_fn(input.array, *args, **kwargs))
+
+    return op
+
+
+sign = _nondiff(np.sign)
+floor = _nondiff(np.floor)
+ceil = _nondiff(np.ceil)
+trunc = _nondiff(np.trunc)
+
+
+def round(input, *, decimals=0):
+    return Tensor._make(np.round(input.array, decimals))
+
+
+def _compare(np_fn):
+    def op(input, other):
+        a = input.array if isinstance(input, Tensor) else input
+        b = other.array if isinstance(other, Tensor) else other
+        if isinstance(input, Tensor) and isinstance(other, Tensor) and a.shape != b.shape:
+            broadcast_shape(a.shape, b.shape)
+        return Tensor._make(np.asarray(np_fn(a, b)))
+
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_compare(f) for f in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal))
+logical_and, logical_or, logical_xor = (_compare(f) for f in (np.logical_and, np.logical_or, np.logical_xor))
+
+
+def logical_not(input):
+    return Tensor._make(np.logical_not(input.array))
+
+
+def bitwise_not(input):
+    return Tensor._make(np.invert(input.array))
+
+
+def isnan(input):
+    return Tensor._make(np.isnan(input.array))
+
+
+def isinf(input):
+    return Tensor._make(np.isinf(input.array))
+
+
+def isfinite(input):
+    return Tensor._make(np.isfinite(input.array))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return Tensor._make(np.nan_to_num(input.array, nan=nan, posinf=posinf, neginf=neginf))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return Tensor._make(np.isclose(input.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    return bool(np.allclose(input.array, other.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(input, other) -> bool:
+    return input.array.shape == other.array.shape and bool(np.array_equal(input.array, other.array))
+
+
+# ---- in-place variants ------------------------------------------------------------------
+def _inplace(fn):
+    def op(self, *args, **kwargs):
+        self._check_inplace()
+        return self._assign(fn(self, *args, **kwargs))
+
+    return op
+
+
+def _fill_(self, value):
+    self._check_inplace()
+    v = value.item() if isinstance(value, Tensor) else value
+    if self.requires_grad and _grad_enabled():
+        return self._assign(Tensor._make(np.full_like(self.array, v)) * 1)
+    self.array[...] = v
+    return self
+
+
+def _zero_(self):
+    return _fill_(self, 0)
+
+
+def _copy_(self, src, non_blocking=False):
+    self._check_inplace()
+    src = src if isinstance(src, Tensor) else _wrap(src)
+    if src.requires_grad and _grad_enabled():
+        g = cast(src, self.dtype) if src.array.dtype != self.array.dtype else src
+        return self._assign(Tensor._make(np.zeros_like(self.array)) + g)
+    np.copyto(self.array, np.broadcast_to(src.array, self.array.shape), casting="unsafe")
+    return self
+
+
+def _grad_enabled():
+    from .. import grad_mode
+
+    return grad_mode._enabled
+
+
+def _rsub(self, other):
+    return sub(other, self)
+
+
+def _rdiv(self, other):
+    return div(other, self)
+
+
+def _rpow(self, other):
+    return _binary(Pow, other, self)
+
+
+def _rfloordiv(self, other):
+    return floor_divide(other, self)
+
+
+def _rmod(self, other):
+    return remainder(other, self)
+
+
+def _invert(self):
+    if self.array.dtype == np.bool_:
+        return logical_not(self)
+    return bitwise_not(self)
+
+
+def _and(self, other):
+    return logical_and(self, other) if self.array.dtype == np.bool_ else Tensor._make(np.bitwise_and(self.array, _arr(other)))
+
+
+def _or(self, other):
+    return logical_or(self, other) if self.array.dtype == np.bool_ else Tensor._make(np.bitwise_or(self.array, _arr(other)))
+
+
+def _xor(self, other):
+    return logical_xor(self, other) if self.array.dtype == np.bool_ else Tensor._make(np.bitwise_xor(self.array, _arr(other)))
+
+
+def _arr(x):
+    return x.array if isinstance(x, Tensor) else x
+
+
+METHODS = {
+    "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub, "__mul__": mul, "__rmul__": mul,
+    "__truediv__": div, "__rtruediv__": _rdiv, "__floordiv__": floor_divide, "__rfloordiv__": _rfloordiv,
+    "__mod__": remainder, "__rmod__": _rmod, "__pow__": pow, "__rpow__": _rpow, "__neg__": neg, "__pos__": lambda s: s,
+    "__abs__": abs, "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__invert__": _invert, "__and__": _and, "__or__": _or, "__xor__": _xor, "__rand__": _and, "__ror__": _or,
+    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div, "divide": div,
+    "true_divide": div, "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod, "pow": pow, "neg": neg,
+    "negative": neg, "abs": abs, "absolute": abs, "exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "log2": log2,
+    "log10": log10, "sqrt": sqrt, "rsqrt": rsqrt, "square": square, "reciprocal": reciprocal, "sin": sin, "cos": cos,
+    "tan": tan, "asin": asin, "acos": acos, "atan": atan, "arcsin": asin, "arccos": acos, "arctan": atan, "sinh": sinh,
+    "cosh": cosh, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "erf": erf, "clamp": clamp, "clip": clip,
+    "maximum": maximum, "minimum": minimum, "sign": sign, "floor": floor, "ceil": ceil, "round": round, "trunc": trunc,
+    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "greater": gt, "less": lt, "logical_and": logical_and,
+    "logical_or": logical_or, "logical_not": logical_not, "logical_xor": logical_xor, "isnan": isnan, "isinf": isinf,
+    "isfinite": isfinite, "nan_to_num": nan_to_num, "lerp": lerp, "allclose": allclose, "isclose": isclose,
+    "equal": equal, "where": lambda self, cond, other: where(cond, self, other), "atan2": atan2,
+    "fill_": _fill_, "zero_": _zero_, "copy_": _copy_,
+}
+
+for _name in ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "neg", "abs", "sigmoid",
+              "tanh", "relu", "floor", "ceil", "round", "trunc", "sign", "sin", "cos", "remainder", "fmod",
+              "reciprocal", "square", "maximum", "minimum", "lerp", "floor_divide", "true_divide", "log1p", "rsqrt",
+              "expm1", "nan_to_num"):
+    METHODS[_name + "_"] = _inplace(METHODS[_name])
+METHODS.update({"__iadd__": METHODS["add_"], "__isub__": METHODS["sub_"], "__imul__": METHODS["mul_"],
+                "__itruediv__": METHODS["div_"]})

@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the CNN/RNN layer work."""
+
+__all__ = []

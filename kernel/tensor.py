@@ -1,0 +1,309 @@
+"""The Tensor: a NumPy array (`.array`), its autograd state, and PyTorch's methods.
+
+Methods are thin: each forwards to an op in `ops/`, where the Function (forward and
+backward) and PyTorch's error checks live.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes, grad_mode
+from .device import device as Device, check_device
+
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+class Tensor:
+    __slots__ = ("array", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # numpy scalars defer to our reflected operators
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use torch.tensor(data) to create a tensor")
+
+    @staticmethod
+    def _make(array: np.ndarray, requires_grad: bool = False, ctx=None) -> "Tensor":
+        t = object.__new__(Tensor)
+        t.array = array
+        t.requires_grad = requires_grad
+        t.grad = None
+        t._ctx = ctx
+        t._retains_grad = False
+        return t
+
+    # ---- attributes -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self.array.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self.array.shape)
+        return self.array.shape[_wrap_dim(dim, self.array.ndim)]
+
+    def dim(self) -> int:
+        return self.array.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return self.array.ndim
+
+    def numel(self) -> int:
+        return int(self.array.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.array.itemsize
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy(self.array.dtype)
+
+    @property
+    def device(self):
+        return Device("cpu")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def data(self) -> "Tensor":
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, other: "Tensor") -> None:
+        self.array = other.array
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*reversed(range(self.array.ndim)))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self.array.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        s = tuple(x // self.array.itemsize for x in self.array.strides)
+        return s if dim is None else s[_wrap_dim(dim, self.array.ndim)]
+
+    def data_ptr(self) -> int:
+        return self.array.__array_interface__["data"][0]
+
+    # ---- conversions ------------------------------------------------------------------
+    def item(self):
+        if self.array.size != 1:
+            raise RuntimeError(f"a Tensor with {self.array.size} elements cannot be converted to Scalar")
+        return self.array.reshape(()).item()
+
+    def tolist(self):
+        return self.array.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.array
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self.array if dtype is None else self.array.astype(dtype)
+
+    def detach(self) -> "Tensor":
+        return Tensor._make(self.array)
+
+    def detach_(self) -> "Tensor":
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def clone(self, *, memory_format=None) -> "Tensor":
+        return ops.clone(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed variable "
+                "in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        if requires_grad and self.array.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        dtype = kwargs.get("dtype")
+        for a in list(args) + [kwargs.get("device")]:
+            if isinstance(a, dtypes.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None:
+                check_device(a)
+        if dtype is None or dtypes.to_dtype(dtype).np == self.array.dtype:
+            return self
+        return ops.cast(self, dtypes.to_dtype(dtype))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"torch.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
+        return self.to(dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device=None) -> "Tensor":
+        check_device("cuda")
+        return self
+
+    def float(self) -> "Tensor":
+        return self.to(dtypes.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(dtypes.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(dtypes.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(dtypes.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(dtypes.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(dtypes.bool_)
+
+    def __len__(self) -> int:
+        if self.array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.array.shape[0]
+
+    def __iter__(self):
+        if self.array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.array.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.array.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from .printing import tensor_repr
+
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self.array.ndim == 0:
+            return self.item().__format__(spec)
+        return repr(self).__format__(spec)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self.array, self.requires_grad))
+
+    # ---- autograd ---------------------------------------------------------------------
+    def _accumulate_grad(self, g: np.ndarray) -> None:
+        if self.grad is None:
+            self.grad = Tensor._make(np.array(g, dtype=self.array.dtype, copy=True))
+        else:
+            self.grad.array = self.grad.array + g
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook):
+        raise RuntimeError("register_hook is not supported by the TorchPad kernel")
+
+    # ---- in-place support ---------------------------------------------------------------
+    def _check_inplace(self) -> None:
+        if self._ctx is None and self.requires_grad and grad_mode._enabled:
+            raise RuntimeError(_LEAF_INPLACE)
+
+    def _assign(self, result: "Tensor") -> "Tensor":
+        """Make `self` hold `result` (the in-place ops' last step).
+
+        Outside the graph the values are written into the existing array, so views see them.
+        In the graph the tensor takes the new node, as PyTorch's in-place ops do.
+        """
+        if result._ctx is not None:
+            self.array = result.array
+            self._ctx = result._ctx
+            self.requires_grad = True
+        else:
+            if result.array.shape != self.array.shape:
+                np.copyto(self.array, np.broadcast_to(result.array, self.array.shape), casting="unsafe")
+            else:
+                np.copyto(self.array, result.array, casting="unsafe")
+        return self
+
+
+class Size(tuple):
+    """torch.Size: a tuple that prints as PyTorch's."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(str(int(n)) for n in self)}])"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def _rebuild(array, requires_grad):
+    return Tensor._make(array, requires_grad)
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
+               "bool": "BoolTensor", "float16": "HalfTensor", "uint8": "ByteTensor", "int16": "ShortTensor", "int8": "CharTensor"}
+
+from . import creation, ops  # noqa: E402  (they import Tensor; its methods forward to them)
+
+ops.install_methods(Tensor, creation.METHODS)
