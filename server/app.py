@@ -1,32 +1,196 @@
-"""The Starlette application: API routes plus the built web app."""
+"""The Starlette application: REST routes, the websocket, share links and the built web app.
+
+Routes that need the token are wrapped in `authed`; `/api/health`, `/api/config`, share
+reads (`/s/{id}`, `GET /api/shares/{id}`: a share link is public by design) and the
+static files are open. Request bodies go through the same `protocol` parsers as
+websocket messages.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import secrets
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from . import protocol as p
+from .auth import bearer_token, token_in_url, token_matches
 from .config import Settings
+from .executor import create_executor
+from .hostinfo import probe
+from .jobs import JobManager
 from .static import IsolationHeaders
+from .store import Store
+from .ws import websocket_endpoint
+
+HTTP_STATUS = {"bad_message": 400, "unauthorized": 401, "unknown_job": 404, "unknown_share": 404, "job_finished": 409,
+               "too_large": 413, "queue_full": 429}
 
 
+def error_response(e: p.ProtocolError) -> JSONResponse:
+    return JSONResponse({"error": e.code, "message": e.message}, status_code=HTTP_STATUS.get(e.code, 400))
+
+
+def authed(handler):
+    async def wrapper(request: Request):
+        settings = request.app.state.settings
+        if token_in_url(request.query_params):
+            return error_response(p.ProtocolError("unauthorized", "tokens in URLs are refused; send the header "
+                                                                  "'Authorization: Bearer <token>'"))
+        if not token_matches(bearer_token(request.headers), settings.token):
+            return error_response(p.ProtocolError("unauthorized", "missing or wrong token; send the header "
+                                                                  "'Authorization: Bearer <token>'"))
+        try:
+            return await handler(request)
+        except p.ProtocolError as e:
+            return error_response(e)
+
+    return wrapper
+
+
+async def read_json(request: Request):
+    """The request body as JSON, refusing bodies over the message size limit while reading."""
+    limit = request.app.state.settings.max_message_bytes
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise p.ProtocolError("too_large", f"request body is over the limit of {limit} bytes")
+    return p.decode(bytes(body), limit)
+
+
+def _after(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit():
+        raise p.ProtocolError("bad_message", f"query parameter {name!r} must be a non-negative integer")
+    return int(raw)
+
+
+# -- routes ---------------------------------------------------------------------------------
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
+
+
+async def client_config(request: Request) -> JSONResponse:
+    # What the page needs before it boots the browser runtime; no secrets here.
+    return JSONResponse({"pyodide_index": request.app.state.settings.pyodide_index})
+
+
+@authed
+async def info(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.state.info())
+
+
+@authed
+async def jobs_collection(request: Request) -> JSONResponse:
+    jobs: JobManager = request.app.state.jobs
+    if request.method == "GET":
+        return JSONResponse({"jobs": jobs.store.list_jobs(min(_after(request, "limit", 100), 1000))})
+    s = request.app.state.settings
+    req = p.parse_job_request(await read_json(request), s.max_code_bytes, s.job_timeout)
+    return JSONResponse({"job": jobs.submit(req)}, status_code=201)
+
+
+@authed
+async def job_detail(request: Request) -> JSONResponse:
+    jobs: JobManager = request.app.state.jobs
+    jobs.require(request.path_params["job"])
+    return JSONResponse(jobs.store.get_job(request.path_params["job"], with_code=True))
+
+
+@authed
+async def job_events(request: Request) -> JSONResponse:
+    jobs: JobManager = request.app.state.jobs
+    job_id = request.path_params["job"]
+    state = jobs.require(job_id)
+    rows = jobs.store.events_after(job_id, _after(request, "after", 0), min(_after(request, "limit", 1000), 5000))
+    return JSONResponse({"job": job_id, "state": state, "events": [json.loads(data) for _, data in rows]})
+
+
+@authed
+async def job_cancel(request: Request) -> JSONResponse:
+    jobs: JobManager = request.app.state.jobs
+    jobs.cancel(request.path_params["job"])
+    return JSONResponse({"job": request.path_params["job"], "cancelling": True}, status_code=202)
+
+
+@authed
+async def create_share(request: Request) -> JSONResponse:
+    payload = p.parse_share(await read_json(request), request.app.state.settings.max_share_bytes)
+    share_id = secrets.token_urlsafe(9)
+    request.app.state.jobs.store.create_share(share_id, payload)
+    return JSONResponse({"id": share_id, "url": f"/s/{share_id}"}, status_code=201)
+
+
+async def read_share(request: Request) -> JSONResponse:
+    payload = request.app.state.jobs.store.get_share(request.path_params["share"])
+    if payload is None:
+        return error_response(p.ProtocolError("unknown_share", "no such share link"))
+    return JSONResponse({"payload": payload})
+
+
+async def open_share(request: Request):
+    share_id = request.path_params["share"]
+    if request.app.state.jobs.store.get_share(share_id) is None:
+        return error_response(p.ProtocolError("unknown_share", "no such share link"))
+    return RedirectResponse(f"/#s={share_id}", status_code=302)
+
+
+# -- the application --------------------------------------------------------------------------
 def create_app(settings: Settings) -> Starlette:
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True})
+    if not settings.token:
+        raise ValueError("Settings.token must be set (the CLI generates one)")
 
-    async def client_config(request: Request) -> JSONResponse:
-        # What the page needs before it boots the browser runtime; no secrets here.
-        return JSONResponse({"pyodide_index": settings.pyodide_index})
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        import torchpad
+
+        host = await probe()
+        store = Store(settings.data_dir / "torchpad.sqlite3")
+        executor = create_executor(settings.executor, settings, host)
+        await executor.start()
+        jobs = JobManager(store, executor, settings)
+        app.state.jobs = jobs
+        app.state.info = lambda: {
+            "version": torchpad.__version__, "torch": host.torch,
+            "cuda": {"available": host.cuda, "version": host.cuda_version, "devices": host.devices},
+            "executor": executor.info(), "queue": jobs.queue_info(),
+            "limits": {"max_code_bytes": settings.max_code_bytes, "max_message_bytes": settings.max_message_bytes,
+                       "job_timeout_s": settings.job_timeout, "max_queued": settings.max_queued}}
+        await jobs.start()
+        try:
+            yield
+        finally:
+            await jobs.close()
+            await executor.close()
+            store.close()
 
     routes = [
         Route("/api/health", health),
         Route("/api/config", client_config),
+        Route("/api/info", info),
+        Route("/api/jobs", jobs_collection, methods=["GET", "POST"]),
+        Route("/api/jobs/{job}", job_detail),
+        Route("/api/jobs/{job}/events", job_events),
+        Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
+        Route("/api/shares", create_share, methods=["POST"]),
+        Route("/api/shares/{share}", read_share),
+        Route("/s/{share}", open_share),
+        WebSocketRoute("/ws", websocket_endpoint),
     ]
     if settings.web_dir.is_dir():
         routes.append(Mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web"))
-    app = Starlette(routes=routes, middleware=[Middleware(IsolationHeaders)])
+    middleware = [Middleware(IsolationHeaders)]
+    if settings.allow_origins:
+        middleware.insert(0, Middleware(CORSMiddleware, allow_origins=settings.allow_origins, allow_methods=["GET", "POST"],
+                                        allow_headers=["Authorization", "Content-Type"]))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     return app

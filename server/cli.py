@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
+import sys
 from pathlib import Path
 
-from .config import DEFAULT_PYODIDE_INDEX, DEFAULT_WEB_DIR, Settings
+from .auth import generate_token, is_loopback
+from .config import DEFAULT_PYODIDE_INDEX, DEFAULT_WEB_DIR, ENV_ONLY, Settings, env_overrides
+
+EPILOG = """\
+Every flag can also be set with its environment variable (shown in brackets); flags win.
+Limits without a flag are environment-only: """ + ", ".join(f"TORCHPAD_{n.upper()}" for n in ENV_ONLY) + """.
+The token guards everything but /api/health, /api/config, share links and the static files.
+Clients send it as 'Authorization: Bearer TOKEN' or in the websocket auth message, never in a URL.
+"""
 
 
 def _env(name: str, default):
@@ -15,14 +23,39 @@ def _env(name: str, default):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="torchpad serve", description="Serve the TorchPad playground and job API.")
-    p.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (TORCHPAD_HOST)")
-    p.add_argument("--port", type=int, default=int(_env("PORT", 8000)), help="port (TORCHPAD_PORT)")
-    p.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", ".torchpad")), help="SQLite and job files (TORCHPAD_DATA_DIR)")
-    p.add_argument("--token", default=_env("TOKEN", None), help="access token; generated when absent (TORCHPAD_TOKEN)")
-    p.add_argument("--pyodide-index", default=_env("PYODIDE_INDEX", DEFAULT_PYODIDE_INDEX), help="Pyodide package index URL for NumPy (TORCHPAD_PYODIDE_INDEX)")
-    p.add_argument("--web-dir", type=Path, default=Path(_env("WEB_DIR", DEFAULT_WEB_DIR)), help="built web app folder (TORCHPAD_WEB_DIR)")
+    p = argparse.ArgumentParser(prog="torchpad serve", description="Serve the TorchPad playground and its GPU job API.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default=_env("HOST", "127.0.0.1"),
+                   help="address to bind; a non-loopback address requires --token (TORCHPAD_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=int(_env("PORT", 8000)), help="port (TORCHPAD_PORT, default 8000)")
+    p.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", ".torchpad")),
+                   help="folder for the SQLite database of jobs, events and share links (TORCHPAD_DATA_DIR, default .torchpad)")
+    p.add_argument("--token", default=_env("TOKEN", None),
+                   help="access token; when absent one is generated and printed (TORCHPAD_TOKEN)")
+    p.add_argument("--allow-origin", action="append", metavar="URL",
+                   default=[o for o in _env("ALLOW_ORIGIN", "").replace(",", " ").split() if o],
+                   help="another origin allowed to use the API and websocket, e.g. https://pad.example.com; "
+                        "repeatable (TORCHPAD_ALLOW_ORIGIN, space- or comma-separated)")
+    p.add_argument("--executor", choices=["local", "ray"], default=_env("EXECUTOR", "local"),
+                   help="where jobs run: local subprocesses or a Ray cluster (TORCHPAD_EXECUTOR, default local)")
+    p.add_argument("--gpus", default=_env("GPUS", "all"),
+                   help="GPUs jobs may use: all, none, or indices like 0,1 (TORCHPAD_GPUS, default all)")
+    p.add_argument("--max-queued", type=int, default=int(_env("MAX_QUEUED", 100)),
+                   help="jobs allowed to wait for a GPU or CPU slot before submits are refused (TORCHPAD_MAX_QUEUED, default 100)")
+    p.add_argument("--job-timeout", type=float, default=float(_env("JOB_TIMEOUT", 3600)),
+                   help="longest wall time of a job in seconds; a job's own timeout_s can only be shorter "
+                        "(TORCHPAD_JOB_TIMEOUT, default 3600)")
+    p.add_argument("--pyodide-index", default=_env("PYODIDE_INDEX", DEFAULT_PYODIDE_INDEX),
+                   help="Pyodide package index the browser loads NumPy from (TORCHPAD_PYODIDE_INDEX, default the official CDN)")
+    p.add_argument("--web-dir", type=Path, default=Path(_env("WEB_DIR", DEFAULT_WEB_DIR)),
+                   help="built web app folder (TORCHPAD_WEB_DIR)")
     return p
+
+
+def settings_from_args(args) -> Settings:
+    return Settings(host=args.host, port=args.port, data_dir=args.data_dir, token=args.token, allow_origins=args.allow_origin,
+                    executor=args.executor, gpus=args.gpus, max_queued=args.max_queued, job_timeout=args.job_timeout,
+                    pyodide_index=args.pyodide_index, web_dir=args.web_dir, **env_overrides())
 
 
 def serve_main(argv: list[str]) -> int:
@@ -31,8 +64,16 @@ def serve_main(argv: list[str]) -> int:
     from .app import create_app
 
     args = build_parser().parse_args(argv)
-    settings = Settings(host=args.host, port=args.port, data_dir=args.data_dir, token=args.token or secrets.token_urlsafe(24),
-                        pyodide_index=args.pyodide_index, web_dir=args.web_dir)
-    print(f"TorchPad on http://{settings.host}:{settings.port}/  token: {settings.token}", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    settings = settings_from_args(args)
+    if not settings.token:
+        if not is_loopback(settings.host):
+            print(f"torchpad serve: refusing to bind {settings.host} (not loopback) without a token; "
+                  "pass --token or set TORCHPAD_TOKEN", file=sys.stderr)
+            return 2
+        settings.token = generate_token()
+        print(f"TorchPad on http://{settings.host}:{settings.port}/  token: {settings.token}", flush=True)
+    else:
+        print(f"TorchPad on http://{settings.host}:{settings.port}/  (token from --token/TORCHPAD_TOKEN)", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                ws_max_size=4 * settings.max_message_bytes)
     return 0

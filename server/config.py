@@ -1,14 +1,21 @@
-"""Server settings: one dataclass, filled from CLI flags or TORCHPAD_* environment variables."""
+"""Server settings: one dataclass, filled from CLI flags or TORCHPAD_* environment variables.
+
+The limits below the `serve` flags have no flag of their own (the issue fixes the flag list);
+each is still settable from the environment, e.g. TORCHPAD_CPU_SLOTS=2.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PYODIDE_VERSION = "314.0.7"
 DEFAULT_PYODIDE_INDEX = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WEB_DIR = REPO_ROOT / "web" / "dist"
+
+KiB, MiB = 1024, 1024 * 1024
 
 
 @dataclass
@@ -24,3 +31,31 @@ class Settings:
     job_timeout: float = 3600.0
     pyodide_index: str = DEFAULT_PYODIDE_INDEX
     web_dir: Path = DEFAULT_WEB_DIR
+    # Limits without a flag (environment only).
+    max_code_bytes: int = 256 * KiB
+    max_message_bytes: int = 1 * MiB
+    max_share_bytes: int = 512 * KiB
+    cpu_slots: int = 4                    # concurrent CPU jobs on a host without (or not using) GPUs
+    output_lines_per_s: float = 2000.0    # stdout+stderr lines, token bucket ...
+    output_burst_lines: int = 20000       # ... of this size
+    output_max_bytes: int = 64 * MiB      # total stdout+stderr bytes per job
+    metrics_per_s: float = 2000.0
+    metrics_burst: int = 20000
+    ws_queue: int = 1000                  # messages buffered per websocket before it is closed with 4008
+    kill_grace_s: float = 2.0             # SIGTERM -> SIGKILL
+    auth_timeout_s: float = 10.0
+
+
+ENV_ONLY = ("max_code_bytes", "max_message_bytes", "max_share_bytes", "cpu_slots", "output_lines_per_s", "output_burst_lines",
+            "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "kill_grace_s", "auth_timeout_s")
+
+
+def env_overrides(environ=os.environ) -> dict:
+    """Values for the flag-less limits from TORCHPAD_<NAME> variables, converted to each field's type."""
+    types = {f.name: f.type for f in fields(Settings)}
+    out = {}
+    for name in ENV_ONLY:
+        raw = environ.get(f"TORCHPAD_{name.upper()}")
+        if raw is not None:
+            out[name] = float(raw) if types[name] == "float" else int(raw)
+    return out

@@ -1,0 +1,59 @@
+"""Who may talk to the server: the access token and the websocket Origin rule.
+
+The token travels only in an `Authorization: Bearer` header or the websocket `auth`
+message. A token in a URL is refused outright (URLs end up in logs, histories and
+Referer headers), and tokens are compared in constant time and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+
+URL_TOKEN_PARAMS = ("token", "access_token", "auth", "api_key", "key")
+
+
+def generate_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_matches(given: str | None, expected: str) -> bool:
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+
+
+def bearer_token(headers) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def token_in_url(query_params) -> bool:
+    return any(name in query_params for name in URL_TOKEN_PARAMS)
+
+
+def own_origin(scope, headers) -> str | None:
+    """The origin a page served by this server has: scheme + Host header."""
+    host = headers.get("host")
+    if not host:
+        return None
+    secure = scope.get("scheme") in ("https", "wss")
+    return f"{'https' if secure else 'http'}://{host}"
+
+
+def origin_allowed(origin: str | None, scope, headers, allow_origins) -> bool:
+    """Exact string comparison against our own origin and the --allow-origin list."""
+    if not origin:
+        return False
+    return origin == own_origin(scope, headers) or origin in allow_origins
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,55 @@
+"""Checking the events a job process sends before they are stored.
+
+The job process runs untrusted code that can write anything to its event channel, so
+each line is reduced to the shared event model (stdout/stderr/metric/error) with bounded
+sizes; anything else becomes a stderr line instead of reaching the store or a client.
+"""
+
+from __future__ import annotations
+
+import math
+
+MAX_TEXT = 64 * 1024
+MAX_METRICS = 100
+MAX_NAME = 100
+NON_FINITE = ("nan", "inf", "-inf")
+
+
+def _text(value, limit: int = MAX_TEXT) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[:limit] + " [truncated]"
+
+
+def _number(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        v = float(value)
+        return v if math.isfinite(v) else str(v)
+    return value if value in NON_FINITE else None
+
+
+def clean(event) -> dict | None:
+    """The event in canonical form, or None when it is not one a job may send."""
+    if not isinstance(event, dict):
+        return None
+    kind = event.get("kind")
+    if kind in ("stdout", "stderr"):
+        return {"kind": kind, "text": _text(event.get("text", ""))}
+    if kind == "metric":
+        step, values = event.get("step"), event.get("values")
+        if isinstance(step, bool) or not isinstance(step, int) or not isinstance(values, dict) or len(values) > MAX_METRICS:
+            return None
+        out = {}
+        for name, value in values.items():
+            v = _number(value)
+            if not isinstance(name, str) or len(name) > MAX_NAME or v is None:
+                return None
+            out[name] = v
+        return {"kind": "metric", "step": step, "values": out}
+    if kind == "error":
+        line = event.get("line")
+        return {"kind": "error", "type": _text(event.get("type", "Error"), 200), "message": _text(event.get("message", "")),
+                "traceback": _text(event.get("traceback", "")),
+                "line": line if isinstance(line, int) and not isinstance(line, bool) else None}
+    return None

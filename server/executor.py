@@ -1,0 +1,53 @@
+"""The executor interface: how the job manager gets a job run, whatever runs it.
+
+An executor is an object with:
+
+    name: str                      # "local", "ray", ...
+    async start() -> None          # before the first job (spawn warm workers, connect a cluster)
+    async close() -> None          # on shutdown; must leave no job process behind
+    info() -> dict                 # shown in GET /api/info under "executor" (JSON-able)
+    async run(job: JobSpec, emit, started) -> (state, reason)
+
+`run` owns the job from "queued" until it ends. It waits for resources, calls
+`started(device)` once the user's code is about to run (device: "cpu", "cuda:0", ...),
+calls `emit(event)` for each stdout/stderr/metric/error event (the shared event model,
+no seq; the manager checks, limits, numbers and stores them), and returns the final
+state "succeeded" | "failed" | "cancelled" with a reason (None on success).
+Cancellation and wall-time limits arrive as asyncio cancellation of the `run` task:
+the executor stops the job's processes (SIGTERM, SIGKILL after a grace period) before
+letting the CancelledError propagate. A job process that dies on its own must become
+("failed", "<why>") and never take the server down.
+
+Executors register in `EXECUTORS` as "module:Class"; the class is built as
+`Class(settings, host)` where `host` is the probed `hostinfo.HostInfo`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Callable
+
+from .protocol import Options
+
+EXECUTORS = {
+    "local": "torchpad.server.local_executor:LocalExecutor",
+    "ray": "torchpad.server.ray_executor:RayExecutor",
+}
+
+Emit = Callable[[dict], None]
+Started = Callable[[str], None]
+
+
+@dataclass
+class JobSpec:
+    id: str
+    code: str
+    options: Options
+
+
+def create_executor(name: str, settings, host):
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
+    module, cls = EXECUTORS[name].split(":")
+    return getattr(import_module(module), cls)(settings, host)

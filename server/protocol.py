@@ -1,0 +1,194 @@
+"""Wire protocol v1: parsing and validating every client message in one place.
+
+The websocket handler and the REST routes both go through `decode` and the `parse_*`
+functions, so a malformed request gets the same `ProtocolError(code, message)` whichever
+way it came in. Nothing here touches the network, the store or the executor.
+See docs/protocol.md for the messages with examples.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+VERSION = 1
+DEVICES = ("auto", "cuda", "cpu")
+MAX_GPUS = 64
+MAX_NAME = 200
+MAX_ID = 128
+
+
+class ProtocolError(Exception):
+    """A request the server refuses; `code` is machine-readable, `message` is for people."""
+
+    def __init__(self, code: str, message: str, id: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.id = code, message, id
+
+    def to_message(self) -> dict:
+        return error_message(self.code, self.message, self.id)
+
+
+@dataclass
+class Options:
+    device: str = "auto"
+    gpus: int = 1
+    timeout_s: float | None = None
+
+    def to_json(self) -> dict:
+        return {"device": self.device, "gpus": self.gpus, "timeout_s": self.timeout_s}
+
+
+@dataclass
+class Auth:
+    token: str
+
+
+@dataclass
+class Submit:
+    code: str
+    name: str
+    options: Options = field(default_factory=Options)
+    id: str | None = None
+
+
+@dataclass
+class Cancel:
+    job: str
+    id: str | None = None
+
+
+@dataclass
+class Subscribe:
+    job: str
+    after_seq: int = 0
+    id: str | None = None
+
+
+def message(type_: str, **fields) -> dict:
+    return {"v": VERSION, "type": type_, **fields}
+
+
+def error_message(code: str, text: str, id: str | None = None) -> dict:
+    msg = message("error", code=code, message=text)
+    if id is not None:
+        msg["id"] = id
+    return msg
+
+
+def decode(raw: str | bytes, max_bytes: int) -> object:
+    """Size check, then JSON; both failures are ProtocolErrors."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > max_bytes:
+        raise ProtocolError("too_large", f"message is {size} bytes; the limit is {max_bytes} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ProtocolError("bad_message", f"message is not valid JSON: {e}") from None
+
+
+def _get(obj: dict, key: str, kind, what: str, *, required: bool = True, default=None, id=None):
+    if key not in obj or (not required and obj[key] is None):
+        if required:
+            raise ProtocolError("bad_message", f"missing field {key!r} ({what})", id)
+        return default
+    value = obj[key]
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    if not ok:
+        raise ProtocolError("bad_message", f"field {key!r} must be {what}, got {type(value).__name__}", id)
+    return value
+
+
+def _text(value: str, what: str, id=None) -> int:
+    """UTF-8 size of a string; lone surrogates (legal in JSON, not in UTF-8) are refused."""
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ProtocolError("bad_message", f"{what} is not valid Unicode text (lone surrogate)", id) from None
+
+
+def _request_id(obj: dict) -> str | None:
+    rid = obj.get("id")
+    if not isinstance(rid, str) or len(rid) > MAX_ID:
+        return None
+    try:
+        rid.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return rid
+
+
+def parse_options(raw, max_timeout: float, id=None) -> Options:
+    if raw is None:
+        return Options(timeout_s=max_timeout)
+    if not isinstance(raw, dict):
+        raise ProtocolError("bad_message", f"field 'options' must be an object, got {type(raw).__name__}", id)
+    device = _get(raw, "device", str, "one of auto, cuda, cpu", required=False, default="auto", id=id)
+    if device not in DEVICES:
+        raise ProtocolError("bad_message", f"options.device must be one of auto, cuda, cpu, got {device[:40]!r}", id)
+    gpus = _get(raw, "gpus", int, "an integer", required=False, default=1, id=id)
+    if not 1 <= gpus <= MAX_GPUS:
+        raise ProtocolError("bad_message", f"options.gpus must be between 1 and {MAX_GPUS}, got {gpus}", id)
+    timeout = _get(raw, "timeout_s", (int, float), "a number of seconds", required=False, default=max_timeout, id=id)
+    try:
+        timeout = float(timeout)
+    except OverflowError:
+        timeout = math.inf
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ProtocolError("bad_message", f"options.timeout_s must be a positive number, got {timeout}", id)
+    return Options(device=device, gpus=gpus, timeout_s=float(min(timeout, max_timeout)))
+
+
+def parse_job_request(obj, max_code_bytes: int, max_timeout: float, id=None) -> Submit:
+    """The body of `submit` (websocket) and `POST /api/jobs` (REST)."""
+    if not isinstance(obj, dict):
+        raise ProtocolError("bad_message", f"a job request must be a JSON object, got {type(obj).__name__}", id)
+    code = _get(obj, "code", str, "the program text", id=id)
+    size = _text(code, "code", id)
+    if size > max_code_bytes:
+        raise ProtocolError("too_large", f"code is {size} bytes; the limit is {max_code_bytes} bytes", id)
+    name = _get(obj, "name", str, "a string", required=False, default="main.py", id=id)[:MAX_NAME]
+    _text(name, "name", id)
+    options = parse_options(obj.get("options"), max_timeout, id)
+    return Submit(code=code, name=name or "main.py", options=options, id=id)
+
+
+def _job_id(obj: dict, id) -> str:
+    job = _get(obj, "job", str, "a job id", id=id)
+    if not job or len(job) > MAX_ID or not job.isascii():
+        raise ProtocolError("unknown_job", f"no job with id {job[:40]!r}", id)
+    return job
+
+
+def parse_client_message(obj, max_code_bytes: int, max_timeout: float):
+    """One decoded websocket message -> Auth | Submit | Cancel | Subscribe, or ProtocolError."""
+    if not isinstance(obj, dict):
+        raise ProtocolError("bad_message", f"a message must be a JSON object, got {type(obj).__name__}")
+    rid = _request_id(obj)
+    v = obj.get("v")
+    if v != VERSION or isinstance(v, bool):
+        raise ProtocolError("bad_message", f"unsupported protocol version {v!r}; this server speaks v{VERSION}", rid)
+    type_ = obj.get("type")
+    if type_ == "auth":
+        return Auth(token=_get(obj, "token", str, "the access token", id=rid))
+    if type_ == "submit":
+        return parse_job_request(obj, max_code_bytes, max_timeout, rid)
+    if type_ == "cancel":
+        return Cancel(job=_job_id(obj, rid), id=rid)
+    if type_ == "subscribe":
+        after = _get(obj, "after_seq", int, "a non-negative integer", required=False, default=0, id=rid)
+        if after < 0:
+            raise ProtocolError("bad_message", f"after_seq must be >= 0, got {after}", rid)
+        return Subscribe(job=_job_id(obj, rid), after_seq=after, id=rid)
+    shown = type_[:40] if isinstance(type_, str) else type_
+    raise ProtocolError("bad_message", f"unknown message type {shown!r}; expected auth, submit, cancel or subscribe", rid)
+
+
+def parse_share(obj, max_bytes: int) -> str:
+    if not isinstance(obj, dict):
+        raise ProtocolError("bad_message", "a share must be a JSON object {\"payload\": \"...\"}")
+    payload = _get(obj, "payload", str, "a string")
+    if _text(payload, "payload") > max_bytes:
+        raise ProtocolError("too_large", f"share payload is over the limit of {max_bytes} bytes")
+    return payload

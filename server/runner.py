@@ -1,0 +1,137 @@
+"""The job process: real PyTorch, the user's code as `main.py`, events to the server.
+
+Started by the local executor as `python -m torchpad.server.runner` *before* a job exists:
+it imports torch (the slow part) and then waits for one JSON job spec on stdin, so a
+job's first event arrives quickly. The spec is `{"code": str, "env": {name: value},
+"rank": int, "world_size": int}`; `env` (CUDA_VISIBLE_DEVICES, RANK, MASTER_PORT, ...)
+is applied before user code runs, which is early enough because CUDA reads it on first use.
+
+Channels: the original stdout carries one JSON event per line (the shared event model,
+without seq, plus a final `{"kind": "result", "state": ...}`); fd 1 and 2 both go to the
+stderr pipe, so output written below Python (C libraries) still reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+MAX_LINE = 64 * 1024
+
+class EventChannel:
+    """JSON lines to the server, buffered; flushed at least every `interval` s by a thread."""
+
+    def __init__(self, fd: int, interval: float = 0.02):
+        self._file = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace")
+        self._lock, self._interval, self._last = threading.Lock(), interval, time.monotonic()
+        threading.Thread(target=self._flusher, daemon=True).start()
+
+    def send(self, event: dict, urgent: bool = False) -> None:
+        line = json.dumps(event, separators=(",", ":")) + "\n"
+        with self._lock:
+            self._file.write(line)
+            now = time.monotonic()
+            if urgent or now - self._last > self._interval:
+                self._file.flush()
+                self._last = now
+
+    def _flusher(self) -> None:
+        while True:
+            time.sleep(self._interval)
+            with self._lock:
+                self._file.flush()
+                self._last = time.monotonic()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL us when the server dies, so a crashed server leaves no jobs behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def wrap_backward(torch, metrics) -> None:
+    """Automatic `loss` logging: every backward() of a 0-dim tensor reports its value.
+
+    Tensor.backward calls torch.autograd.backward through the module attribute, so wrapping
+    that one function covers both spellings.
+    """
+    original = torch.autograd.backward
+
+    def backward(tensors, *args, **kwargs):
+        result = original(tensors, *args, **kwargs)
+        single = tensors[0] if isinstance(tensors, (list, tuple)) and len(tensors) == 1 else tensors
+        if metrics.autolog_enabled() and isinstance(single, torch.Tensor) and single.dim() == 0:
+            metrics.on_backward(single.detach().item())
+        return result
+
+    backward.__doc__, backward.__wrapped__ = original.__doc__, original
+    torch.autograd.backward = backward
+
+
+def run_job(spec: dict, channel: EventChannel) -> tuple[str, str | None]:
+    import torch
+
+    import torchpad.metrics as metrics
+    from torchpad.usercode import run_user_code
+
+    os.environ.update(spec.get("env", {}))
+    rank = int(spec.get("rank", 0))
+    metrics.reset()
+    # Metrics come from rank 0 only; other ranks' lines are labelled with their rank.
+    metrics.set_sink(channel.send if rank == 0 else (lambda event: None))
+    wrap_backward(torch, metrics)
+    prefix = f"[rank {rank}] " if rank else ""
+    errors = []
+
+    def emit(event: dict) -> None:
+        if event["kind"] in ("stdout", "stderr"):
+            text = prefix + event["text"]
+            event = {**event, "text": text if len(text) <= MAX_LINE else text[:MAX_LINE] + " [line truncated]"}
+        elif event["kind"] == "error":
+            errors.append(f"{prefix}{event['type']}: {event['message']}"[:500])
+        channel.send(event, urgent=event["kind"] == "error")
+
+    if spec.get("world_size", 1) > 1 and os.environ.get("TORCHPAD_DEVICE") == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    state = run_user_code(spec["code"], emit, "main.py")
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - the job's outcome is already decided
+            pass
+    return state, (errors[-1] if errors else None)
+
+
+def main() -> int:
+    channel = EventChannel(os.dup(1))
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    die_with_parent(int(os.environ.get("TORCHPAD_PARENT_PID", os.getppid())))
+    import torch  # noqa: F401 - the warm part: paid before the job arrives
+
+    import torchpad.usercode  # noqa: F401
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    state, reason = run_job(json.loads(line), channel)
+    channel.send({"kind": "result", "state": state, "reason": reason}, urgent=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # don't wait on threads the user's code may have left running
+
+
+if __name__ == "__main__":
+    sys.exit(main())

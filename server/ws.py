@@ -1,0 +1,177 @@
+"""The `/ws` websocket: auth, submit, cancel, subscribe, and the event stream back.
+
+Each connection has one bounded outgoing queue drained by one writer task. Replays of
+stored events (subscribe with after_seq, or a new submit) page through the store and
+wait for room in the queue; live events are pushed without waiting, and a connection
+whose queue is full is closed with 4008 so the client resumes from its last seq. Thus a
+slow reader costs the server at most `ws_queue` messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from . import protocol as p
+from .auth import origin_allowed, token_in_url, token_matches
+from .jobs import FINAL, event_frame
+
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_FORBIDDEN = 4003
+CLOSE_SLOW = 4008
+_CLOSE = object()
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    settings = ws.app.state.settings
+    if token_in_url(ws.query_params):
+        await ws.close(CLOSE_FORBIDDEN, "tokens in URLs are refused; send an auth message")
+        return
+    if not origin_allowed(ws.headers.get("origin"), ws.scope, ws.headers, settings.allow_origins):
+        await ws.close(CLOSE_FORBIDDEN, "origin not allowed")  # before accept: the handshake gets HTTP 403
+        return
+    await ws.accept()
+    await Connection(ws).serve()
+
+
+class Connection:
+    def __init__(self, ws: WebSocket):
+        self.ws = ws
+        self.settings = ws.app.state.settings
+        self.jobs = ws.app.state.jobs
+        self.out: asyncio.Queue = asyncio.Queue(maxsize=self.settings.ws_queue)
+        self.cursor: dict[str, int] = {}  # job -> last seq queued for sending
+        self.followers: dict[str, asyncio.Task] = {}
+        self.closing = False
+
+    # -- sending ------------------------------------------------------------------------
+    def send(self, msg: dict | str) -> None:
+        if self.closing:
+            return
+        try:
+            self.out.put_nowait(msg if isinstance(msg, str) else json.dumps(msg))
+        except asyncio.QueueFull:
+            self.close(CLOSE_SLOW, "too slow: resume from your last seq")
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self._stop_following()
+        while not self.out.empty():  # drop what the client could not take; it will resume
+            self.out.get_nowait()
+        self.out.put_nowait((_CLOSE, code, reason))
+
+    async def _writer(self) -> None:
+        with contextlib.suppress(Exception):  # the peer went away: nothing left to do
+            while True:
+                item = await self.out.get()
+                if isinstance(item, tuple):
+                    await self.ws.close(item[1], item[2])
+                    return
+                await self.ws.send_text(item)
+
+    # -- receiving ----------------------------------------------------------------------
+    async def serve(self) -> None:
+        writer = asyncio.create_task(self._writer())
+        try:
+            if await self._authenticate():
+                self.send(p.message("ready", info=self.ws.app.state.info()))
+                while not self.closing:
+                    raw = await self._receive()
+                    if raw is None:
+                        break
+                    self._handle(raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self._stop_following()
+            if self.closing:  # let the writer deliver the last error and the close frame
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(writer), timeout=30)
+            writer.cancel()
+
+    async def _receive(self):
+        msg = await self.ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            return None
+        return msg["text"] if msg.get("text") is not None else msg.get("bytes", b"")
+
+    async def _authenticate(self) -> bool:
+        try:
+            raw = await asyncio.wait_for(self._receive(), self.settings.auth_timeout_s)
+        except asyncio.TimeoutError:
+            self.send(p.error_message("unauthorized", "no auth message in time"))
+            self.close(CLOSE_UNAUTHORIZED, "unauthorized")
+            return False
+        if raw is None:
+            return False
+        try:
+            msg = p.parse_client_message(p.decode(raw, self.settings.max_message_bytes), self.settings.max_code_bytes,
+                                         self.settings.job_timeout)
+        except p.ProtocolError:
+            msg = None
+        if isinstance(msg, p.Auth) and token_matches(msg.token, self.settings.token):
+            return True
+        text = "wrong token" if isinstance(msg, p.Auth) else 'the first message must be {"v":1,"type":"auth","token":"..."}'
+        self.send(p.error_message("unauthorized", text))
+        self.close(CLOSE_UNAUTHORIZED, "unauthorized")
+        return False
+
+    def _handle(self, raw) -> None:
+        s = self.settings
+        try:
+            msg = p.parse_client_message(p.decode(raw, s.max_message_bytes), s.max_code_bytes, s.job_timeout)
+            if isinstance(msg, p.Auth):
+                self.send(p.error_message("bad_message", "already authenticated"))
+            elif isinstance(msg, p.Submit):
+                job_id = self.jobs.submit(msg)
+                self.send(p.message("accepted", id=msg.id, job=job_id))
+                self._follow(job_id, 0)
+            elif isinstance(msg, p.Cancel):
+                self.jobs.cancel(msg.job, id=msg.id)
+            elif isinstance(msg, p.Subscribe):
+                self.jobs.require(msg.job, msg.id)
+                self._follow(msg.job, msg.after_seq)
+        except p.ProtocolError as e:
+            self.send(e.to_message())
+
+    # -- following a job's events ---------------------------------------------------------
+    def _follow(self, job_id: str, after_seq: int) -> None:
+        self._unfollow(job_id)
+        self.cursor[job_id] = after_seq
+        self.followers[job_id] = asyncio.create_task(self._replay(job_id))
+
+    async def _replay(self, job_id: str) -> None:
+        store = self.jobs.store
+        while not self.closing:
+            rows = store.events_after(job_id, self.cursor[job_id])
+            if not rows:
+                # Caught up. No await since the query, so no event can slip between it and this.
+                if self.jobs.state(job_id) not in FINAL:
+                    self.jobs.subscribe(job_id, self._live)
+                return
+            for seq, data in rows:
+                await self.out.put(event_frame(job_id, data))
+                self.cursor[job_id] = seq
+
+    def _live(self, job_id: str, seq: int, frame: str) -> None:
+        if seq <= self.cursor.get(job_id, 0):
+            return
+        self.cursor[job_id] = seq
+        self.send(frame)
+        if self.jobs.state(job_id) in FINAL:
+            self.jobs.unsubscribe(job_id, self._live)
+
+    def _unfollow(self, job_id: str) -> None:
+        task = self.followers.pop(job_id, None)
+        if task:
+            task.cancel()
+        self.jobs.unsubscribe(job_id, self._live)
+
+    def _stop_following(self) -> None:
+        for job_id in list(self.followers):
+            self._unfollow(job_id)
