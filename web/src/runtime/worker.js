@@ -48,7 +48,6 @@ self.fetch = async (input, init) => {
 };
 
 function startPhase(phase) {
-  if (progress) report({ phase: progress.phase, loaded: progress.loaded, total: progress.total });
   progress = { phase, loaded: 0, total: 0 };
   report({ phase, loaded: 0, total: 0 });
 }
