@@ -1,3 +1,374 @@
-"""Placeholder: filled in by the CNN/RNN layer work."""
+"""Recurrent networks: one Function runs a whole multi-layer, optionally bidirectional
+RNN / LSTM / GRU over a sequence, with a hand-written backward through time.
 
-__all__ = []
+Why one node: a per-op graph would cost ~10 Python-level nodes per time step and layer.
+Here each layer-direction does one matrix multiply for the input projection of all time
+steps, then per step only the recurrent matmul and in-place gate maths on NumPy arrays.
+The backward loop mirrors it (per step: gate gradients, one matmul for dh); the weight
+gradients come out of one matmul each after the loop.
+
+The Function returns one flat array holding output, h_n (and c_n); `Part` views cut the
+user-visible tensors out of it, so gradients of all three reach the one backward.
+Gate order and parameter layout are PyTorch's: LSTM (i, f, g, o), GRU (r, z, n) with
+n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import grad_mode, random
+from ..function import Function
+from ..tensor import Tensor
+
+__all__ = ["lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
+
+GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+# ---- in-place activations (the hot path: no temporaries) ------------------------------------
+def _sigmoid_(a: np.ndarray) -> np.ndarray:
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a += 1
+    return np.reciprocal(a, out=a)
+
+
+def _tanh_(a: np.ndarray) -> np.ndarray:
+    return np.tanh(a, out=a)
+
+
+# ---- one layer, one direction -------------------------------------------------------------
+def _project(x, w_ih, b):
+    """Input projection for all time steps at once: (T, B, I) @ W_ih^T + b -> (T, B, G*H)."""
+    T, B, I = x.shape
+    xp = x.reshape(T * B, I) @ w_ih.T
+    if b is not None:
+        xp += b
+    return xp.reshape(T, B, -1)
+
+
+def _steps(T: int, reverse: bool):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _prev(seq, first, reverse: bool):
+    """The state each step started from: `first` at the first step, else the neighbour's."""
+    prev = np.empty_like(seq)
+    if reverse:
+        prev[-1], prev[:-1] = first, seq[1:]
+    else:
+        prev[0], prev[1:] = first, seq[:-1]
+    return prev
+
+
+def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    xp = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    whh = w_hh.T
+    A = np.empty((T, B, 4 * H), x.dtype)  # activated gates i, f, g, o
+    C = np.empty((T, B, H), x.dtype)  # cell states
+    TC = np.empty((T, B, H), x.dtype)  # tanh(c)
+    Hs = np.empty((T, B, H), x.dtype)
+    for t in _steps(T, reverse):
+        a = A[t]
+        np.matmul(h, whh, out=a)
+        a += xp[t]
+        _sigmoid_(a[:, : 2 * H])
+        _tanh_(a[:, 2 * H : 3 * H])
+        _sigmoid_(a[:, 3 * H :])
+        ct = C[t]
+        np.multiply(a[:, H : 2 * H], c, out=ct)
+        ct += a[:, : H] * a[:, 2 * H : 3 * H]
+        tc = np.tanh(ct, out=TC[t])
+        h = np.multiply(a[:, 3 * H :], tc, out=Hs[t])
+        c = ct
+    return Hs, h, c, (A, C, TC)
+
+
+def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
+    """Backward through time; returns (dG, dh0, dc0): dG the pre-activation gate gradients."""
+    A, C, TC = saved
+    T, B, H = C.shape
+    A4 = A.reshape(T, B, 4, H)
+    i, f, g, o = A4[:, :, 0], A4[:, :, 1], A4[:, :, 2], A4[:, :, 3]
+    # d(gate pre-activation) = dc * MD[:3] for i, f, g and dh * MD[3] for o (all steps at once)
+    MD = np.empty_like(A4)
+    np.multiply(g, i * (1 - i), out=MD[:, :, 0])
+    np.multiply(_prev(C, c0, reverse), f * (1 - f), out=MD[:, :, 1])
+    np.multiply(i, 1 - g * g, out=MD[:, :, 2])
+    np.multiply(TC, o * (1 - o), out=MD[:, :, 3])
+    P = o * (1 - TC * TC)  # dc += dh * P
+    dG4 = np.empty_like(A4)
+    for t in _steps(T, not reverse):
+        if gy is not None:
+            dh = dh + gy[t]
+        dc = dc + dh * P[t]
+        np.multiply(dc[:, None, :], MD[t, :, :3], out=dG4[t, :, :3])
+        np.multiply(dh, MD[t, :, 3], out=dG4[t, :, 3])
+        dc *= f[t]
+        dh = dG4[t].reshape(B, 4 * H) @ w_hh
+    return dG4.reshape(T, B, 4 * H), dh, dc
+
+
+def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    b_in = None
+    if b_ih is not None:
+        b = b_ih.copy()
+        b[: 2 * H] += b_hh[: 2 * H]
+        b_in = b_hh[2 * H :]
+    xp = _project(x, w_ih, None if b_ih is None else b)
+    whh = w_hh.T
+    RZ = np.empty((T, B, 2 * H), x.dtype)
+    N = np.empty((T, B, H), x.dtype)
+    HN = np.empty((T, B, H), x.dtype)  # W_hn h + b_hn
+    Hs = np.empty((T, B, H), x.dtype)
+    hp = np.empty((B, 3 * H), x.dtype)
+    for t in _steps(T, reverse):
+        np.matmul(h, whh, out=hp)
+        rz = np.add(xp[t, :, : 2 * H], hp[:, : 2 * H], out=RZ[t])
+        _sigmoid_(rz)
+        hn = HN[t]
+        if b_in is None:
+            hn[...] = hp[:, 2 * H :]
+        else:
+            np.add(hp[:, 2 * H :], b_in, out=hn)
+        n = np.multiply(rz[:, :H], hn, out=N[t])
+        n += xp[t, :, 2 * H :]
+        _tanh_(n)
+        hs = np.subtract(h, n, out=Hs[t])
+        hs *= rz[:, H:]
+        hs += n
+        h = hs
+    return Hs, h, None, (RZ, N, HN)
+
+
+def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
+    """Returns (dXP, dh0, None, dHP): dXP for the input side, dHP for the hidden side."""
+    RZ, N, HN = saved
+    T, B, H = N.shape
+    r, z = RZ[:, :, :H], RZ[:, :, H:]
+    Q1 = (1 - z) * (1 - N * N)  # dn_pre = dh * Q1
+    Q2 = (_prev(Hs, h0, reverse) - N) * z * (1 - z)  # dz_pre = dh * Q2
+    Q3 = HN * r * (1 - r)  # dr_pre = dn_pre * Q3
+    dHP = np.empty((T, B, 3 * H), x.dtype)
+    dN = np.empty((T, B, H), x.dtype)
+    for t in _steps(T, not reverse):
+        if gy is not None:
+            dh = dh + gy[t]
+        dn = np.multiply(dh, Q1[t], out=dN[t])
+        d = dHP[t]
+        np.multiply(dn, Q3[t], out=d[:, :H])
+        np.multiply(dh, Q2[t], out=d[:, H : 2 * H])
+        np.multiply(dn, r[t], out=d[:, 2 * H :])
+        back = d @ w_hh
+        dh = dh * z[t]
+        dh += back
+    dXP = np.concatenate([dHP[:, :, : 2 * H], dN], axis=2)
+    return dXP, dh, None, dHP
+
+
+def _rnn_forward(relu):
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+        T, B, _ = x.shape
+        xp = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        whh = w_hh.T
+        Hs = np.empty((T, B, w_hh.shape[1]), x.dtype)
+        for t in _steps(T, reverse):
+            a = np.matmul(h, whh, out=Hs[t])
+            a += xp[t]
+            np.maximum(a, 0, out=a) if relu else _tanh_(a)
+            h = a
+        return Hs, h, None, ()
+
+    return forward
+
+
+def _rnn_backward(relu):
+    def backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
+        D = (Hs > 0).astype(Hs.dtype) if relu else 1 - Hs * Hs
+        dP = np.empty_like(Hs)
+        for t in _steps(len(Hs), not reverse):
+            if gy is not None:
+                dh = dh + gy[t]
+            dh = np.multiply(dh, D[t], out=dP[t]) @ w_hh
+        return dP, dh, None
+
+    return backward
+
+
+_FORWARD = {"LSTM": _lstm_forward, "GRU": _gru_forward, "RNN_TANH": _rnn_forward(False), "RNN_RELU": _rnn_forward(True)}
+_BACKWARD = {"LSTM": _lstm_backward, "GRU": _gru_backward, "RNN_TANH": _rnn_backward(False), "RNN_RELU": _rnn_backward(True)}
+
+
+# ---- the whole network as one node --------------------------------------------------------
+class RNNStack(Function):
+    """Inputs: x (T, B, I) time-major, h0 and c0 (L*D, B, H) or None, then per layer and
+    direction (w_ih, w_hh[, b_ih, b_hh]). Output: flat [output (T, B, D*H), h_n, c_n]."""
+
+    def forward(self, x, h0, c0, *weights, mode, num_layers, bidirectional, dropout=0.0, train=False, batch_first=False):
+        self.batch_first = batch_first
+        if batch_first:
+            x = x.swapaxes(0, 1)
+        T, B, _ = x.shape
+        D, L = (2 if bidirectional else 1), num_layers
+        per = len(weights) // (L * D)
+        H = weights[1].shape[1]
+        dt = x.dtype
+        n_out, n_h = T * B * D * H, L * D * B * H
+        packed = np.empty(n_out + n_h * (2 if mode == "LSTM" else 1), dt)
+        hn = packed[n_out : n_out + n_h].reshape(L * D, B, H)
+        cn = packed[n_out + n_h :].reshape(L * D, B, H) if mode == "LSTM" else None
+        zeros = np.zeros((B, H), dt)
+        run = _FORWARD[mode]
+        self.layers, self.masks = [], []
+        inp = x
+        for layer in range(L):
+            out = packed[:n_out].reshape(T, B, D * H) if layer == L - 1 else np.empty((T, B, D * H), dt)
+            dirs = []
+            for d in range(D):
+                k = layer * D + d
+                w_ih, w_hh, b_ih, b_hh = (weights[k * per : (k + 1) * per] + (None, None))[:4]
+                h = zeros if h0 is None else h0[k]
+                c = zeros if c0 is None else c0[k] if mode == "LSTM" else None
+                Hs, hn[k], ck, saved = run(inp, w_ih, w_hh, b_ih, b_hh, h, c, d == 1)
+                if cn is not None:
+                    cn[k] = ck
+                out[:, :, d * H : (d + 1) * H] = Hs
+                dirs.append((Hs, h, c, saved))
+            self.layers.append((inp, dirs))
+            mask = None
+            if dropout and train and layer < L - 1:
+                keep = random.rng().random(out.shape, dtype=np.float32) >= dropout
+                mask = keep.astype(dt) * (1 / (1 - dropout) if dropout < 1 else 0)
+                out = out * mask
+            self.masks.append(mask)
+            inp = out
+        self.shape = dict(T=T, B=B, D=D, L=L, H=H, per=per, mode=mode, n_out=n_out, n_h=n_h)
+        self.weights = weights
+        return packed
+
+    def backward(self, g):
+        s = self.shape
+        T, B, D, L, H, per, mode, n_out, n_h = (s[k] for k in ("T", "B", "D", "L", "H", "per", "mode", "n_out", "n_h"))
+        needs = self.needs_input_grad
+        gout = g[:n_out].reshape(T, B, D * H)
+        ghn = g[n_out : n_out + n_h].reshape(L * D, B, H)
+        gcn = g[n_out + n_h :].reshape(L * D, B, H) if mode == "LSTM" else None
+        back = _BACKWARD[mode]
+        grads = [None] * (3 + len(self.weights))
+        dh0 = np.zeros((L * D, B, H), g.dtype) if needs[1] else None
+        dc0 = np.zeros((L * D, B, H), g.dtype) if needs[2] else None
+        gy = gout
+        for layer in range(L - 1, -1, -1):
+            inp, dirs = self.layers[layer]
+            if self.masks[layer] is not None:
+                gy = gy * self.masks[layer]
+            need_dx = layer > 0 or needs[0]
+            dx = None
+            for d in range(D):
+                k = layer * D + d
+                w_ih, w_hh = self.weights[k * per], self.weights[k * per + 1]
+                Hs, h, c, saved = dirs[d]
+                dcT = None if gcn is None else gcn[k].copy()
+                res = back(saved, inp, h, c, Hs, w_hh, gy[:, :, d * H : (d + 1) * H], ghn[k].copy(), dcT, d == 1)
+                dXP, dh, dc = res[:3]
+                dHP = res[3] if len(res) > 3 else dXP
+                if dh0 is not None:
+                    dh0[k] = dh
+                if dc0 is not None:
+                    dc0[k] = dc
+                flat_x, flat_h = dXP.reshape(T * B, -1), dHP.reshape(T * B, -1)
+                base = 3 + k * per
+                grads[base] = flat_x.T @ inp.reshape(T * B, -1)
+                grads[base + 1] = flat_h.T @ _prev(Hs, h, d == 1).reshape(T * B, H)
+                if per == 4:
+                    grads[base + 2], grads[base + 3] = flat_x.sum(0), flat_h.sum(0)
+                if need_dx:
+                    part = (flat_x @ w_ih).reshape(inp.shape)
+                    dx = part if dx is None else dx + part
+            gy = dx
+        if needs[0] and self.batch_first:
+            gy = gy.swapaxes(0, 1)
+        grads[0], grads[1], grads[2] = gy if needs[0] else None, dh0, dc0
+        return tuple(grads)
+
+
+class Part(Function):
+    """A view of the RNNStack's flat output; its gradient lands in the right slice."""
+
+    saves_tensors = False
+
+    def forward(self, flat, start, shape, batch_first=False):
+        self.size, self.start, self.shape, self.batch_first = flat.shape, start, shape, batch_first
+        n = int(np.prod(shape))
+        out = flat[start : start + n].reshape(shape)
+        return out.swapaxes(0, 1) if batch_first else out
+
+    def backward(self, g):
+        full = np.zeros(self.size, g.dtype)
+        region = full[self.start : self.start + int(np.prod(self.shape))].reshape(self.shape)
+        region[...] = g.swapaxes(0, 1) if self.batch_first else g
+        return full
+
+
+# ---- functional forms (torch.lstm / torch.gru / torch.rnn_tanh / ..._cell) -----------------
+def _run(mode, input, hx, cx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    B, T = input.array.shape[:2] if batch_first else input.array.shape[1::-1]
+    D = 2 if bidirectional else 1
+    H = params[1].array.shape[1]
+    flat = RNNStack.apply(input, hx, cx, *params, mode=mode, num_layers=num_layers, bidirectional=bidirectional,
+                          dropout=float(dropout), train=bool(train), batch_first=batch_first)
+    n_out, n_h = T * B * D * H, num_layers * D * B * H
+    output = Part.apply(flat, 0, (T, B, D * H), batch_first)
+    h_n = Part.apply(flat, n_out, (num_layers * D, B, H))
+    if mode != "LSTM":
+        return output, h_n
+    return output, h_n, Part.apply(flat, n_out + n_h, (num_layers * D, B, H))
+
+
+def lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    h0, c0 = hx
+    return _run("LSTM", input, h0, c0, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+
+
+def gru(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    return _run("GRU", input, hx, None, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+
+
+def rnn_tanh(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    return _run("RNN_TANH", input, hx, None, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+
+
+def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    return _run("RNN_RELU", input, hx, None, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
+
+
+def _cell(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
+    """One time step: the sequence Function with T = 1; returns h' (and c')."""
+    B, H = input.array.shape[0], w_hh.array.shape[1]
+    params = (w_ih, w_hh) if b_ih is None else (w_ih, w_hh, b_ih, b_hh)
+    x = input.unsqueeze(0)
+    hx, cx = (None if t is None else t.unsqueeze(0) for t in (hx, cx))
+    flat = RNNStack.apply(x, hx, cx, *params, mode=mode, num_layers=1, bidirectional=False)
+    h = Part.apply(flat, B * H, (B, H))
+    return (h, Part.apply(flat, 2 * B * H, (B, H))) if mode == "LSTM" else h
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return _cell("LSTM", input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return _cell("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return _cell("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return _cell("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)
