@@ -26,6 +26,7 @@ from .config import Settings
 from .executor import create_executor
 from .hostinfo import probe
 from .jobs import JobManager
+from .pyodide_mirror import mirror_routes, page_index
 from .static import IsolationHeaders
 from .store import Store
 from .ws import websocket_endpoint
@@ -80,7 +81,7 @@ async def health(request: Request) -> JSONResponse:
 
 async def client_config(request: Request) -> JSONResponse:
     # What the page needs before it boots the browser runtime; no secrets here.
-    return JSONResponse({"pyodide_index": request.app.state.settings.pyodide_index})
+    return JSONResponse({"pyodide_index": page_index(request.app.state.settings.pyodide_index)})
 
 
 @authed
@@ -184,6 +185,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/shares/{share}", read_share),
         Route("/s/{share}", open_share),
         WebSocketRoute("/ws", websocket_endpoint),
+        *mirror_routes(),  # $TORCHPAD_PYODIDE_MIRROR at /pyodide-packages/ (docs/pyodide.md)
     ]
     if settings.web_dir.is_dir():
         routes.append(Mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web"))
