@@ -1,3 +1,334 @@
-"""Placeholder: filled in by the CNN/RNN layer work."""
+"""Convolutions: conv1d, conv2d, conv_transpose1d/2d.
 
-__all__ = []
+One 2-D engine serves all of them (1-D inputs get a height of 1). The forward pass is im2col
+through a strided view, copied once into (N, groups, C/g*kh*kw, Ho*Wo), and ONE batched matrix
+multiply that lands directly in NCHW layout. The input gradient is the reverse: one matrix
+multiply back to columns, then a sum over the kh*kw kernel offsets with strided slices (col2im).
+A transposed convolution is the same two halves swapped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..function import Function
+from ..tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+
+# ---- the array-level engine -------------------------------------------------------------
+def _windows(xp: np.ndarray, kh: int, kw: int, out_hw: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """A read-only (N, C, kh, kw, Ho, Wo) view of every kernel window of padded `xp`."""
+    n, c = xp.shape[:2]
+    s0, s1, s2, s3 = xp.strides
+    shape = (n, c, kh, kw, out_hw[0], out_hw[1])
+    strides = (s0, s1, s2 * dilation[0], s3 * dilation[1], s2 * stride[0], s3 * stride[1])
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def _im2col(x: np.ndarray, k: tuple, out_hw: tuple, stride, padding, dilation, groups: int) -> np.ndarray:
+    """(N, groups, C/g*kh*kw, Ho*Wo) columns of `x` (N, C, H, W): one copy of the strided view."""
+    (pt, pb), (pl, pr) = padding
+    if pt or pb or pl or pr:
+        n, c, h, w = x.shape
+        xp = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
+        xp[:, :, pt:pt + h, pl:pl + w] = x
+    else:
+        xp = x
+    view = _windows(xp, k[0], k[1], out_hw, stride, dilation)
+    n, c = x.shape[:2]
+    cols = np.empty((n, c, k[0], k[1], out_hw[0], out_hw[1]), dtype=x.dtype)
+    np.copyto(cols, view)
+    return cols.reshape(n, groups, (c // groups) * k[0] * k[1], out_hw[0] * out_hw[1])
+
+
+def _col2im(cols: np.ndarray, x_shape: tuple, k: tuple, out_hw: tuple, stride, padding, dilation) -> np.ndarray:
+    """The adjoint of `_im2col`: add each kernel offset's (N, C, Ho, Wo) slab into a strided slice."""
+    n, c, h, w = x_shape
+    (pt, pb), (pl, pr) = padding
+    hp, wp = h + pt + pb, w + pl + pr
+    cols = cols.reshape(n, c, k[0], k[1], out_hw[0], out_hw[1])
+    dx = np.zeros((n, c, hp, wp), dtype=cols.dtype)
+    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
+    for i in range(k[0]):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(k[1]):
+            dx[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
+    if pt or pb or pl or pr:
+        dx = dx[:, :, pt:pt + h, pl:pl + w]
+    return dx
+
+
+def _out_size(size: int, k: int, s: int, p0: int, p1: int, d: int) -> int:
+    return (size + p0 + p1 - d * (k - 1) - 1) // s + 1
+
+
+class Conv2d(Function):
+    """x (N, C, H, W), w (O, C/g, kh, kw), optional b (O,) -> (N, O, Ho, Wo).
+
+    1-D and unbatched inputs arrive reshaped to this form by the functional wrappers' `view`
+    arguments (`x_shape`/`w_shape`: the caller's shapes, restored in backward).
+    """
+
+    def forward(self, x, w, b=None, *, stride, padding, dilation, groups, x_shape, w_shape, out_shape):
+        self.shapes = (x.shape, w.shape)
+        x, w = x.reshape(x_shape), w.reshape(w_shape)
+        o, _, kh, kw = w.shape
+        ho = _out_size(x.shape[2], kh, stride[0], *padding[0], dilation[0])
+        wo = _out_size(x.shape[3], kw, stride[1], *padding[1], dilation[1])
+        cols = _im2col(x, (kh, kw), (ho, wo), stride, padding, dilation, groups)
+        wmat = w.reshape(groups, o // groups, -1)
+        out = np.matmul(wmat, cols).reshape(x.shape[0], o, ho, wo)
+        if b is not None:
+            out += b.reshape(1, o, 1, 1)
+        self.cols, self.w, self.x4 = cols, w, x.shape
+        self.geom = ((kh, kw), (ho, wo), stride, padding, dilation)
+        return out.reshape(out_shape)
+
+    def backward(self, g):
+        (kh, kw), (ho, wo), stride, padding, dilation = self.geom
+        w, cols, (n, c, h, wd) = self.w, self.cols, self.x4
+        o, groups = w.shape[0], cols.shape[1]
+        g = g.reshape(n, groups, o // groups, ho * wo)
+        need = self.needs_input_grad
+        dx = dw = db = None
+        if need[0]:
+            wmat = w.reshape(groups, o // groups, -1)
+            dcols = np.matmul(wmat.transpose(0, 2, 1), g)
+            dx = _col2im(dcols, (n, c, h, wd), (kh, kw), (ho, wo), stride, padding, dilation).reshape(self.shapes[0])
+        if need[1]:
+            dw = np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(self.shapes[1])
+        if len(need) > 2 and need[2]:
+            db = g.sum(axis=(0, 3)).reshape(o)
+        return dx, dw, db
+
+
+class ConvTranspose2d(Function):
+    """x (N, Cin, H, W), w (Cin, Cout/g, kh, kw), optional b -> (N, Cout, Ho, Wo): conv2d's input gradient."""
+
+    def forward(self, x, w, b=None, *, stride, padding, output_padding, dilation, groups, x_shape, w_shape, out_shape):
+        self.shapes = (x.shape, w.shape)
+        x, w = x.reshape(x_shape), w.reshape(w_shape)
+        n, cin, h, wd = x.shape
+        cout_g, kh, kw = w.shape[1:]
+        cout = cout_g * groups
+        ho = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
+        wo = (wd - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
+        pads = ((padding[0], padding[0]), (padding[1], padding[1]))  # of the equivalent forward conv
+        wmat = w.reshape(groups, cin // groups, cout_g * kh * kw)
+        cols = np.matmul(wmat.transpose(0, 2, 1), x.reshape(n, groups, cin // groups, h * wd))
+        out = _col2im(cols, (n, cout, ho, wo), (kh, kw), (h, wd), stride, pads, dilation)
+        if b is not None:
+            out += b.reshape(1, cout, 1, 1)
+        self.x, self.w = x, w
+        self.geom = ((kh, kw), (h, wd), stride, pads, dilation, groups, (n, cout, ho, wo))
+        return out.reshape(out_shape)
+
+    def backward(self, g):
+        k, hw, stride, pads, dilation, groups, out4 = self.geom
+        x, w = self.x, self.w
+        n, cin = x.shape[:2]
+        g = g.reshape(out4)
+        gcols = _im2col(g, k, hw, stride, pads, dilation, groups)
+        need = self.needs_input_grad
+        dx = dw = db = None
+        wmat = w.reshape(groups, cin // groups, -1)
+        if need[0]:
+            dx = np.matmul(wmat, gcols).reshape(self.shapes[0])
+        if need[1]:
+            xm = x.reshape(n, groups, cin // groups, hw[0] * hw[1])
+            dw = np.matmul(xm, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(self.shapes[1])
+        if len(need) > 2 and need[2]:
+            db = g.sum(axis=(0, 2, 3))
+        return dx, dw, db
+
+
+# ---- argument checks with PyTorch's messages --------------------------------------------
+def _tuple(value, n: int, name: str) -> tuple:
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(
+            f"expected {name} to be a single integer value or a list of {n} values to match the convolution "
+            f"dimensions, but got {name}=[{', '.join(map(str, value))}]"
+        )
+    return value
+
+
+def _dims(shape) -> str:
+    return ", ".join(str(s) for s in shape)
+
+
+def _type_name(a: np.ndarray) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long", "int32": "int"}.get(a.dtype.name, a.dtype.name)
+
+
+def _check_dtypes(x: Tensor, w: Tensor, b) -> None:
+    xd, wd = x.array.dtype, w.array.dtype
+    if xd != wd:
+        if xd == np.float32 and wd == np.float64:
+            raise RuntimeError(
+                "Input type (torch.FloatTensor) and weight type (torch.DoubleTensor) should be the same or input "
+                "should be a MKLDNN tensor and weight is a dense tensor"
+            )
+        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "float16": "Half", "bool": "Bool"}
+        raise RuntimeError(f"expected scalar type {names.get(xd.name, xd.name)} but found {names.get(wd.name, wd.name)}")
+    if b is not None and b.array.dtype != xd:
+        raise RuntimeError(f"Input type ({_type_name(x.array)}) and bias type ({_type_name(b.array)}) should be the same")
+
+
+def _check_common(x: Tensor, w: Tensor, b, stride, padding, dilation, groups: int, transposed: bool) -> None:
+    _check_dtypes(x, w, b)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    ws = tuple(w.array.shape)
+    c = x.array.shape[1]
+    if not transposed:
+        if ws[0] % groups:
+            raise RuntimeError(
+                f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight "
+                f"of size [[{_dims(ws)}]] instead"
+            )
+        if c != ws[1] * groups:
+            raise RuntimeError(
+                f"Given groups={groups}, weight of size [{_dims(ws)}], expected input[{_dims(x.array.shape)}] to have "
+                f"{ws[1] * groups} channels, but got {c} channels instead"
+            )
+        out_c = ws[0]
+    else:
+        if c != ws[0]:
+            raise RuntimeError(
+                f"Given transposed=1, weight of size [{_dims(ws)}], expected input[{_dims(x.array.shape)}] to have "
+                f"{ws[0]} channels, but got {c} channels instead"
+            )
+        out_c = ws[1] * groups
+    if b is not None and (b.array.ndim != 1 or b.array.shape[0] != out_c):
+        raise RuntimeError(
+            f"Given weight of size [{_dims(ws)}], expected bias to be 1-dimensional with {out_c} elements, but got "
+            f"bias of size [{_dims(b.array.shape)}] instead"
+        )
+
+
+def _check_kernel_fits(in_sizes, pads, ks, dilation) -> None:
+    padded = [s + a + b for s, (a, b) in zip(in_sizes, pads)]
+    eff = [d * (k - 1) + 1 for k, d in zip(ks, dilation)]
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, eff))}). Kernel size can't be greater than actual input size"
+        )
+
+
+def _check_input_dim(x: Tensor, nd: int, name: str) -> bool:
+    """True when `x` has a batch dimension; PyTorch's error when it has neither form."""
+    if x.array.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input of size: "
+            f"[{_dims(x.array.shape)}]"
+        )
+    return x.array.ndim == nd + 2
+
+
+def _same_padding(ks, dilation, stride) -> tuple:
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    pads = []
+    for k, d in zip(ks, dilation):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _conv(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int, nd: int, name: str) -> Tensor:
+    batched = _check_input_dim(input, nd, name)
+    stride, dilation = _tuple(stride, nd, "stride"), _tuple(dilation, nd, "dilation")
+    ks = tuple(weight.array.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            pads = _same_padding(ks, dilation, stride)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        flat_pad = (0,) * nd
+    else:
+        flat_pad = _tuple(padding, nd, "padding")
+        pads = tuple((p, p) for p in flat_pad)
+    x4 = input.array.shape if batched else (1,) + input.array.shape
+    view = Tensor._make(input.array.reshape(x4))  # only for the checks' shapes and dtypes
+    _check_common(view, weight, bias, stride, flat_pad, dilation, groups, transposed=False)
+    _check_kernel_fits(x4[2:], pads, ks, dilation)
+    if nd == 1:
+        x4, w4 = (x4[0], x4[1], 1, x4[2]), weight.array.shape[:2] + (1,) + ks
+        stride, dilation, pads, ks = (1,) + stride, (1,) + dilation, ((0, 0),) + pads, (1,) + ks
+    else:
+        w4 = weight.array.shape
+    o = weight.array.shape[0]
+    sizes = [_out_size(x4[2 + i], ks[i], stride[i], *pads[i], dilation[i]) for i in range(2)]
+    out_shape = (x4[0], o) + tuple(sizes[2 - nd:]) if batched else (o,) + tuple(sizes[2 - nd:])
+    args = (input, weight) if bias is None else (input, weight, bias)
+    return Conv2d.apply(*args, stride=stride, padding=pads, dilation=dilation, groups=groups, x_shape=x4,
+                        w_shape=w4, out_shape=out_shape)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd: int, name: str) -> Tensor:
+    batched = _check_input_dim(input, nd, name)
+    stride, padding = _tuple(stride, nd, "stride"), _tuple(padding, nd, "padding")
+    output_padding, dilation = _tuple(output_padding, nd, "output_padding"), _tuple(dilation, nd, "dilation")
+    x4 = input.array.shape if batched else (1,) + input.array.shape
+    _check_common(Tensor._make(input.array.reshape(x4)), weight, bias, stride, padding, dilation, groups, transposed=True)
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        if nd == 2:
+            raise RuntimeError(
+                f"output padding must be smaller than either stride or dilation, but got output_padding_height: "
+                f"{output_padding[0]} output_padding_width: {output_padding[1]} stride_height: {stride[0]} "
+                f"stride_width: {stride[1]} dilation_height: {dilation[0]} dilation_width: {dilation[1]}"
+            )
+        raise RuntimeError(
+            f"output padding must be smaller than either stride or dilation, but got output_padding: "
+            f"{output_padding[0]} stride: {stride[0]} dilation: {dilation[0]}"
+        )
+    ks = tuple(weight.array.shape[2:])
+    if nd == 1:
+        x4, w4 = (x4[0], x4[1], 1, x4[2]), weight.array.shape[:2] + (1,) + ks
+        stride, padding, output_padding, dilation, ks = (1,) + stride, (0,) + padding, (0,) + output_padding, (1,) + dilation, (1,) + ks
+    else:
+        w4 = weight.array.shape
+    cout = weight.array.shape[1] * groups
+    sizes = [(x4[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (ks[i] - 1) + output_padding[i] + 1 for i in range(2)]
+    if any(s <= 0 for s in sizes):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, x4[4 - nd:]))}). Calculated output size per channel: "
+            f"({' x '.join(map(str, sizes[2 - nd:]))}). Output size is too small"
+        )
+    out_shape = (x4[0], cout) + tuple(sizes[2 - nd:]) if batched else (cout,) + tuple(sizes[2 - nd:])
+    args = (input, weight) if bias is None else (input, weight, bias)
+    return ConvTranspose2d.apply(*args, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, x_shape=x4, w_shape=w4, out_shape=out_shape)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2, "conv_transpose2d")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1, "conv_transpose1d")
