@@ -1,0 +1,165 @@
+"""A real `torchpad serve` in a subprocess on a free loopback port, with its SQLite file in tmp.
+
+Executor-independent tests take the module-scoped `server` fixture, which is parametrized
+over EXECUTORS: an executor added to the server (e.g. "ray") joins every such test by
+being added to that list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+EXECUTORS = ["local"]
+TOKEN = "test-token-0123456789"
+FINAL = ("succeeded", "failed", "cancelled")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir: Path, executor: str = "local", args=(), env=None):
+        self.data_dir, self.executor, self.args, self.env = data_dir, executor, list(args), dict(env or {})
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        self.token = TOKEN
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Server":
+        cmd = [sys.executable, "-m", "torchpad", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+               "--token", self.token, "--executor", self.executor, *self.args]
+        self.log = open(self.data_dir.parent / f"server-{self.port}-{time.monotonic_ns()}.log", "w")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {Path(self.log.name).read_text()}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become healthy")
+
+    def stop(self, sig=signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    # -- REST ---------------------------------------------------------------------------
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **kw) -> httpx.Response:
+        return httpx.get(self.url + path, headers=kw.pop("headers", self.headers()), timeout=30, **kw)
+
+    def post(self, path: str, **kw) -> httpx.Response:
+        return httpx.post(self.url + path, headers=kw.pop("headers", self.headers()), timeout=30, **kw)
+
+    def events(self, job: str, after: int = 0) -> list[dict]:
+        return self.get(f"/api/jobs/{job}/events?after={after}").json()["events"]
+
+    def wait_final(self, job: str, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = self.get(f"/api/jobs/{job}").json()
+            if info["state"] in FINAL:
+                return info
+            time.sleep(0.1)
+        raise AssertionError(f"job {job} did not finish: {info}")
+
+    # -- websocket ----------------------------------------------------------------------
+    def connect(self, origin: str | None = "default", token: str | None = "default", **kw):
+        """A websocket that has authenticated (and read `ready`) unless token=None."""
+        ws = connect(self.ws_url, origin=self.url if origin == "default" else origin, open_timeout=30, legacy=True, **kw)
+        if token is not None:
+            ws.send(json.dumps({"v": 1, "type": "auth", "token": self.token if token == "default" else token}))
+            ready = json.loads(ws.recv(timeout=30))
+            assert ready["type"] == "ready", ready
+        return ws
+
+    def submit(self, ws, code: str, rid: str = "r1", backlog: list | None = None, **options) -> str:
+        """Submit and return the job id; other jobs' messages read meanwhile go to `backlog`."""
+        ws.send(json.dumps({"v": 1, "type": "submit", "id": rid, "code": code, "name": "test.py", "options": options}))
+        while True:
+            msg = json.loads(ws.recv(timeout=30))
+            if msg["type"] == "accepted" and msg["id"] == rid:
+                return msg["job"]
+            assert msg["type"] == "event", msg
+            if backlog is not None:
+                backlog.append(msg)
+
+
+def stream(ws, job: str, until=None, timeout: float = 120) -> list[dict]:
+    """Events of `job` from the websocket until a final status (or until(event) is true)."""
+    events = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if msg["type"] == "event" and msg["job"] == job:
+            events.append(msg["event"])
+            ev = msg["event"]
+            if (until and until(ev)) or (until is None and ev["kind"] == "status" and ev["state"] in FINAL):
+                return events
+    raise AssertionError(f"timed out; got {events[-5:]}")
+
+
+def final_status(events: list[dict]) -> dict:
+    return [e for e in events if e["kind"] == "status"][-1]
+
+
+def texts(events: list[dict], kind: str = "stdout") -> list[str]:
+    return [e["text"] for e in events if e["kind"] == kind]
+
+
+def assert_gap_free(events: list[dict]) -> None:
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+@pytest.fixture(scope="module", params=EXECUTORS)
+def executor_name(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def server(executor_name, tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("server") / "data", executor_name).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def make_server(executor_name, tmp_path_factory):
+    """Servers with their own flags/env for one module; all stopped at the end."""
+    started = []
+
+    def make(args=(), env=None, data_dir=None) -> Server:
+        srv = Server(data_dir or tmp_path_factory.mktemp("server") / "data", executor_name, args, env).start()
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        srv.stop()
