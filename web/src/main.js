@@ -125,10 +125,15 @@ async function pyodideIndex() {
   }
 }
 
+function onBoot(info) {
+  status.boot(info);
+  if (info.phase === "numpy-failed") output.write("info", info.message);
+}
+
 async function bootBrowser() {
   if (browserRunner) return browserRunner;
   status.boot({ phase: "runtime" });
-  browserRunner = new BrowserRunner({ pyodideIndex: await pyodideIndex(), onBoot: (b) => status.boot(b) });
+  browserRunner = new BrowserRunner({ pyodideIndex: await pyodideIndex(), onBoot: onBoot });
   return browserRunner;
 }
 
@@ -196,6 +201,7 @@ function handleEvent(run, ev) {
     case "stdout":
     case "stderr":
       output.write(ev.kind, ev.text);
+      if (ev.kind === "stderr") run.reasonShown = ev.text; // the runtime's own note; no need to repeat it
       break;
     case "metric":
       addMetric(run, ev.step, ev.values);
@@ -288,11 +294,16 @@ const shareDialog = setupShareDialog($("#share-dialog"), {
 });
 $("#share").addEventListener("click", () => shareDialog.open());
 
+const lineCount = (code) => {
+  const n = code.replace(/\n$/, "").split("\n").length;
+  return n === 1 ? "1 line" : `${n} lines`;
+};
+
 /** Ask whether a shared program may replace unsaved work: resolves true to open it. */
 function askReplace(shared) {
   const dialog = $("#conflict-dialog");
   dialog.querySelector("[data-role=conflict-lines]").textContent =
-    `The link holds ${shared.code.split("\n").length} lines; your editor holds ${work.code.split("\n").length} lines of unsaved work.`;
+    `The link holds ${lineCount(shared.code)}; your editor holds ${lineCount(work.code)} of unsaved work.`;
   dialog.showModal();
   return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "open"), { once: true }));
 }

@@ -29,7 +29,8 @@ const errorLineField = StateField.define({
     return tr.docChanged ? null : line;
   },
   provide: (field) => [
-    EditorView.decorations.from(field, (line) => (state) => {
+    EditorView.decorations.compute([field], (state) => {
+      const line = state.field(field);
       return line ? Decoration.set([Decoration.line({ class: "cm-error-line" }).range(state.doc.line(line).from)]) : Decoration.none;
     }),
     gutter({

@@ -98,7 +98,7 @@ export function createRunsList(list, { onToggle, onRename, onDelete }) {
         row.name.textContent = run.name;
         row.state.textContent = run.state;
         const end = run.endedAt ?? (run.state === "running" || run.state === "queued" || run.state === "stopping" ? now : null);
-        row.meta.textContent = `${run.target}${run.device ? ` · ${run.device}` : ""} · ${formatDuration(end && end - run.startedAt)}`;
+        row.meta.textContent = `${run.target}${run.device && run.device !== run.target ? ` · ${run.device}` : ""} · ${formatDuration(end && end - run.startedAt)}`;
         row.final.textContent = finalMetrics(run);
         const want = prev ? prev.nextSibling : list.firstChild;
         if (row.li !== want) list.insertBefore(row.li, want);

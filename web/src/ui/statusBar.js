@@ -17,10 +17,14 @@ export function createStatusBar(bar) {
   let timer = null;
 
   return {
-    boot({ phase, loaded, total, message }) {
+    boot({ phase, loaded, total, message, numpy, torch }) {
       boot.dataset.phase = phase;
-      if (phase === "numpy-failed") boot.textContent = `Browser runtime ready without NumPy (pure Python only): ${message || "NumPy could not be loaded"}`;
-      else boot.textContent = message && phase !== "ready" ? `${BOOT_TEXT[phase] || phase} ${message}` : BOOT_TEXT[phase] || phase;
+      boot.title = message || "";
+      const mb = (n) => (n / 1e6).toFixed(1);
+      if (phase === "numpy-failed") boot.textContent = "NumPy could not be loaded: pure Python only in the browser (hover for why)";
+      else if (phase === "ready" && numpy === false) boot.textContent = "Browser runtime ready: pure Python only (no NumPy; hover for why)";
+      else if (phase === "ready" && torch === false && message) boot.textContent = `Browser runtime: ${message}`;
+      else boot.textContent = (BOOT_TEXT[phase] || phase) + (total ? ` ${mb(loaded)} / ${mb(total)} MB` : "");
       const busy = phase !== "ready" && phase !== "numpy-failed";
       progress.hidden = !busy;
       if (busy && total) progress.value = loaded / total;
