@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import sys
 from typing import Callable
 
@@ -54,8 +55,10 @@ def log(step: int | None = None, **metrics) -> None:
         raise TypeError("torchpad.log: give at least one metric, e.g. torchpad.log(loss=0.5)")
     if step is None:
         step = _next_step
-    elif isinstance(step, bool) or not isinstance(step, int):
+    elif isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"torchpad.log: step must be an int, got {type(step).__name__}")
+    else:
+        step = operator.index(step)  # NumPy ints and one-element integer tensors too
     values = {}
     for name, value in metrics.items():
         v = _scalar(name, value)

@@ -1,0 +1,116 @@
+"""torchpad.log / torchpad.autolog and the sink interface hosts rely on (set_sink, reset, on_backward)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import torchpad
+import torchpad.kernel as K
+from torchpad import metrics
+
+
+@pytest.fixture
+def events():
+    got = []
+    metrics.reset()
+    metrics.set_sink(got.append)
+    yield got
+    metrics.set_sink(None)
+    metrics.reset()
+
+
+def test_log_sends_metric_events(events):
+    torchpad.log(loss=0.5, acc=0.25)
+    torchpad.log(loss=0.4)
+    torchpad.log(step=10, acc=0.9)
+    torchpad.log(acc=1.0)
+    assert events == [
+        {"kind": "metric", "step": 0, "values": {"loss": 0.5, "acc": 0.25}},
+        {"kind": "metric", "step": 1, "values": {"loss": 0.4}},
+        {"kind": "metric", "step": 10, "values": {"acc": 0.9}},
+        {"kind": "metric", "step": 11, "values": {"acc": 1.0}},
+    ]
+
+
+def test_values_from_tensors_and_numpy(events):
+    torchpad.log(step=np.int64(3), a=K.tensor(2.5), b=torch.tensor([1.5]), c=np.float32(0.5), d=7)
+    assert events == [{"kind": "metric", "step": 3, "values": {"a": 2.5, "b": 1.5, "c": 0.5, "d": 7.0}}]
+    assert all(type(v) is float for v in events[0]["values"].values()) and type(events[0]["step"]) is int
+
+
+def test_non_finite_values_stay_json(events):
+    torchpad.log(loss=float("nan"), big=float("inf"))
+    assert events[0]["values"] == {"loss": "nan", "big": "inf"}
+    json.dumps(events[0], allow_nan=False)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "give at least one metric"),
+    ({"acc": "high"}, "metric 'acc' must be a number"),
+    ({"ok": True}, "metric 'ok' must be a number"),
+    ({"step": 1.5, "acc": 1.0}, "step must be an int"),
+])
+def test_mistakes_raise_type_error(events, kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        torchpad.log(**kwargs)
+    assert events == []
+
+
+def test_reset_restarts_steps_and_autolog(events):
+    torchpad.log(a=1)
+    torchpad.autolog(False)
+    metrics.reset()
+    torchpad.log(a=2)
+    assert events[-1]["step"] == 0 and metrics.autolog_enabled()
+
+
+def _kernel_loss():
+    w = K.tensor([1.0, -2.0], requires_grad=True)
+    return (w * w).sum()
+
+
+def test_kernel_backward_logs_loss(events):
+    _kernel_loss().backward()
+    _kernel_loss().backward()
+    torchpad.log(acc=0.5)  # explicit logs keep their own step counter
+    assert events == [
+        {"kind": "metric", "step": 0, "values": {"loss": 5.0}},
+        {"kind": "metric", "step": 1, "values": {"loss": 5.0}},
+        {"kind": "metric", "step": 0, "values": {"acc": 0.5}},
+    ]
+
+
+def test_autolog_off(events):
+    torchpad.autolog(False)
+    _kernel_loss().backward()
+    assert events == []
+    torchpad.autolog(True)
+    _kernel_loss().backward()
+    assert len(events) == 1
+
+
+def test_only_scalar_implicit_backward_logs(events):
+    w = K.tensor([1.0, 2.0], requires_grad=True)
+    (w * 3).backward(K.ones(2))
+    assert events == []
+
+
+def test_print_sink_prints_explicit_logs_only(capsys):
+    metrics.set_sink(None)
+    metrics.reset()
+    _kernel_loss().backward()
+    torchpad.log(step=2, acc=0.75)
+    assert capsys.readouterr().out == '{"step": 2, "acc": 0.75}\n'
+
+
+def test_plain_python_prints_json_lines(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text("import torchpad\nfor i in range(3):\n    torchpad.log(loss=1.0 / (i + 1))\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [
+        {"step": 0, "loss": 1.0}, {"step": 1, "loss": 0.5}, {"step": 2, "loss": 1.0 / 3}]
