@@ -1,3 +1,298 @@
-"""Placeholder: filled in by the CNN/RNN layer work."""
+"""Normalisation layers' maths (batch, layer and group norm), channel dropout and embedding lookup.
 
-__all__ = []
+The three norms share one Function: standardise over some axes of a (possibly regrouped) input,
+then scale and shift per channel or per element. Batch norm's running statistics are updated
+in place on the caller's buffers, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import random
+from ..function import Function
+from ..tensor import Size, Tensor
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding", "dropout1d", "dropout2d"]
+
+
+class Normalize(Function):
+    """(x - mean) / sqrt(var + eps) over `axes` of x viewed as `group_shape`, then * w + b (`param_shape`)."""
+
+    def forward(self, x, w=None, b=None, *, axes, group_shape, param_shape, eps, stats=None):
+        xg = x.reshape(group_shape)
+        mean = xg.mean(axis=axes, keepdims=True)
+        xc = xg - mean
+        var = np.mean(xc * xc, axis=axes, keepdims=True)
+        invstd = 1.0 / np.sqrt(var + eps)
+        xhat = (xc * invstd).reshape(x.shape)
+        if stats is not None:
+            stats.extend((mean, var))
+        self.xhat, self.invstd, self.axes, self.group_shape = xhat, invstd, axes, group_shape
+        self.w = None if w is None else w.reshape(param_shape)
+        self.w_shape = None if w is None else w.shape
+        self.param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
+        out = xhat
+        if w is not None:
+            out = out * self.w
+        if b is not None:
+            out = out + b.reshape(param_shape)
+        return out
+
+    def backward(self, g):
+        need, xhat = self.needs_input_grad, self.xhat
+        dx = dw = db = None
+        if need[0]:
+            gx = (g if self.w is None else g * self.w).reshape(self.group_shape)
+            xh = xhat.reshape(self.group_shape)
+            axes = self.axes
+            dx = self.invstd * (gx - gx.mean(axis=axes, keepdims=True) - xh * np.mean(gx * xh, axis=axes, keepdims=True))
+            dx = dx.reshape(g.shape)
+        if len(need) > 1 and need[1]:
+            dw = (g * xhat).sum(axis=self.param_axes).reshape(self.w_shape)
+        if len(need) > 2 and need[2]:
+            db = g.sum(axis=self.param_axes).reshape(self.w_shape)
+        return dx, dw, db
+
+
+class AffineChannels(Function):
+    """Batch norm in evaluation mode: x * scale + shift per channel, with fixed statistics."""
+
+    def forward(self, x, w=None, b=None, *, mean, var, eps, param_shape):
+        self.invstd = (1.0 / np.sqrt(var + eps)).reshape(param_shape)
+        self.mean, self.param_shape = mean.reshape(param_shape), param_shape
+        self.w = None if w is None else w.reshape(param_shape)
+        scale = self.invstd if w is None else self.invstd * self.w
+        shift = -self.mean * scale if b is None else b.reshape(param_shape) - self.mean * scale
+        self.x, self.scale = x, scale
+        return x * scale + shift
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        axes = tuple(i for i, n in enumerate(self.param_shape) if n == 1)
+        dx = g * self.scale if need[0] else None
+        dw = (g * (self.x - self.mean) * self.invstd).sum(axis=axes) if len(need) > 1 and need[1] else None
+        db = g.sum(axis=axes) if len(need) > 2 and need[2] else None
+        return dx, dw, db
+
+
+def _apply(cls, input, weight, bias, **kw):
+    if weight is None and bias is not None:  # keep bias in the third slot
+        w = Tensor._make(np.ones(bias.array.shape, dtype=bias.array.dtype))
+        return cls.apply(input, w, bias, **kw)
+    args = (input,) + tuple(t for t in (weight, bias) if t is not None)
+    return cls.apply(*args, **kw)
+
+
+def _check_size(name: str, t, c: int) -> None:
+    if t is not None and t.array.size != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {t.array.size}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    shape = input.array.shape
+    c = shape[1] if input.array.ndim > 1 else 1
+    if training:
+        size = int(np.prod(shape)) // c if c else 0
+        if size == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {Size(shape)!r}")
+    _check_size("running_mean", running_mean, c)
+    _check_size("running_var", running_var, c)
+    _check_size("weight", weight, c)
+    _check_size("bias", bias, c)
+    param_shape = (1, c) + (1,) * (input.array.ndim - 2)
+    if not training:
+        if running_mean is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        if running_var is None:
+            raise RuntimeError("running_var must be defined in evaluation mode")
+        return _apply(AffineChannels, input, weight, bias, mean=running_mean.array, var=running_var.array, eps=eps,
+                      param_shape=param_shape)
+    axes = (0,) + tuple(range(2, input.array.ndim))
+    stats = []
+    out = _apply(Normalize, input, weight, bias, axes=axes, group_shape=shape, param_shape=param_shape, eps=eps, stats=stats)
+    n = input.array.size // c
+    m = momentum if momentum is not None else 0.0
+    if running_mean is not None:
+        rm = running_mean.array
+        rm *= 1 - m
+        rm += m * stats[0].reshape(c).astype(rm.dtype)
+    if running_var is not None:
+        rv = running_var.array
+        rv *= 1 - m
+        rv += (m * n / max(n - 1, 1)) * stats[1].reshape(c).astype(rv.dtype)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    n, c = input.array.shape[:2]
+    param_shape = (1, c) + (1,) * (input.array.ndim - 2)
+    axes = tuple(range(2, input.array.ndim))
+    return _apply(Normalize, input, weight, bias, axes=axes, group_shape=input.array.shape, param_shape=param_shape, eps=eps)
+
+
+def _dims(shape) -> str:
+    return ", ".join(map(str, shape))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    if isinstance(normalized_shape, (int, np.integer)):
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    ns = tuple(int(s) for s in normalized_shape)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.array.shape) != ns:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"[{_dims(t.array.shape)}] and normalized_shape = [{_dims(ns)}]"
+            )
+    shape = input.array.shape
+    k = len(ns)
+    if input.array.ndim < k or tuple(shape[input.array.ndim - k:]) != ns:
+        raise RuntimeError(
+            f"Given normalized_shape=[{_dims(ns)}], expected input with shape [*, {_dims(ns)}], but got input of "
+            f"size[{_dims(shape)}]"
+        )
+    axes = tuple(range(input.array.ndim - k, input.array.ndim))
+    param_shape = (1,) * (input.array.ndim - k) + ns
+    return _apply(Normalize, input, weight, bias, axes=axes, group_shape=shape, param_shape=param_shape, eps=eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    shape = input.array.shape
+    n, c = shape[0], shape[1]
+    if c % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"[{_dims(shape)}] and num_groups={num_groups}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.array.ndim != 1 or t.array.size != c):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} of "
+                f"shape [{_dims(t.array.shape)}] and input of shape [{_dims(shape)}]"
+            )
+    param_shape = (1, c) + (1,) * (input.array.ndim - 2)
+    return _apply(Normalize, input, weight, bias, axes=(2,), group_shape=(n, num_groups, -1), param_shape=param_shape,
+                  eps=eps)
+
+
+# ---- channel dropout --------------------------------------------------------------------------
+class ChannelDropout(Function):
+    saves_tensors = False
+
+    def forward(self, x, *, mask):
+        self.mask = mask
+        return x * mask
+
+    def backward(self, g):
+        return g * self.mask
+
+
+def _feature_dropout(input, p: float, training: bool):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    shape = input.array.shape
+    mask_shape = shape[:2] + (1,) * (len(shape) - 2)
+    keep = random.rng().random(mask_shape) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+    mask = (keep * scale).astype(input.array.dtype)
+    return ChannelDropout.apply(input, mask=mask)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    nd = input.array.ndim
+    if nd not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an error in a "
+            "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+            "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if nd == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change "
+            "in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To "
+            "maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    nd = input.array.ndim
+    if nd not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that dropout1d exists to provide "
+            "channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch "
+            "dimension (i.e. 2D or 3D inputs)."
+        )
+    if nd == 2:  # unbatched (C, L): one mask entry per channel
+        return _feature_dropout(input.reshape(1, *input.array.shape), p, training).reshape(*input.array.shape)
+    return _feature_dropout(input, p, training)
+
+
+# ---- embedding ----------------------------------------------------------------------------------
+class Embedding(Function):
+    """weight[indices]; the weight gradient sums rows by index (sort + segment sums, no scatter loop)."""
+
+    def forward(self, w, *, indices, padding_idx, scale_grad_by_freq):
+        self.indices, self.num, self.padding_idx, self.freq = indices, w.shape[0], padding_idx, scale_grad_by_freq
+        return w[indices]
+
+    def backward(self, g):
+        d = g.shape[-1]
+        flat = self.indices.ravel()
+        gw = np.zeros((self.num, d), dtype=g.dtype)
+        if flat.size:
+            order = np.argsort(flat, kind="stable")
+            keys = flat[order]
+            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            sums = np.add.reduceat(g.reshape(-1, d)[order], starts, axis=0)
+            if self.freq:
+                sums /= np.diff(np.append(starts, keys.size))[:, None]
+            gw[keys[starts]] = sums
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
+        return gw
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    idx = input.array
+    if idx.dtype.kind not in "iu":
+        name = {"float32": "Float", "float64": "Double", "bool": "Bool", "float16": "Half"}.get(idx.dtype.name, idx.dtype.name)
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got "
+            f"torch.{name}Tensor instead (while checking arguments for embedding)"
+        )
+    num = weight.array.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_rows(weight.array, idx, max_norm, norm_type)
+    return Embedding.apply(weight, indices=idx, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
+
+
+def _renorm_rows(w: np.ndarray, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """In place, as PyTorch's embedding_renorm_: rows used by `idx` scaled down to `max_norm`."""
+    rows = np.unique(idx)
+    norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+    w[rows[big]] *= scale[:, None]
