@@ -54,15 +54,16 @@ class Connection:
         try:
             self.out.put_nowait(msg if isinstance(msg, str) else json.dumps(msg))
         except asyncio.QueueFull:
-            self.close(CLOSE_SLOW, "too slow: resume from your last seq")
+            self.close(CLOSE_SLOW, "too slow: resume from your last seq", drop_queued=True)
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str, drop_queued: bool = False) -> None:
         if self.closing:
             return
         self.closing = True
         self._stop_following()
-        while not self.out.empty():  # drop what the client could not take; it will resume
-            self.out.get_nowait()
+        if drop_queued or self.out.full():  # what the client could not take; it will resume
+            while not self.out.empty():
+                self.out.get_nowait()
         self.out.put_nowait((_CLOSE, code, reason))
 
     async def _writer(self) -> None:
