@@ -80,7 +80,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None:
             if not (allow_unused or materialize_grads):
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
                 )
             result.append(Tensor._make(np.zeros_like(t.array)) if materialize_grads else None)
         else:
@@ -148,6 +149,7 @@ class Function:
         node = _CustomNode()
         node.ctx, node.user_fn = ctx, cls
         node.parents = tuple(args)
+        node.parent_ctxs = tuple(a._ctx if isinstance(a, Tensor) else None for a in args)
         node.needs_input_grad = ctx.needs_input_grad
         node.released = False
         if isinstance(out, Tensor):

@@ -14,7 +14,9 @@ def _finish(array: np.ndarray, requires_grad: bool = False, device=None) -> Tens
         check_device(device)
     t = Tensor._make(array)
     if requires_grad:
-        t.requires_grad_(True)
+        if array.dtype.kind != "f":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t.requires_grad = True
     return t
 
 

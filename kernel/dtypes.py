@@ -98,6 +98,8 @@ def promote(a: dtype, b: dtype) -> dtype:
     """Result dtype of two tensor dtypes (torch.promote_types)."""
     if a is b:
         return a
+    if a._rank != b._rank:  # across categories the higher one wins as is: int64 + float32 -> float32
+        return a if a._rank > b._rank else b
     return from_numpy(np.promote_types(a.np, b.np))
 
 

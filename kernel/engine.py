@@ -27,8 +27,7 @@ def _topo_order(roots: list) -> list:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for p in node.parents:
-            ctx = getattr(p, "_ctx", None)
+        for ctx in node.parent_ctxs:
             if ctx is not None and id(ctx) not in seen:
                 stack.append((ctx, False))
     post.reverse()
@@ -66,7 +65,7 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
         in_grads = node.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
-        for p, need, ig in zip(node.parents, node.needs_input_grad, in_grads):
+        for p, pctx, need, ig in zip(node.parents, node.parent_ctxs, node.needs_input_grad, in_grads):
             if not need or ig is None:
                 continue
             ig = np.asarray(ig)
@@ -74,7 +73,7 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
                 ig = unbroadcast(ig, p.array.shape)
             if ig.dtype != p.array.dtype:
                 ig = ig.astype(p.array.dtype)
-            if p._ctx is None:
+            if pctx is None:
                 if capture is None:
                     p._accumulate_grad(ig)
                 elif id(p) in capture_leaves:
@@ -82,10 +81,10 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
                 continue
             if capture is None and p._retains_grad:
                 p._accumulate_grad(ig)
-            key = id(p._ctx)
+            key = id(pctx)
             grads[key] = grads[key] + ig if key in grads else ig
         if not retain_graph and node.saves_tensors:
-            parents, needs = node.parents, node.needs_input_grad
+            parents, ctxs, needs = node.parents, node.parent_ctxs, node.needs_input_grad
             node.__dict__.clear()  # free saved arrays, like PyTorch frees saved tensors
-            node.parents, node.needs_input_grad, node.released = parents, needs, True
+            node.parents, node.parent_ctxs, node.needs_input_grad, node.released = parents, ctxs, needs, True
     return captured

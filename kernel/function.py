@@ -56,6 +56,8 @@ class Function:
             needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             if any(needs):
                 fn.parents = args
+                # each input's node as of now: a later in-place op may give the same Tensor a new node
+                fn.parent_ctxs = tuple(a._ctx if isinstance(a, Tensor) else None for a in args)
                 fn.needs_input_grad = needs
                 fn.released = False
                 return Tensor._make(out, True, fn)
@@ -66,7 +68,7 @@ class Function:
 
     @property
     def next_functions(self):
-        return tuple((p.grad_fn if isinstance(p, Tensor) else None, 0) for p in self.parents)
+        return tuple((c, 0) for c in self.parent_ctxs)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"

@@ -54,6 +54,11 @@ class set_grad_enabled(_GradMode):
     def __enter__(self):
         return None
 
+    def __call__(self, fn):
+        global _enabled
+        _enabled = self._prev  # used as a decorator: the switch applies inside the function only
+        return super().__call__(fn)
+
 
 class inference_mode(no_grad):
     def __init__(self, mode: bool = True) -> None:

@@ -12,10 +12,16 @@ from . import dtypes, grad_mode
 from .device import device as Device, check_device
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated "
+    "during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use "
+    ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
+    "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 
 class Tensor:
-    __slots__ = ("array", "requires_grad", "grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("array", "requires_grad", "_grad", "_ctx", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # numpy scalars defer to our reflected operators
 
     def __init__(self, *args, **kwargs):
@@ -26,7 +32,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t.array = array
         t.requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t._ctx = ctx
         t._retains_grad = False
         return t
@@ -69,6 +75,38 @@ class Tensor:
     @property
     def is_cuda(self) -> bool:
         return False
+
+    @property
+    def grad(self):
+        """The accumulated gradient; a non-leaf has none unless retain_grad() was called (PyTorch warns)."""
+        if self._ctx is not None and not self._retains_grad:
+            import warnings
+
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value.array.shape != self.array.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '[{', '.join(map(str, value.array.shape))}]' to a tensor of "
+                    f"size '[{', '.join(map(str, self.array.shape))}]'. Please ensure that the gradient and the tensor are "
+                    "the same size"
+                )
+            if value.array.dtype != self.array.dtype:
+                from .ops.linalg import _dn, _title
+
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_dn(value)}' to a tensor with grad_dtype '{_title(self)}'. "
+                    "The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with "
+                    "caution. Diverging the dtypes of a tensor and its gradient may break downstream systems that assume "
+                    "they match."
+                )
+        self._grad = value
 
     @property
     def grad_fn(self):
@@ -211,9 +249,13 @@ class Tensor:
         return bool(self.array.reshape(()))
 
     def __float__(self) -> float:
+        if self.array.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self.array.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -241,10 +283,10 @@ class Tensor:
 
     # ---- autograd ---------------------------------------------------------------------
     def _accumulate_grad(self, g: np.ndarray) -> None:
-        if self.grad is None:
-            self.grad = Tensor._make(np.array(g, dtype=self.array.dtype, copy=True))
+        if self._grad is None:
+            self._grad = Tensor._make(np.array(g, dtype=self.array.dtype, copy=True))
         else:
-            self.grad.array = self.grad.array + g
+            self._grad.array = self._grad.array + g
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         from .autograd import backward

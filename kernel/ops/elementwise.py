@@ -32,6 +32,23 @@ def broadcast_shape(a: tuple, b: tuple) -> tuple:
     return tuple(out)
 
 
+def expand_error(shape: tuple, target: tuple, type_name: str = "torch.FloatTensor") -> None:
+    """Raise PyTorch's message when `shape` cannot be expanded (broadcast) to `target`."""
+    if len(shape) > len(target):
+        raise RuntimeError(
+            f"expand({type_name}{{[{', '.join(map(str, shape))}]}}, size=[{', '.join(map(str, target))}]): the number of "
+            f"sizes provided ({len(target)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(target) - len(shape)
+    for i, n in enumerate(shape):
+        t = target[lead + i]
+        if n != t and n != 1 and t != -1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({t}) must match the existing size ({n}) at non-singleton dimension "
+                f"{lead + i}.  Target sizes: [{', '.join(map(str, target))}].  Tensor sizes: [{', '.join(map(str, shape))}]"
+            )
+
+
 def _operands(a, b, float_result: bool = False):
     """Return (a, b, dtype): both operands at PyTorch's promoted dtype (scalars stay scalars)."""
     if not isinstance(a, Tensor):
@@ -638,22 +655,33 @@ def lerp(input, end, weight):
     return input + (end - input) * weight
 
 
-# ---- non-differentiable -----------------------------------------------------------------
-def _nondiff(np_fn, keep_dtype=True):
-    def op(input, *args, **kwargs):
-        return Tensor._make(np_fn(input.array, *args, **kwargs))
+# ---- piecewise constant: zero gradient, as in PyTorch --------------------------------------
+class _Step(Function):
+    saves_tensors = False
 
+    def forward(self, a, np_fn, kwargs):
+        return np_fn(a, **kwargs)
+
+    def backward(self, g):
+        return np.zeros_like(g)
+
+
+def _step(np_fn):
+    def op(input, **kwargs):
+        if input.array.dtype.kind != "f":
+            return Tensor._make(np_fn(input.array, **kwargs))
+        return _Step.apply(input, np_fn=np_fn, kwargs=kwargs)
+
+    op.__name__ = np_fn.__name__
     return op
 
 
-sign = _nondiff(np.sign)
-floor = _nondiff(np.floor)
-ceil = _nondiff(np.ceil)
-trunc = _nondiff(np.trunc)
+sign, floor, ceil, trunc = _step(np.sign), _step(np.floor), _step(np.ceil), _step(np.trunc)
+_round = _step(np.round)
 
 
 def round(input, *, decimals=0):
-    return Tensor._make(np.round(input.array, decimals))
+    return _round(input, decimals=decimals)
 
 
 def _compare(np_fn):

@@ -1,4 +1,5 @@
-"""Matrix products: matmul and its named forms, with PyTorch's shape errors."""
+"""Matrix products: matmul and its named forms (mm bmm mv dot outer), einsum, and triangular
+masks, with PyTorch's shape errors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 from ..function import Function
 from ..tensor import Tensor
 
-__all__ = ["matmul", "mm"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "einsum", "tril", "triu", "trace", "diag"]
 
 
 class MatMul(Function):
@@ -80,4 +81,150 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-METHODS = {"matmul": matmul, "__matmul__": matmul, "__rmatmul__": lambda s, o: matmul(o, s), "mm": mm}
+def bmm(input, mat2):
+    a, b = input.array, mat2.array
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if b.shape[0] != a.shape[0] or b.shape[1] != a.shape[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
+                           f"but got: [{b.shape[0]}, {b.shape[1]}].")
+    _check_dtypes(input, mat2)
+    return MatMul.apply(input, mat2)
+
+
+def mv(input, vec):
+    a, v = input.array, vec.array
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
+    _check_dtypes(input, vec)
+    return MatMul.apply(input, vec)
+
+
+def dot(input, other):
+    a, b = input.array, other.array
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_title(input)} and {_title(other)}")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
+                           f"number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
+    return MatMul.apply(input, other)
+
+
+def inner(input, other):
+    if input.array.ndim == 0 or other.array.ndim == 0:
+        return input * other
+    return matmul(input, other.transpose(-1, -2) if other.array.ndim > 1 else other)
+
+
+def _title(t: Tensor) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
+
+
+def outer(input, vec2):
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.array.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.array.ndim}-D")
+    return input.reshape(-1, 1) * vec2
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    prod = mm(mat1, mat2)
+    prod = prod if alpha == 1 else prod * alpha
+    return prod + (input if beta == 1 else input * beta)
+
+
+class Einsum(Function):
+    """einsum; each operand's gradient is the einsum of the output gradient with the others."""
+
+    def forward(self, *arrays, ins, out):
+        self.arrays, self.ins, self.out = arrays, ins, out
+        return np.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
+
+    def backward(self, g):
+        grads = []
+        for i, (sub, need) in enumerate(zip(self.ins, self.needs_input_grad)):
+            if not need:
+                grads.append(None)
+                continue
+            if len(set(sub)) != len(sub):
+                raise RuntimeError("TorchPad's einsum gradient does not support a repeated index within one operand")
+            other_subs = [s for j, s in enumerate(self.ins) if j != i]
+            others = [a for j, a in enumerate(self.arrays) if j != i]
+            present = set(self.out).union(*other_subs)
+            kept = "".join(c for c in sub if c in present)  # letters only in this operand come back by broadcasting
+            gi = np.einsum(",".join([self.out] + other_subs) + "->" + kept, g, *others)
+            shape = self.arrays[i].shape
+            grads.append(np.broadcast_to(gi.reshape([n if c in kept else 1 for c, n in zip(sub, shape)]), shape))
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    if "..." in eq:
+        raise RuntimeError("TorchPad's einsum does not support '...' yet")
+    lhs, _, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if "->" not in eq:
+        counts = {c: lhs.count(c) for c in lhs if c != ","}
+        rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
+    return Einsum.apply(*operands, ins=tuple(ins), out=rhs)
+
+
+class TriMask(Function):
+    saves_tensors = False
+
+    def forward(self, a, k, upper):
+        self.k, self.upper = k, upper
+        return np.triu(a, k) if upper else np.tril(a, k)
+
+    def backward(self, g):
+        return np.triu(g, self.k) if self.upper else np.tril(g, self.k)
+
+
+def tril(input, diagonal=0):
+    return TriMask.apply(input, k=diagonal, upper=False)
+
+
+def triu(input, diagonal=0):
+    return TriMask.apply(input, k=diagonal, upper=True)
+
+
+def trace(input):
+    if input.array.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(input.array.ndim))
+    n = min(input.array.shape)
+    return input[np.arange(n), np.arange(n)].sum()
+
+
+def diag(input, diagonal=0):
+    a = input.array
+    if a.ndim == 1:
+        n = a.shape[0] + abs(diagonal)
+        rows = np.arange(a.shape[0]) + max(-diagonal, 0)
+        cols = np.arange(a.shape[0]) + max(diagonal, 0)
+        from ..creation import zeros
+
+        out = zeros(n, n, dtype=input.dtype)
+        out[rows, cols] = input
+        return out
+    idx = np.arange(max(min(a.shape[0] + min(diagonal, 0), a.shape[1] - max(diagonal, 0)), 0))
+    return input[idx + max(-diagonal, 0), idx + max(diagonal, 0)]
+
+
+METHODS = {
+    "matmul": matmul, "__matmul__": matmul, "__rmatmul__": lambda s, o: matmul(o, s), "mm": mm, "bmm": bmm, "mv": mv,
+    "dot": dot, "inner": inner, "outer": outer, "ger": outer, "addmm": addmm, "tril": tril, "triu": triu,
+    "trace": trace, "diag": diag,
+    "tril_": lambda s, diagonal=0: s._assign(tril(s, diagonal)), "triu_": lambda s, diagonal=0: s._assign(triu(s, diagonal)),
+}

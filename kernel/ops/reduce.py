@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -9,11 +10,27 @@ import numpy as np
 from .. import dtypes
 from ..function import Function
 from ..tensor import Tensor, _wrap_dim
+from .index import TakeAlong
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "softmax", "log_softmax", "logsumexp"]
+__all__ = [
+    "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "softmax", "log_softmax", "logsumexp", "std", "var",
+    "std_mean", "var_mean", "prod", "all", "any", "cumsum", "cumprod", "sort", "argsort", "topk", "norm", "median",
+    "count_nonzero",
+]
 
-return_types_max = namedtuple("max", ["values", "indices"])
-return_types_min = namedtuple("min", ["values", "indices"])
+
+def _return_type(name: str):
+    """A named tuple that prints like PyTorch's `torch.return_types.<name>`."""
+    base = namedtuple(name, ["values", "indices"])
+
+    def __repr__(self):
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+return_types_max, return_types_min = _return_type("max"), _return_type("min")
+return_types_sort, return_types_topk, return_types_median = _return_type("sort"), _return_type("topk"), _return_type("median")
 
 
 def _dims(dim, ndim: int):
@@ -223,7 +240,221 @@ def logsumexp(input, dim, keepdim=False):
     return LogSumExp.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim)
 
 
+# ---- variance, products, logic, scans ---------------------------------------------------------
+class Var(Function):
+    """var (or std, with `sqrt`) over axes with Bessel's `correction`."""
+
+    def forward(self, a, axes, keepdim, correction, sqrt):
+        n = a.size if axes is None else int(np.prod([a.shape[i] for i in axes]))
+        self.d = a - a.mean(axis=axes, keepdims=True)
+        self.denom = np.asarray(builtins.max(n - correction, 0), dtype=a.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (self.d * self.d).sum(axis=axes, keepdims=True) / self.denom
+            if sqrt:
+                out = np.sqrt(out)
+        self.out, self.sqrt, self.axes, self.keepdim = out, sqrt, axes, keepdim
+        if keepdim:
+            return out
+        return out.reshape(()) if axes is None else np.squeeze(out, axes)
+
+    def backward(self, g):
+        if not self.keepdim and self.axes is not None:
+            g = np.expand_dims(g, self.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.sqrt:
+                return g * self.d / (self.denom * self.out)
+            return g * 2 * self.d / self.denom
+
+
+def _var(input, dim, unbiased, keepdim, correction, sqrt: bool):
+    if isinstance(dim, bool):  # std(input, unbiased)
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    if input.array.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return Var.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim, correction=correction, sqrt=sqrt)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var(input, dim, unbiased, keepdim, correction, sqrt=False)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var(input, dim, unbiased, keepdim, correction, sqrt=True)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, None if isinstance(dim, bool) else dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, None if isinstance(dim, bool) else dim, keepdim)
+
+
+class Prod(Function):
+    """Product along one axis; the gradient uses exclusive products, so zeros are handled exactly."""
+
+    def forward(self, a, axis, keepdim, dtype):
+        self.a, self.axis, self.keepdim = a, axis, keepdim
+        return np.asarray(a.prod(axis=axis, keepdims=keepdim, dtype=dtype))
+
+    def backward(self, g):
+        a, axis = self.a, self.axis
+        ones = np.ones_like(np.take(a, [0], axis=axis))
+        left = np.concatenate([ones, np.cumprod(a, axis=axis)], axis=axis)
+        right = np.flip(np.cumprod(np.flip(a, axis), axis=axis), axis)
+        right = np.concatenate([right, ones], axis=axis)
+        n = a.shape[axis]
+        others = np.take(left, np.arange(n), axis=axis) * np.take(right, np.arange(1, n + 1), axis=axis)
+        return (g if self.keepdim else np.expand_dims(g, axis)) * others
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    sd = _sum_dtype(input, dtype)
+    if dim is None:
+        return Prod.apply(input.reshape(-1), axis=0, keepdim=False, dtype=sd)
+    return Prod.apply(input, axis=_wrap_dim(dim, input.array.ndim), keepdim=keepdim, dtype=sd)
+
+
+def _logical_reduce(np_fn):
+    def op(input, dim=None, keepdim=False):
+        a = input.array
+        out = np.asarray(np_fn(a, axis=_dims(dim, a.ndim), keepdims=keepdim))
+        return Tensor._make(out.astype(np.uint8) if a.dtype == np.uint8 else out)
+
+    return op
+
+
+all = _logical_reduce(np.all)
+any = _logical_reduce(np.any)
+
+
+def count_nonzero(input, dim=None):
+    return Tensor._make(np.asarray(np.count_nonzero(input.array, axis=_dims(dim, input.array.ndim)), dtype=np.int64))
+
+
+class Cumsum(Function):
+    saves_tensors = False
+
+    def forward(self, a, axis, dtype):
+        self.axis = axis
+        return np.cumsum(a, axis=axis, dtype=dtype)
+
+    def backward(self, g):
+        return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
+
+
+def cumsum(input, dim, *, dtype=None):
+    a = input if input.array.ndim else input.reshape(1)
+    out = Cumsum.apply(a, axis=_wrap_dim(dim, input.array.ndim), dtype=_sum_dtype(input, dtype))
+    return out if input.array.ndim else out.reshape(())
+
+
+class Cumprod(Function):
+    """Cumulative product. Its gradient divides by the input, so it assumes no zeros."""
+
+    def forward(self, a, axis, dtype):
+        self.a, self.axis = a, axis
+        self.out = np.cumprod(a, axis=axis, dtype=dtype)
+        return self.out
+
+    def backward(self, g):
+        gy = np.flip(np.cumsum(np.flip(g * self.out, self.axis), axis=self.axis), self.axis)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return gy / self.a
+
+
+def cumprod(input, dim, *, dtype=None):
+    return Cumprod.apply(input, axis=_wrap_dim(dim, input.array.ndim), dtype=_sum_dtype(input, dtype))
+
+
+# ---- sorting and selection ----------------------------------------------------------------------
+def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    if a.dtype == np.bool_:
+        a = a.astype(np.int8)
+    if descending:
+        a = -a if a.dtype.kind == "f" or a.dtype.kind == "i" else -a.astype(np.int64)
+    return np.argsort(a, axis=axis, kind="stable")
+
+
+def _along(input, idx: np.ndarray, axis: int, name):
+    values = TakeAlong.apply(input, idx=idx, axis=axis, unique=True)
+    return name(values, Tensor._make(idx.astype(np.int64, copy=False)))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    if input.array.ndim == 0:
+        return return_types_sort(input.clone(), Tensor._make(np.zeros((), np.int64)))
+    axis = _wrap_dim(dim, input.array.ndim)
+    return _along(input, _argsort(input.array, axis, descending), axis, return_types_sort)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    if input.array.ndim == 0:
+        return Tensor._make(np.zeros((), np.int64))
+    return Tensor._make(_argsort(input.array, _wrap_dim(dim, input.array.ndim), descending).astype(np.int64))
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    a = input.array if input.array.ndim else input.array.reshape(1)
+    axis = _wrap_dim(dim, input.array.ndim)
+    if not 0 <= k <= a.shape[axis]:
+        raise RuntimeError("selected index k out of range")
+    idx = np.take(_argsort(a, axis, largest), np.arange(k), axis=axis)
+    return _along(input if input.array.ndim else input.reshape(1), idx, axis, return_types_topk)
+
+
+def median(input, dim=None, keepdim=False):
+    if dim is None:
+        flat = input.reshape(-1)
+        idx = _argsort(flat.array, 0, False)[(flat.array.size - 1) // 2]
+        return MaxAlong.apply(flat, axis=0, keepdim=False, idx=np.asarray(idx))
+    axis = _wrap_dim(dim, input.array.ndim)
+    order = _argsort(input.array, axis, False)
+    idx = np.take(order, (input.array.shape[axis] - 1) // 2, axis=axis)
+    values = MaxAlong.apply(input, axis=axis, keepdim=keepdim, idx=idx)
+    return return_types_median(values, Tensor._make((np.expand_dims(idx, axis) if keepdim else idx).astype(np.int64)))
+
+
+# ---- norms -----------------------------------------------------------------------------------------
+class Norm2(Function):
+    def forward(self, a, axes, keepdim):
+        self.a, self.axes, self.keepdim = a, axes, keepdim
+        self.out = np.sqrt((a * a).sum(axis=axes, keepdims=True))
+        if keepdim:
+            return self.out
+        return self.out.reshape(()) if axes is None else np.squeeze(self.out, axes)
+
+    def backward(self, g):
+        if not self.keepdim and self.axes is not None:
+            g = np.expand_dims(g, self.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.out == 0, 0, g * self.a / self.out)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        input = input.to(dtype)
+    axes = _dims(dim, input.array.ndim)
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(input, axes=axes, keepdim=keepdim)
+    d = () if dim is None else dim
+    if p in (float("inf"), "inf"):
+        return amax(input.abs(), d, keepdim)
+    if p in (float("-inf"), "-inf"):
+        return amin(input.abs(), d, keepdim)
+    if p == 1:
+        return sum(input.abs(), dim, keepdim)
+    if p == 0:
+        return sum((input != 0).to(input.dtype), dim, keepdim)
+    return sum(input.abs() ** p, dim, keepdim) ** (1.0 / p)
+
+
+
 METHODS = {
     "sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin, "argmax": argmax, "argmin": argmin,
-    "softmax": softmax, "log_softmax": log_softmax, "logsumexp": logsumexp,
+    "softmax": softmax, "log_softmax": log_softmax, "logsumexp": logsumexp, "std": std, "var": var, "prod": prod,
+    "all": all, "any": any, "cumsum": cumsum, "cumprod": cumprod, "sort": sort, "argsort": argsort, "topk": topk,
+    "norm": norm, "median": median, "count_nonzero": count_nonzero,
 }

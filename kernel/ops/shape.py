@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
+from .elementwise import cast, expand_error
+from .index import getitem, index_select
 
-__all__ = ["reshape", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t"]
+__all__ = [
+    "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t",
+    "broadcast_to", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind", "narrow",
+    "select", "flip", "roll", "movedim", "moveaxis", "tile", "repeat_interleave",
+]
 
 
 def _shape_arg(shape) -> tuple:
@@ -162,8 +169,272 @@ class _Contig(Function):
         return g
 
 
+swapaxes = swapdims = transpose
+
+
+# ---- broadcasting views -----------------------------------------------------------------------
+class Expand(Function):
+    saves_tensors = False  # the engine sums the gradient back to the input's shape
+
+    def forward(self, a, shape):
+        return np.broadcast_to(a, shape)
+
+    def backward(self, g):
+        return g
+
+
+def _type_name(t: Tensor) -> str:
+    from ..tensor import _TYPE_NAMES
+
+    return f"torch.{_TYPE_NAMES.get(t.dtype.name, 'Tensor')}"
+
+
+def expand(input, *sizes):
+    sizes = _shape_arg(sizes)
+    shp = input.array.shape
+    expand_error(shp, sizes, _type_name(input))
+    lead = len(sizes) - len(shp)
+    target = tuple(shp[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    if -1 in target[:lead]:
+        raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {target.index(-1)}")
+    return input if target == shp else Expand.apply(input, shape=target)
+
+
+def broadcast_to(input, size):
+    return expand(input, *size)
+
+
+def expand_as(input, other):
+    return expand(input, *other.array.shape)
+
+
+class Repeat(Function):
+    saves_tensors = False
+
+    def forward(self, a, reps):
+        self.shape = (1,) * (len(reps) - a.ndim) + a.shape
+        self.reps, self.in_shape = reps, a.shape
+        return np.tile(a, reps)
+
+    def backward(self, g):
+        inter = []
+        for r, n in zip(self.reps, self.shape):
+            inter += [r, n]
+        return g.reshape(inter).sum(axis=tuple(range(0, len(inter), 2))).reshape(self.in_shape)
+
+
+def repeat(input, *sizes):
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.array.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    return Repeat.apply(input, reps=sizes)
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    return repeat(input, *((1,) * (input.array.ndim - len(dims)) + dims))
+
+
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    if dim is None:
+        input, dim = input.reshape(-1), 0
+    axis = _wrap_dim(dim, input.array.ndim)
+    reps = repeats.array if isinstance(repeats, Tensor) else repeats
+    idx = np.repeat(np.arange(input.array.shape[axis]), reps)
+    return index_select(input, axis, Tensor._make(idx))
+
+
+# ---- joins --------------------------------------------------------------------------------------
+class Cat(Function):
+    saves_tensors = False
+
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        return tuple(np.split(g, self.bounds, axis=self.axis))
+
+
+def _same_dtype(tensors) -> list:
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = dtypes.promote(dt, t.dtype)
+    return [t if t.array.dtype == dt.np else cast(t, dt) for t in tensors]
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    if len(tensors) > 1:  # PyTorch skips legacy empty 1-D tensors (the `torch.tensor([])` accumulator idiom)
+        kept = [t for t in tensors if t.array.shape != (0,)]
+        tensors = kept or tensors[:1]
+    first = tensors[0].array
+    axis = _wrap_dim(dim, first.ndim)
+    for i, t in enumerate(tensors[1:], 1):
+        a = t.array
+        if a.ndim != first.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} and {a.ndim}")
+        for d in range(a.ndim):
+            if d != axis and a.shape[d] != first.shape[d]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size {first.shape[d]} "
+                                   f"but got size {a.shape[d]} for tensor number {i} in the list.")
+    if len(tensors) == 1:
+        return Cat.apply(tensors[0], axis=axis)
+    return Cat.apply(*_same_dtype(tensors), axis=axis)
+
+
+concat = concatenate = cat
+
+
+class Stack(Function):
+    saves_tensors = False
+
+    def forward(self, *arrays, axis):
+        self.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    def backward(self, g):
+        return tuple(np.moveaxis(g, self.axis, 0))
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0].array.shape
+    axis = _wrap_dim(dim, len(shape) + 1)
+    for i, t in enumerate(tensors[1:], 1):
+        if t.array.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got [{', '.join(map(str, shape))}] at entry 0 "
+                               f"and [{', '.join(map(str, t.array.shape))}] at entry {i}")
+    return Stack.apply(*_same_dtype(tensors), axis=axis)
+
+
+def hstack(tensors):
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].array.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t.array.ndim > 1 else t.reshape(1, -1) for t in tensors], 0)
+
+
+# ---- splits and slices ---------------------------------------------------------------------------
+def narrow(input, dim, start, length):
+    axis = _wrap_dim(dim, input.array.ndim)
+    start = int(start) % input.array.shape[axis] if start < 0 else int(start)
+    return getitem(input, (slice(None),) * axis + (slice(start, start + int(length)),))
+
+
+def select(input, dim, index):
+    axis = _wrap_dim(dim, input.array.ndim)
+    return getitem(input, (slice(None),) * axis + (int(index),))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    axis = _wrap_dim(dim, tensor.array.ndim)
+    n = tensor.array.shape[axis]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at dimension "
+                               f"{axis}), but got split_sizes=[{', '.join(map(str, sizes))}]")
+    else:
+        size = int(split_size_or_sections)
+        if size == 0 and n != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, axis, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input.array.shape[_wrap_dim(dim, input.array.ndim)]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+def unbind(input, dim=0):
+    axis = _wrap_dim(dim, input.array.ndim)
+    return tuple(select(input, axis, i) for i in range(input.array.shape[axis]))
+
+
+# ---- reorderings -----------------------------------------------------------------------------------
+class Flip(Function):
+    saves_tensors = False
+
+    def forward(self, a, axes):
+        self.axes = axes
+        return np.flip(a, axes)
+
+    def backward(self, g):
+        return np.flip(g, self.axes)
+
+
+def flip(input, *dims):
+    dims = _shape_arg(dims)
+    return Flip.apply(input, axes=tuple(_wrap_dim(d, input.array.ndim) for d in dims))
+
+
+class Roll(Function):
+    saves_tensors = False
+
+    def forward(self, a, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+        return np.roll(a, shifts, axes)
+
+    def backward(self, g):
+        neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return np.roll(g, neg, self.axes)
+
+
+def roll(input, shifts, dims=None):
+    if dims is None:
+        return Roll.apply(input.reshape(-1), shifts=shifts, axes=None).reshape(input.array.shape)
+    if isinstance(dims, (tuple, list)):
+        return Roll.apply(input, shifts=tuple(shifts), axes=tuple(_wrap_dim(d, input.array.ndim) for d in dims))
+    return Roll.apply(input, shifts=shifts, axes=_wrap_dim(dims, input.array.ndim))
+
+
+def movedim(input, source, destination):
+    nd = input.array.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [_wrap_dim(d, nd) for d in src]
+    dst = [_wrap_dim(d, nd) for d in dst]
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, *order)
+
+
+moveaxis = movedim
+
+
+def view_as(input, other):
+    return view(input, *other.array.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, *other.array.shape)
+
+
+
+
 METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "unflatten": unflatten, "squeeze": squeeze,
     "unsqueeze": unsqueeze, "permute": permute, "transpose": transpose, "swapaxes": transpose, "t": t,
-    "contiguous": contiguous,
+    "contiguous": contiguous, "swapdims": transpose, "expand": expand, "expand_as": expand_as, "broadcast_to": broadcast_to,
+    "repeat": repeat, "tile": tile, "repeat_interleave": repeat_interleave, "split": split, "chunk": chunk,
+    "unbind": unbind, "narrow": narrow, "select": select, "flip": flip, "roll": roll, "movedim": movedim,
+    "moveaxis": movedim, "view_as": view_as, "reshape_as": reshape_as, "type_as": lambda s, o: s.to(o.dtype),
 }
