@@ -1,4 +1,4 @@
-"""Normalisation layers' maths (batch, layer and group norm), channel dropout and embedding lookup.
+"""Normalisation layers' maths (batch, layer, group and instance norm) and embedding lookup.
 
 The three norms share one Function: standardise over some axes of a (possibly regrouped) input,
 then scale and shift per channel or per element. Batch norm's running statistics are updated
@@ -7,15 +7,12 @@ in place on the caller's buffers, as PyTorch does.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from .. import random
 from ..function import Function
 from ..tensor import Size, Tensor
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding", "dropout1d", "dropout2d"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding"]
 
 
 class Normalize(Function):
@@ -177,69 +174,6 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     param_shape = (1, c) + (1,) * (input.array.ndim - 2)
     return _apply(Normalize, input, weight, bias, axes=(2,), group_shape=(n, num_groups, -1), param_shape=param_shape,
                   eps=eps)
-
-
-# ---- channel dropout --------------------------------------------------------------------------
-class ChannelDropout(Function):
-    saves_tensors = False
-
-    def forward(self, x, *, mask):
-        self.mask = mask
-        return x * mask
-
-    def backward(self, g):
-        return g * self.mask
-
-
-def _feature_dropout(input, p: float, training: bool):
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    shape = input.array.shape
-    mask_shape = shape[:2] + (1,) * (len(shape) - 2)
-    keep = random.rng().random(mask_shape) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    mask = (keep * scale).astype(input.array.dtype)
-    return ChannelDropout.apply(input, mask=mask)
-
-
-def dropout2d(input, p=0.5, training=True, inplace=False):
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    nd = input.array.ndim
-    if nd not in (3, 4):
-        warnings.warn(
-            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an error in a "
-            "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
-            "dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
-            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
-            stacklevel=2,
-        )
-    if nd == 3:
-        warnings.warn(
-            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
-            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change "
-            "in a future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To "
-            "maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
-            stacklevel=2,
-        )
-    return _feature_dropout(input, p, training)
-
-
-def dropout1d(input, p=0.5, training=True, inplace=False):
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    nd = input.array.ndim
-    if nd not in (2, 3):
-        raise RuntimeError(
-            f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. Note that dropout1d exists to provide "
-            "channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional batch "
-            "dimension (i.e. 2D or 3D inputs)."
-        )
-    if nd == 2:  # unbatched (C, L): one mask entry per channel
-        return _feature_dropout(input.reshape(1, *input.array.shape), p, training).reshape(*input.array.shape)
-    return _feature_dropout(input, p, training)
 
 
 # ---- embedding ----------------------------------------------------------------------------------
