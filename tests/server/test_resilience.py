@@ -1,0 +1,89 @@
+"""Never lose anything: server restart, slow readers, output limits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from .conftest import assert_gap_free, final_status, stream, texts
+from .test_jobs import _wait_gone
+
+
+def test_server_restart_fails_running_jobs_and_runs_queued_ones(make_server):
+    srv = make_server(env={"TORCHPAD_CPU_SLOTS": "1"})
+    ws = srv.connect()
+    running = srv.submit(ws, "import os, time\nprint(os.getpid())\ntime.sleep(300)\n", rid="a")
+    pid = int(stream(ws, running, until=lambda e: e["kind"] == "stdout")[-1]["text"])
+    queued = srv.submit(ws, "print('queued job ran')", rid="b")
+    assert srv.get(f"/api/jobs/{queued}").json()["state"] == "queued"
+    srv.stop(signal.SIGKILL)  # a crash: no chance to clean up
+    assert _wait_gone([pid], within=10) == []  # the job process dies with its server
+    srv.start()
+    a = srv.wait_final(running)
+    assert a["state"] == "failed" and a["reason"] == "server restarted"
+    b = srv.wait_final(queued)
+    assert b["state"] == "succeeded"
+    for job in (running, queued):
+        assert_gap_free(srv.events(job))
+    assert texts(srv.events(queued)) == ["queued job ran"]
+    assert [e["state"] for e in srv.events(running) if e["kind"] == "status"] == ["queued", "running", "failed"]
+
+
+def _small_buffer_connect(srv):
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", srv.port))
+    return connect(srv.ws_url, sock=sock, origin=srv.url, max_queue=4, open_timeout=30, legacy=True)
+
+
+def test_slow_reader_is_closed_with_4008_and_resumes_without_loss(make_server):
+    srv = make_server(env={"TORCHPAD_WS_QUEUE": "50", "TORCHPAD_OUTPUT_LINES_PER_S": "1000000",
+                           "TORCHPAD_OUTPUT_BURST_LINES": "1000000"})
+    ws = _small_buffer_connect(srv)
+    ws.send(json.dumps({"v": 1, "type": "auth", "token": srv.token}))
+    assert json.loads(ws.recv(timeout=30))["type"] == "ready"
+    n = 8000
+    job = srv.submit(ws, f"for i in range({n}):\n    print(str(i).rjust(1500, '.'))\n")
+    srv.wait_final(job)  # not reading meanwhile: the server must give up on us, not buffer everything
+    events = []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            msg = json.loads(ws.recv(timeout=30))
+            if msg["type"] == "event":
+                events.append(msg["event"])
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
+    assert len(events) < n
+    ws = srv.connect()
+    ws.send(json.dumps({"v": 1, "type": "subscribe", "job": job, "after_seq": events[-1]["seq"]}))
+    events += stream(ws, job)
+    assert_gap_free(events)
+    assert [int(t.lstrip(".")) for t in texts(events)] == list(range(n))
+    ws.close()
+
+
+def test_output_and_metric_limits_drop_with_one_marker(make_server):
+    srv = make_server(env={"TORCHPAD_OUTPUT_LINES_PER_S": "5", "TORCHPAD_OUTPUT_BURST_LINES": "20",
+                           "TORCHPAD_METRICS_PER_S": "5", "TORCHPAD_METRICS_BURST": "30",
+                           "TORCHPAD_OUTPUT_MAX_BYTES": "100000"})
+    ws = srv.connect()
+    job = srv.submit(ws, "import torchpad\nfor i in range(200):\n    print(i)\n    torchpad.log(x=i)\n")
+    events = stream(ws, job)
+    assert final_status(events)["state"] == "succeeded"
+    lines = texts(events)
+    assert lines[:20] == [str(i) for i in range(20)] and len(lines) < 40
+    markers = [e["text"] for e in events if e["kind"] == "stderr" and e["text"].startswith("[torchpad]")]
+    assert any("lines/s" in m for m in markers) and any("metrics" in m for m in markers)
+    assert len(markers) == 2  # one per episode, not one per dropped line
+    assert 30 <= len([e for e in events if e["kind"] == "metric"]) < 60
+    job = srv.submit(ws, "for i in range(15):\n    print('x' * 10000)\n", rid="big")
+    events = stream(ws, job)
+    assert len(texts(events)) == 9  # 9 lines fit in 100000 bytes
+    assert [e["text"] for e in events if e["kind"] == "stderr"] == [
+        "[torchpad] output is over the limit of 100000 bytes for this job; further output is dropped"]
+    ws.close()
