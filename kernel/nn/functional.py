@@ -523,6 +523,14 @@ def pad(input, pad, mode="constant", value=None):
         widths[nd - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode != "constant" and not (len(pad) in (2, 4, 6) and len(pad) // 2 + 1 <= nd <= len(pad) // 2 + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {nd}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
     if mode == "reflect":
         for d, (lo, hi) in enumerate(widths):
             if lo >= input.array.shape[d] or hi >= input.array.shape[d]:

@@ -196,12 +196,14 @@ class BceWithLogitsLoss(_ElementwiseLoss):
 
 
 class KlDiv(_ElementwiseLoss):
+    """target * (log(target) - input), with 0 * log(0) = 0 (PyTorch's xlogy)."""
+
     @staticmethod
     def f(x, y, log_target):
         if log_target:
             return np.exp(y) * (y - x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(y > 0, y * (np.log(np.where(y > 0, y, 1)) - x), 0)
+            return np.where(y == 0, 0, y * np.log(y)) - y * x
 
     @staticmethod
     def dx(x, y, log_target):
@@ -211,7 +213,8 @@ class KlDiv(_ElementwiseLoss):
     def dy(x, y, log_target):
         if log_target:
             return np.exp(y) * (y - x + 1)
-        return np.where(y > 0, np.log(np.where(y > 0, y, 1)) + 1 - x, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(y) + 1 - x
 
 
 def _elementwise(cls, input, target, reduction, weight=None, **kw):
