@@ -629,7 +629,13 @@ def where(condition, input=None, other=None):
         return tuple(Tensor._make(i) for i in np.nonzero(condition.array))
     cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {dtypes.from_numpy(cond.dtype).name.capitalize()}")
+        from .linalg import _title
+
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {_title(condition)}")
+    shape = cond.shape
+    for x in (input, other):
+        if isinstance(x, Tensor) and x.array.shape != shape:
+            shape = broadcast_shape(shape, x.array.shape)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = _wrap(input)
     if isinstance(input, Tensor):
