@@ -320,8 +320,8 @@ class Module:
                         mod.set_extra_state(state_dict[key])
                     else:
                         missing.append(key)
+        unexpected = [k for k in state_dict.keys() if k not in expected]
         if strict:
-            unexpected = [k for k in state_dict.keys() if k not in expected]
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
             if missing:
@@ -356,8 +356,14 @@ class Module:
                 p.grad.array[...] = 0
 
     def apply(self, fn) -> "Module":
-        for m in list(self.modules())[::-1]:  # children before parents, as PyTorch
-            fn(m)
+        stack = [(self, False)]  # iterative post-order: each module after its children, as PyTorch
+        while stack:
+            mod, expanded = stack.pop()
+            if expanded:
+                fn(mod)
+                continue
+            stack.append((mod, True))
+            stack.extend((c, False) for c in reversed(list(mod.children())))
         return self
 
     def _apply(self, convert) -> "Module":
