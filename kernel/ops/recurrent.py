@@ -27,8 +27,8 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 # ---- in-place activations (the hot path: no temporaries) ------------------------------------
-def _sigmoid_(a: np.ndarray) -> np.ndarray:
-    np.negative(a, out=a)
+def _sigmoid_of_negated_(a: np.ndarray) -> np.ndarray:
+    """sigmoid(z) in place, given a = -z (the callers fold the sign into their weights)."""
     np.exp(a, out=a)
     a += 1
     return np.reciprocal(a, out=a)
@@ -62,12 +62,21 @@ def _prev(seq, first, reverse: bool):
     return prev
 
 
+def _gates_o_first(w, H):
+    """PyTorch's LSTM rows (i, f, g, o) reordered to (o, i, f, g): the three sigmoid gates
+    come first (one activation call per step) and the three gates that dc drives come last."""
+    return np.concatenate([w[3 * H :], w[: 3 * H]])
+
+
 def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     T, B, _ = x.shape
     H = w_hh.shape[1]
-    xp = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
-    whh = w_hh.T
-    A = np.empty((T, B, 4 * H), x.dtype)  # activated gates i, f, g, o
+    sign = np.ones(4 * H, x.dtype)
+    sign[: 3 * H] = -1  # sigmoid gates see -z, so exp(-z) needs no negation pass
+    b = None if b_ih is None else _gates_o_first(b_ih + b_hh, H) * sign
+    xp = _project(x, _gates_o_first(w_ih, H) * sign[:, None], b)
+    whh = (_gates_o_first(w_hh, H) * sign[:, None]).T
+    A = np.empty((T, B, 4 * H), x.dtype)  # activated gates o, i, f, g
     C = np.empty((T, B, H), x.dtype)  # cell states
     TC = np.empty((T, B, H), x.dtype)  # tanh(c)
     Hs = np.empty((T, B, H), x.dtype)
@@ -75,14 +84,15 @@ def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
         a = A[t]
         np.matmul(h, whh, out=a)
         a += xp[t]
-        _sigmoid_(a[:, : 2 * H])
-        _tanh_(a[:, 2 * H : 3 * H])
-        _sigmoid_(a[:, 3 * H :])
-        ct = C[t]
-        np.multiply(a[:, H : 2 * H], c, out=ct)
-        ct += a[:, : H] * a[:, 2 * H : 3 * H]
+        s = a[:, : 3 * H]
+        np.exp(s, out=s)
+        s += 1
+        np.reciprocal(s, out=s)
+        np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])
+        ct = np.multiply(a[:, 2 * H : 3 * H], c, out=C[t])
+        ct += a[:, H : 2 * H] * a[:, 3 * H :]
         tc = np.tanh(ct, out=TC[t])
-        h = np.multiply(a[:, 3 * H :], tc, out=Hs[t])
+        h = np.multiply(a[:, :H], tc, out=Hs[t])
         c = ct
     return Hs, h, c, (A, C, TC)
 
@@ -92,24 +102,26 @@ def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
     A, C, TC = saved
     T, B, H = C.shape
     A4 = A.reshape(T, B, 4, H)
-    i, f, g, o = A4[:, :, 0], A4[:, :, 1], A4[:, :, 2], A4[:, :, 3]
-    # d(gate pre-activation) = dc * MD[:3] for i, f, g and dh * MD[3] for o (all steps at once)
+    o, i, f, g = A4[:, :, 0], A4[:, :, 1], A4[:, :, 2], A4[:, :, 3]
+    # d(gate pre-activation) = dh * MD[0] for o and dc * MD[1:] for i, f, g (all steps at once)
     MD = np.empty_like(A4)
-    np.multiply(g, i * (1 - i), out=MD[:, :, 0])
-    np.multiply(_prev(C, c0, reverse), f * (1 - f), out=MD[:, :, 1])
-    np.multiply(i, 1 - g * g, out=MD[:, :, 2])
-    np.multiply(TC, o * (1 - o), out=MD[:, :, 3])
+    np.multiply(TC, o * (1 - o), out=MD[:, :, 0])
+    np.multiply(g, i * (1 - i), out=MD[:, :, 1])
+    np.multiply(_prev(C, c0, reverse), f * (1 - f), out=MD[:, :, 2])
+    np.multiply(i, 1 - g * g, out=MD[:, :, 3])
     P = o * (1 - TC * TC)  # dc += dh * P
+    whh = _gates_o_first(w_hh, H)
     dG4 = np.empty_like(A4)
     for t in _steps(T, not reverse):
         if gy is not None:
             dh = dh + gy[t]
         dc = dc + dh * P[t]
-        np.multiply(dc[:, None, :], MD[t, :, :3], out=dG4[t, :, :3])
-        np.multiply(dh, MD[t, :, 3], out=dG4[t, :, 3])
+        np.multiply(dh, MD[t, :, 0], out=dG4[t, :, 0])
+        np.multiply(dc[:, None, :], MD[t, :, 1:], out=dG4[t, :, 1:])
         dc *= f[t]
-        dh = dG4[t].reshape(B, 4 * H) @ w_hh
-    return dG4.reshape(T, B, 4 * H), dh, dc
+        dh = dG4[t].reshape(B, 4 * H) @ whh
+    dG = np.concatenate([dG4[:, :, 1:], dG4[:, :, :1]], axis=2)  # back to PyTorch's (i, f, g, o)
+    return dG.reshape(T, B, 4 * H), dh, dc
 
 
 def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
@@ -120,8 +132,10 @@ def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
         b = b_ih.copy()
         b[: 2 * H] += b_hh[: 2 * H]
         b_in = b_hh[2 * H :]
-    xp = _project(x, w_ih, None if b_ih is None else b)
-    whh = w_hh.T
+    sign = np.ones(3 * H, x.dtype)
+    sign[: 2 * H] = -1  # r and z see -z, so exp(-z) needs no negation pass
+    xp = _project(x, w_ih * sign[:, None], None if b_ih is None else b * sign)
+    whh = (w_hh * sign[:, None]).T
     RZ = np.empty((T, B, 2 * H), x.dtype)
     N = np.empty((T, B, H), x.dtype)
     HN = np.empty((T, B, H), x.dtype)  # W_hn h + b_hn
@@ -130,7 +144,7 @@ def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     for t in _steps(T, reverse):
         np.matmul(h, whh, out=hp)
         rz = np.add(xp[t, :, : 2 * H], hp[:, : 2 * H], out=RZ[t])
-        _sigmoid_(rz)
+        _sigmoid_of_negated_(rz)
         hn = HN[t]
         if b_in is None:
             hn[...] = hp[:, 2 * H :]
@@ -209,7 +223,11 @@ class RNNStack(Function):
     """Inputs: x (T, B, I) time-major, h0 and c0 (L*D, B, H) or None, then per layer and
     direction (w_ih, w_hh[, b_ih, b_hh]). Output: flat [output (T, B, D*H), h_n, c_n]."""
 
-    def forward(self, x, h0, c0, *weights, mode, num_layers, bidirectional, dropout=0.0, train=False, batch_first=False):
+    def forward(self, x, h0, c0, *weights, **options):
+        with np.errstate(over="ignore"):  # exp(-z) -> inf for very negative z gives sigmoid 0, as it should
+            return self._forward(x, h0, c0, *weights, **options)
+
+    def _forward(self, x, h0, c0, *weights, mode, num_layers, bidirectional, dropout=0.0, train=False, batch_first=False):
         self.batch_first = batch_first
         if batch_first:
             x = x.swapaxes(0, 1)
