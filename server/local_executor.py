@@ -76,7 +76,8 @@ class LocalExecutor:
             await proc.wait()
 
     def info(self) -> dict:
-        return {"name": self.name, "gpus": self.gpu_ids, "gpus_free": len(self.gpus.free),
+        warm_ready = bool(self._warm and self._warm.done() and not self._warm.cancelled() and self._warm.exception() is None)
+        return {"name": self.name, "warm_ready": warm_ready, "gpus": self.gpu_ids, "gpus_free": len(self.gpus.free),
                 "cpu_slots": self.cpus.size, "cpu_slots_free": len(self.cpus.free), "waiting": self.gpus.waiting + self.cpus.waiting}
 
     async def _spawn(self, env: dict | None = None) -> asyncio.subprocess.Process:
@@ -86,6 +87,7 @@ class LocalExecutor:
             start_new_session=True, limit=STREAM_LIMIT,
             env={**os.environ, **(env or {}), "TORCHPAD_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"})
         self._procs.add(proc)
+        await proc.stdout.readline()  # {"kind": "warm"}: torch is imported (b"" if it died trying)
         return proc
 
     async def _take_warm(self) -> asyncio.subprocess.Process:

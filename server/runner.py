@@ -123,6 +123,7 @@ def main() -> int:
 
     import torchpad.usercode  # noqa: F401
 
+    channel.send({"kind": "warm"}, urgent=True)
     line = sys.stdin.readline()
     if not line.strip():
         return 0
