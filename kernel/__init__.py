@@ -18,6 +18,7 @@ from .dtypes import (  # noqa: F401
 )
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
+from .printing import set_printoptions  # noqa: F401
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from .serialization import load, save  # noqa: F401
 
