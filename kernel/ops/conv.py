@@ -168,10 +168,18 @@ def _type_name(a: np.ndarray) -> str:
     return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long", "int32": "int"}.get(a.dtype.name, a.dtype.name)
 
 
-def _check_dtypes(x: Tensor, w: Tensor, b) -> None:
+def _uses_mkldnn(x: Tensor, w: Tensor, groups: int) -> bool:
+    """Whether PyTorch's CPU build routes this float32 conv to oneDNN (its messages differ there)."""
+    xs, ks = x.array.shape, w.array.shape[2:]
+    return x.array.dtype == np.float32 and (
+        groups > 1 or all(k > 3 for k in ks) or xs[0] > 1 or int(np.prod(xs)) > 20480
+    )
+
+
+def _check_dtypes(x: Tensor, w: Tensor, b, mkldnn: bool) -> None:
     xd, wd = x.array.dtype, w.array.dtype
     if xd != wd:
-        if xd == np.float32 and wd == np.float64:
+        if xd == np.float32 and wd == np.float64 and mkldnn:
             raise RuntimeError(
                 "Input type (torch.FloatTensor) and weight type (torch.DoubleTensor) should be the same or input "
                 "should be a MKLDNN tensor and weight is a dense tensor"
@@ -183,12 +191,15 @@ def _check_dtypes(x: Tensor, w: Tensor, b) -> None:
 
 
 def _check_common(x: Tensor, w: Tensor, b, stride, padding, dilation, groups: int, transposed: bool) -> None:
-    _check_dtypes(x, w, b)
+    mkldnn = not transposed and _uses_mkldnn(x, w, groups)
+    _check_dtypes(x, w, b, mkldnn)
     if any(s <= 0 for s in stride):
         raise RuntimeError("non-positive stride is not supported")
     if any(p < 0 for p in padding):
         raise RuntimeError("negative padding is not supported")
     if any(d <= 0 for d in dilation):
+        if not mkldnn and not transposed and len(dilation) == 2:
+            raise RuntimeError(f"dilation should be greater than zero, but got [{_dims(dilation)}]")
         raise RuntimeError("non-positive dilation is not supported")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")

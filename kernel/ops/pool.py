@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
 from ..function import Function
 from ..tensor import Tensor
 
@@ -75,43 +74,54 @@ class _Pool(Function):
 
 
 class MaxPool2d(_Pool):
-    def forward4(self, x, *, geom, track, indices=None):
-        n, c, h, w = self.x_shape = x.shape
+    """Running np.maximum over the offset slices. The winner of each window (the first maximum, as in
+    PyTorch) is found again in backward by comparing each slice with the output, so the forward
+    pass stores no index array."""
+
+    def forward4(self, x, *, geom, indices=None):
+        self.x_shape = x.shape
         xp = _padded(x, geom.p, geom.need, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-        best = idx = None
-        kk = geom.k[0] * geom.k[1]
-        for num, sl in _slabs(xp, geom.k, geom.s, geom.d, geom.out):
+        best = None
+        for _, sl in _slabs(xp, geom.k, geom.s, geom.d, geom.out):
             slab = xp[(slice(None), slice(None)) + sl]
-            if best is None:
-                best = slab.copy()
-                if track:
-                    idx = np.zeros(best.shape, dtype=np.uint8 if kk < 256 else np.int32)
-                continue
-            better = slab > best
-            np.copyto(best, slab, where=better)
-            if track:
-                np.copyto(idx, num, where=better)
-        self.geom, self.idx, self.padded_shape = geom, idx, xp.shape
+            best = slab.copy() if best is None else np.maximum(best, slab, out=best)
+        self.geom, self.xp, self.out = geom, xp, best
         if indices is not None:
             indices.append(self.indices())
         return best
 
+    def _winners(self):
+        """(offset number, slice, mask of the windows whose first maximum sits at this offset)."""
+        taken = None
+        for num, sl in _slabs(self.xp, self.geom.k, self.geom.s, self.geom.d, self.geom.out):
+            hit = self.xp[(slice(None), slice(None)) + sl] == self.out
+            if taken is None:
+                taken = hit.copy()
+            else:
+                np.logical_and(hit, ~taken, out=hit)
+                np.logical_or(taken, hit, out=taken)
+            yield num, sl, hit
+
     def backward4(self, g):
-        geom, idx = self.geom, self.idx
+        geom = self.geom
         n, c, h, w = self.x_shape
-        dxp = np.zeros(self.padded_shape, dtype=g.dtype)
-        for num, sl in _slabs(dxp, geom.k, geom.s, geom.d, geom.out):
+        dxp = np.zeros(self.xp.shape, dtype=g.dtype)
+        for _, sl, hit in self._winners():
             view = dxp[(slice(None), slice(None)) + sl]
             if geom.disjoint:
-                np.multiply(g, idx == num, out=view)
+                np.multiply(g, hit, out=view)
             else:
-                view += g * (idx == num)
+                view += g * hit
         p = geom.p
         return dxp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
     def indices(self) -> np.ndarray:
         """PyTorch's indices: the flat position h * W + w of each maximum in the unpadded input."""
-        geom, idx = self.geom, self.idx.astype(np.int64)
+        geom = self.geom
+        idx = np.zeros(self.out.shape, dtype=np.int64)
+        for num, _, hit in self._winners():
+            if num:
+                idx += hit * num
         ho, wo = geom.out
         w = self.x_shape[3]
         rows = np.arange(ho).reshape(ho, 1) * geom.s[0] - geom.p[0] + (idx // geom.k[1]) * geom.d[0]
@@ -303,9 +313,8 @@ def _out_shape(input: Tensor, out_hw: tuple, nd: int) -> tuple:
 # ---- functional forms -----------------------------------------------------------------------
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd: int, name: str):
     x4, geom = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, nd, name)
-    track = bool(return_indices or (input.requires_grad and grad_mode._enabled))
     holder = [] if return_indices else None
-    out = MaxPool2d.apply(input, x4=x4, out_shape=_out_shape(input, geom.out, nd), geom=geom, track=track, indices=holder)
+    out = MaxPool2d.apply(input, x4=x4, out_shape=_out_shape(input, geom.out, nd), geom=geom, indices=holder)
     if return_indices:
         return out, Tensor._make(holder[0].reshape(out.array.shape))
     return out
