@@ -52,6 +52,9 @@ def _by_name(name: str) -> dtype:
 
 
 def from_numpy(np_dtype) -> dtype:
+    found = _FROM_NP.get(np_dtype)  # np.dtype instances hit directly; scalar types go the long way
+    if found is not None:
+        return found
     try:
         return _FROM_NP[np.dtype(np_dtype)]
     except KeyError:

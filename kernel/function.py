@@ -50,14 +50,14 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
-        arrays = [a.array if isinstance(a, Tensor) else a for a in args]
-        out = cls.forward(fn := cls(), *arrays, **kwargs)
+        fn = cls()
+        out = fn.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)
         if grad_mode._enabled:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            if any(needs):
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            if True in needs:
                 fn.parents = args
                 # each input's node as of now: a later in-place op may give the same Tensor a new node
-                fn.parent_ctxs = tuple(a._ctx if isinstance(a, Tensor) else None for a in args)
+                fn.parent_ctxs = tuple([a._ctx if isinstance(a, Tensor) else None for a in args])
                 fn.needs_input_grad = needs
                 fn.released = False
                 return Tensor._make(out, True, fn)

@@ -54,6 +54,15 @@ def _operands(a, b, float_result: bool = False):
     if not isinstance(a, Tensor):
         bb, aa, dt = _operands(b, a, float_result)
         return aa, bb, dt
+    ad = a.array.dtype
+    if not float_result or ad.kind == "f":  # fast path: no promotion needed
+        if isinstance(b, Tensor):
+            if b.array.dtype == ad:
+                if a.array.shape != b.array.shape:
+                    broadcast_shape(a.array.shape, b.array.shape)
+                return a, b, dtypes.from_numpy(ad)
+        elif b.__class__ is float and ad.kind == "f" or b.__class__ is int and ad.kind in "fiu":
+            return a, b, dtypes.from_numpy(ad)
     dt = dtypes.result_type(a.dtype, a.array.ndim, b)
     if float_result and not dt.is_floating_point:
         dt = dtypes.get_default_dtype()
