@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from .. import creation
-from ..tensor import Tensor
+from ... import creation
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
