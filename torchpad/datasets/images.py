@@ -33,7 +33,7 @@ def shapes(n: int = 2000, size: int = 32, seed: int = 0, test_size: float = 0.2,
     """
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, len(SHAPE_CLASSES), n)
-    r = rng.uniform(0.2, 0.38, n).astype(np.float32) * size
+    r = rng.uniform(0.28, 0.45, n).astype(np.float32) * size
     cx = rng.uniform(r, size - r).astype(np.float32)[:, None, None]
     cy = rng.uniform(r, size - r).astype(np.float32)[:, None, None]
     grid = np.arange(size, dtype=np.float32) + 0.5

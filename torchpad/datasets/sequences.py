@@ -7,7 +7,7 @@ import numpy as np
 from ._split import split
 
 
-def sine_sequences(n: int = 2000, length: int = 50, classes: int = 4, noise: float = 0.3, seed: int = 0,
+def sine_sequences(n: int = 2000, length: int = 50, classes: int = 4, noise: float = 0.2, seed: int = 0,
                    test_size: float = 0.2):
     """Noisy sine waves with random phase and amplitude; the label is the frequency band.
 
@@ -18,7 +18,7 @@ def sine_sequences(n: int = 2000, length: int = 50, classes: int = 4, noise: flo
     labels = rng.integers(0, classes, n)
     cycles = 2 * labels + 1.5 + rng.uniform(0, 1, n)
     phase = rng.uniform(0, 2 * np.pi, n)
-    amplitude = rng.uniform(0.5, 1.5, n)
+    amplitude = rng.uniform(0.8, 1.2, n)
     t = np.arange(length) / length
     X = amplitude[:, None] * np.sin(2 * np.pi * cycles[:, None] * t[None, :] + phase[:, None])
     X = X + rng.normal(0, noise, X.shape)
