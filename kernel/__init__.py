@@ -40,3 +40,13 @@ def is_tensor(obj) -> "bool":
 
 def numel(input) -> "int":
     return input.numel()
+
+
+def __getattr__(name: str):
+    # `import torch` alone makes torch.nn / torch.optim / torch.utils.data reachable, as in PyTorch;
+    # loaded on first use so that importing the kernel stays fast.
+    if name in ("nn", "optim", "utils"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'torch' has no attribute '{name}'")
