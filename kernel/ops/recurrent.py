@@ -75,7 +75,7 @@ def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     sign[: 3 * H] = -1  # sigmoid gates see -z, so exp(-z) needs no negation pass
     b = None if b_ih is None else _gates_o_first(b_ih + b_hh, H) * sign
     xp = _project(x, _gates_o_first(w_ih, H) * sign[:, None], b)
-    whh = (_gates_o_first(w_hh, H) * sign[:, None]).T
+    whh = np.ascontiguousarray((_gates_o_first(w_hh, H) * sign[:, None]).T)  # row-major: the faster GEMM
     A = np.empty((T, B, 4 * H), x.dtype)  # activated gates o, i, f, g
     C = np.empty((T, B, H), x.dtype)  # cell states
     TC = np.empty((T, B, H), x.dtype)  # tanh(c)
@@ -135,7 +135,7 @@ def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     sign = np.ones(3 * H, x.dtype)
     sign[: 2 * H] = -1  # r and z see -z, so exp(-z) needs no negation pass
     xp = _project(x, w_ih * sign[:, None], None if b_ih is None else b * sign)
-    whh = (w_hh * sign[:, None]).T
+    whh = np.ascontiguousarray((w_hh * sign[:, None]).T)
     RZ = np.empty((T, B, 2 * H), x.dtype)
     N = np.empty((T, B, H), x.dtype)
     HN = np.empty((T, B, H), x.dtype)  # W_hn h + b_hn
@@ -189,7 +189,7 @@ def _rnn_forward(relu):
     def forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
         T, B, _ = x.shape
         xp = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
-        whh = w_hh.T
+        whh = np.ascontiguousarray(w_hh.T)
         Hs = np.empty((T, B, w_hh.shape[1]), x.dtype)
         for t in _steps(T, reverse):
             a = np.matmul(h, whh, out=Hs[t])
