@@ -4,7 +4,12 @@ User code reaches it as `torch` through `torchpad.kernel.alias` (see there). Onl
 names below are public; they follow PyTorch's names, defaults and error messages.
 """
 
-from .tensor import Size, Tensor  # noqa: F401  (first: the op modules import it)
+import warnings as _warnings
+
+# PyTorch computes inf/nan silently; NumPy's floating-point RuntimeWarnings from our ops would be noise.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"torchpad\.kernel\.")
+
+from .tensor import Size, Tensor  # noqa: E402,F401  (first: the op modules import it)
 from . import autograd, cuda, random as _random  # noqa: F401
 from .creation import (  # noqa: F401
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,

@@ -15,6 +15,9 @@ SECOND_BACKWARD = (
 )
 
 
+_KEEP = ("parents", "parent_ctxs", "needs_input_grad", "torch_name", "user_fn")  # not saved values
+
+
 def _topo_order(roots: list) -> list:
     """Nodes reachable from `roots`, each after every node that consumes its output."""
     post, seen, stack = [], set(), [(r, False) for r in roots]
@@ -84,7 +87,8 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
             key = id(pctx)
             grads[key] = grads[key] + ig if key in grads else ig
         if not retain_graph and node.saves_tensors:
-            parents, ctxs, needs = node.parents, node.parent_ctxs, node.needs_input_grad
+            keep = {k: node.__dict__[k] for k in _KEEP if k in node.__dict__}
             node.__dict__.clear()  # free saved arrays, like PyTorch frees saved tensors
-            node.parents, node.parent_ctxs, node.needs_input_grad, node.released = parents, ctxs, needs, True
+            node.__dict__.update(keep)
+            node.released = True
     return captured

@@ -24,6 +24,13 @@ from . import grad_mode
 from .tensor import Tensor
 
 
+def named(t: Tensor, name: str) -> Tensor:
+    """Give t's grad_fn PyTorch's name for this form of the op (it shows in repr)."""
+    if t._ctx is not None:
+        t._ctx.torch_name = name
+    return t
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum `grad` down to `shape`, undoing NumPy broadcasting."""
     if grad.shape == shape:
@@ -41,6 +48,7 @@ class Function:
     """One node of the graph. Subclasses define forward/backward on NumPy arrays."""
 
     saves_tensors = True  # False for ops whose backward needs no saved values (a second backward is fine)
+    torch_name = None  # PyTorch's grad_fn class name where it differs from "<ClassName>Backward0"
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError
@@ -64,7 +72,7 @@ class Function:
         return Tensor._make(out, False, None)
 
     def name(self) -> str:
-        return f"{type(self).__name__}Backward0"
+        return self.torch_name or f"{type(self).__name__}Backward0"
 
     @property
     def next_functions(self):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..function import Function
+from ..function import Function, named
 from ..tensor import Tensor
 
 __all__ = [
@@ -93,6 +93,7 @@ def _wrap(x) -> Tensor:
 # ---- Functions --------------------------------------------------------------------------
 class Cast(Function):
     saves_tensors = False
+    torch_name = "ToCopyBackward0"
 
     def forward(self, a, dtype):
         self.src = a.dtype
@@ -253,10 +254,12 @@ def pow(input, exponent):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if exponent == 2:
             return Square.apply(input)
-    return _binary(Pow, input, exponent)
+        return _binary(Pow, input, exponent)
+    return named(_binary(Pow, input, exponent), "PowBackward1" if isinstance(input, Tensor) else "PowBackward2")
 
 
 class Square(Function):
+    torch_name = "PowBackward0"
     def forward(self, a):
         self.a = a
         return a * a
@@ -559,6 +562,7 @@ def atan2(input, other):
 
 # ---- piecewise --------------------------------------------------------------------------
 class Clamp(Function):
+    torch_name = "ClampBackward1"
     def forward(self, a, lo=None, hi=None):
         self.mask = np.ones(a.shape, dtype=bool)
         if lo is not None:
@@ -682,10 +686,11 @@ class _Step(Function):
 
 
 def _step(np_fn):
+    name = f"{np_fn.__name__.capitalize()}Backward0"
     def op(input, **kwargs):
         if input.array.dtype.kind != "f":
             return Tensor._make(np_fn(input.array, **kwargs))
-        return _Step.apply(input, np_fn=np_fn, kwargs=kwargs)
+        return named(_Step.apply(input, np_fn=np_fn, kwargs=kwargs), name)
 
     op.__name__ = np_fn.__name__
     return op
@@ -789,15 +794,15 @@ def _grad_enabled():
 
 
 def _rsub(self, other):
-    return sub(other, self)
+    return named(sub(other, self), "RsubBackward1")
 
 
 def _rdiv(self, other):
-    return div(other, self)
+    return named(div(other, self), "MulBackward0")
 
 
 def _rpow(self, other):
-    return _binary(Pow, other, self)
+    return named(_binary(Pow, other, self), "PowBackward2" if not isinstance(other, Tensor) else "PowBackward1")
 
 
 def _rfloordiv(self, other):

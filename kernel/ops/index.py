@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import grad_mode
-from ..function import Function
+from ..function import Function, named
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import broadcast_shape, expand_error
 
@@ -91,6 +91,20 @@ class GetItem(Function):
         return grad
 
 
+def _getitem_name(idx) -> str:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if any(isinstance(i, np.ndarray) for i in items):
+        return "IndexBackward0"
+    for i in reversed(items):
+        if i is None:
+            return "UnsqueezeBackward0"
+        if isinstance(i, slice):
+            return "SliceBackward0"
+        if i is not Ellipsis:
+            return "SelectBackward0"
+    return "AliasBackward0"
+
+
 def _is_advanced(idx) -> bool:
     items = idx if isinstance(idx, tuple) else (idx,)
     for i in items:
@@ -112,7 +126,7 @@ def getitem(self, idx):
     if not (self.requires_grad and grad_mode._enabled):
         return Tensor._make(np.asarray(_index(self.array, idx)))
     try:
-        return GetItem.apply(self, idx=idx)
+        return named(GetItem.apply(self, idx=idx), _getitem_name(idx))
     except IndexError:
         _index_error(self.array.shape, idx)
         raise
@@ -215,7 +229,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     idx = _check_index(index, input, axis, "gather")
     if input.array.ndim == 0:
         return TakeAlong.apply(input.reshape(1), idx=idx.reshape(1), axis=0).reshape(idx.shape)
-    return TakeAlong.apply(_leading(input, idx, axis), idx=idx, axis=axis)
+    return named(TakeAlong.apply(_leading(input, idx, axis), idx=idx, axis=axis), "GatherBackward0")
 
 
 def take_along_dim(input, indices, dim=None):
@@ -258,8 +272,8 @@ def _scatter(input, dim, index, src, add: bool, name: str):
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
         if src.array.shape != idx.shape:
             src = getitem(src, tuple(slice(0, n) for n in idx.shape))
-        return Scatter.apply(input, src, idx=idx, axis=axis, add=add)
-    return Scatter.apply(input, np.asarray(src, dtype=input.array.dtype), idx=idx, axis=axis, add=add)
+        return named(Scatter.apply(input, src, idx=idx, axis=axis, add=add), "ScatterAddBackward0" if add else "ScatterBackward0")
+    return named(Scatter.apply(input, np.asarray(src, dtype=input.array.dtype), idx=idx, axis=axis, add=add), "ScatterBackward1")
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -285,7 +299,7 @@ def index_select(input, dim, index):
     bad = idx[(idx >= n) | (idx < 0)]
     if bad.size:
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad.reshape(-1)[0]} axis_dim={n}")
-    return getitem(input, (slice(None),) * axis + (idx.reshape(-1),))
+    return named(getitem(input, (slice(None),) * axis + (idx.reshape(-1),)), "IndexSelectBackward0")
 
 
 def masked_fill(input, mask, value):
@@ -302,8 +316,8 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.array.ndim} dimension(s).")
         if value.array.dtype != input.array.dtype:
             value = value.to(input.dtype)
-        return Where.apply(mask, value, input)
-    return Where.apply(mask, np.asarray(value, dtype=input.array.dtype), input)
+        return named(Where.apply(mask, value, input), "MaskedFillBackward1")
+    return named(Where.apply(mask, np.asarray(value, dtype=input.array.dtype), input), "MaskedFillBackward0")
 
 
 def masked_select(input, mask):

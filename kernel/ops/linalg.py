@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..function import Function, named
 from ..tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm", "einsum", "tril", "triu", "trace", "diag"]
@@ -70,7 +70,10 @@ def matmul(input, other):
         if a.ndim == 3 and b.ndim == 3:
             raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b.shape[0]}, {a.shape[-1]}] but got: [{b.shape[0]}, {b.shape[-2]}].")
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(a.shape[:-1]))}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})")
-    return MatMul.apply(input, other)
+    return named(MatMul.apply(input, other), _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0"))
+
+
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0", (1, 2): "SqueezeBackward4"}
 
 
 def mm(input, mat2):
@@ -91,7 +94,7 @@ def bmm(input, mat2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] "
                            f"but got: [{b.shape[0]}, {b.shape[1]}].")
     _check_dtypes(input, mat2)
-    return MatMul.apply(input, mat2)
+    return named(MatMul.apply(input, mat2), "BmmBackward0")
 
 
 def mv(input, vec):
@@ -101,7 +104,7 @@ def mv(input, vec):
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
     _check_dtypes(input, vec)
-    return MatMul.apply(input, vec)
+    return named(MatMul.apply(input, vec), "MvBackward0")
 
 
 def dot(input, other):
@@ -113,7 +116,7 @@ def dot(input, other):
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
                            f"number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
-    return MatMul.apply(input, other)
+    return named(MatMul.apply(input, other), "DotBackward0")
 
 
 def inner(input, other):
@@ -193,11 +196,11 @@ class TriMask(Function):
 
 
 def tril(input, diagonal=0):
-    return TriMask.apply(input, k=diagonal, upper=False)
+    return named(TriMask.apply(input, k=diagonal, upper=False), "TrilBackward0")
 
 
 def triu(input, diagonal=0):
-    return TriMask.apply(input, k=diagonal, upper=True)
+    return named(TriMask.apply(input, k=diagonal, upper=True), "TriuBackward0")
 
 
 def trace(input):

@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
-from ..function import Function
+from ..function import Function, named
 from ..tensor import Tensor, _wrap_dim
 from .index import TakeAlong
 
@@ -86,7 +86,8 @@ def _sum_dtype(t: Tensor, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     axes = _dims(dim, input.array.ndim)
     sd = _sum_dtype(input, dtype)
-    return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=sd)
+    out = Sum.apply(input, axes=axes, keepdim=keepdim, dtype=sd)
+    return out if axes is None else named(out, "SumBackward1")
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -97,7 +98,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
             f"Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
         )
-    return Mean.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim)
+    axes = _dims(dim, input.array.ndim)
+    out = Mean.apply(input, axes=axes, keepdim=keepdim)
+    return out if axes is None else named(out, "MeanBackward1")
 
 
 class MaxAlong(Function):
@@ -139,11 +142,12 @@ def _max_min(input, dim, keepdim, largest: bool, name: str):
     if dim is None:
         if input.array.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        return AmaxAll.apply(input, axes=None, keepdim=False, largest=largest)
+        return named(AmaxAll.apply(input, axes=None, keepdim=False, largest=largest), "MaxBackward1" if largest else "MinBackward1")
     axis = _wrap_dim(dim, input.array.ndim)
     a = input.array if input.array.ndim else input.array.reshape(1)
     idx = np.argmax(a, axis=axis) if largest else np.argmin(a, axis=axis)
     values = MaxAlong.apply(input if input.array.ndim else input.reshape(1), axis=axis, keepdim=keepdim, idx=idx)
+    named(values, "MaxBackward0" if largest else "MinBackward0")
     if input.array.ndim == 0:
         values = values.reshape(())
         idx = idx.reshape(())
@@ -160,11 +164,11 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
 
 def amax(input, dim=(), keepdim=False):
-    return AmaxAll.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim, largest=True)
+    return named(AmaxAll.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim, largest=True), "AmaxBackward0")
 
 
 def amin(input, dim=(), keepdim=False):
-    return AmaxAll.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim, largest=False)
+    return named(AmaxAll.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim, largest=False), "AminBackward0")
 
 
 def argmax(input, dim=None, keepdim=False):
@@ -205,6 +209,7 @@ class LogSoftmax(Function):
 
 
 class LogSumExp(Function):
+    torch_name = "LogsumexpBackward0"
     def forward(self, a, axes, keepdim):
         m = a.max(axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
@@ -273,7 +278,8 @@ def _var(input, dim, unbiased, keepdim, correction, sqrt: bool):
         correction = 0 if unbiased is False else 1
     if input.array.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    return Var.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim, correction=correction, sqrt=sqrt)
+    out = Var.apply(input, axes=_dims(dim, input.array.ndim), keepdim=keepdim, correction=correction, sqrt=sqrt)
+    return named(out, "StdBackward0") if sqrt else out
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -379,7 +385,7 @@ def _argsort(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 def _along(input, idx: np.ndarray, axis: int, name):
-    values = TakeAlong.apply(input, idx=idx, axis=axis, unique=True)
+    values = named(TakeAlong.apply(input, idx=idx, axis=axis, unique=True), f"{name.__name__.capitalize()}Backward0")
     return name(values, Tensor._make(idx.astype(np.int64, copy=False)))
 
 
@@ -409,16 +415,17 @@ def median(input, dim=None, keepdim=False):
     if dim is None:
         flat = input.reshape(-1)
         idx = _argsort(flat.array, 0, False)[(flat.array.size - 1) // 2]
-        return MaxAlong.apply(flat, axis=0, keepdim=False, idx=np.asarray(idx))
+        return named(MaxAlong.apply(flat, axis=0, keepdim=False, idx=np.asarray(idx)), "MedianBackward0")
     axis = _wrap_dim(dim, input.array.ndim)
     order = _argsort(input.array, axis, False)
     idx = np.take(order, (input.array.shape[axis] - 1) // 2, axis=axis)
-    values = MaxAlong.apply(input, axis=axis, keepdim=keepdim, idx=idx)
+    values = named(MaxAlong.apply(input, axis=axis, keepdim=keepdim, idx=idx), "MedianBackward1")
     return return_types_median(values, Tensor._make((np.expand_dims(idx, axis) if keepdim else idx).astype(np.int64)))
 
 
 # ---- norms -----------------------------------------------------------------------------------------
 class Norm2(Function):
+    torch_name = "LinalgVectorNormBackward0"
     def forward(self, a, axes, keepdim):
         self.a, self.axes, self.keepdim = a, axes, keepdim
         self.out = np.sqrt((a * a).sum(axis=axes, keepdims=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..function import Function, named
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import cast, expand_error
@@ -44,6 +44,7 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 class Reshape(Function):
     saves_tensors = False
+    torch_name = "ViewBackward0"
 
     def forward(self, a, shape):
         self.in_shape = a.shape
@@ -103,14 +104,14 @@ def squeeze(input, dim=None):
     else:
         dims = {_wrap_dim(d, input.array.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    return Reshape.apply(input, shape=new)
+    return named(Reshape.apply(input, shape=new), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
 
 def unsqueeze(input, dim):
     nd = input.array.ndim + 1
     d = _wrap_dim(dim, nd)
     shp = input.array.shape
-    return Reshape.apply(input, shape=shp[:d] + (1,) + shp[d:])
+    return named(Reshape.apply(input, shape=shp[:d] + (1,) + shp[d:]), "UnsqueezeBackward0")
 
 
 class Permute(Function):
@@ -144,13 +145,13 @@ def transpose(input, dim0, dim1):
     axes = list(range(nd))
     a, b = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
     axes[a], axes[b] = axes[b], axes[a]
-    return Permute.apply(input, axes=tuple(axes))
+    return named(Permute.apply(input, axes=tuple(axes)), "TransposeBackward0")
 
 
 def t(input):
     if input.array.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.array.ndim}D")
-    return transpose(input, 0, 1) if input.array.ndim == 2 else input
+    return named(transpose(input, 0, 1), "TBackward0") if input.array.ndim == 2 else input
 
 
 def contiguous(input, memory_format=None):
@@ -351,7 +352,7 @@ def split(tensor, split_size_or_sections, dim=0):
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(tensor, axis, start, s))
+        out.append(named(narrow(tensor, axis, start, s), "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"))
         start += s
     return tuple(out)
 
@@ -365,7 +366,7 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     axis = _wrap_dim(dim, input.array.ndim)
-    return tuple(select(input, axis, i) for i in range(input.array.shape[axis]))
+    return tuple(named(select(input, axis, i), "UnbindBackward0") for i in range(input.array.shape[axis]))
 
 
 # ---- reorderings -----------------------------------------------------------------------------------

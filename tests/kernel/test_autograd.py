@@ -238,3 +238,33 @@ def test_backward_calls_metrics_hook_with_the_loss_value(monkeypatch):
     x = K.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
     assert seen == [5.0]
+
+
+GRAD_FN_EXPRS = [
+    "x + y", "x - y", "1 - x", "x * 2", "x / y", "2 / x", "x ** 2", "x ** y", "2 ** x", "-x", "x.exp()", "x.relu()",
+    "x.sigmoid()", "x.clamp(0, 1)", "t.where(x > 0, x, y)", "x.sum()", "x.sum(0)", "x.mean()", "x.mean(1)", "x.std()",
+    "x.var(0)", "x.max()", "x.max(1).values", "x.amax(1)", "x.softmax(1)", "x.log_softmax(1)", "x.logsumexp(1)",
+    "x @ y", "x @ y[0]", "x[None] @ y", "t.bmm(x[None], y[None])", "x.view(-1)", "x.reshape(9)", "x.flatten()",
+    "x.squeeze()", "x.unsqueeze(0)", "x.permute(1, 0)", "x.t()", "x.transpose(0, 1)", "x.expand(2, 3, 3)",
+    "x.repeat(2, 1)", "t.cat([x, y])", "t.stack([x, y])", "x.split(1)[0]", "x.chunk(3)[0]", "x.unbind()[0]", "x[0]",
+    "x[:, 1:]", "x[[0, 1]]", "x[x > 0]", "x[None]", "x.gather(1, t.tensor([[0], [1], [2]]))",
+    "x.index_select(0, t.tensor([0]))", "x.masked_fill(x > 0, 0.0)", "x.clone()", "x.double()", "x.norm()",
+    "x.sort(0).values", "x.topk(2).values", "x.floor()", "x.tril()", "x.median()", "x.cumsum(0)", "x.prod()",
+]
+
+
+def test_grad_fn_names_match_torch_before_and_after_backward():
+    a = rand(3, 3, seed=15)
+    for expr in GRAD_FN_EXPRS:
+        names = []
+        for t in (K, T):
+            x, y = t.tensor(a, requires_grad=True), t.tensor(a + 1, requires_grad=True)
+            out = eval(expr, {"t": t, "x": x, "y": y})
+            names.append(out.grad_fn.name())
+            out.sum().backward()
+            names.append(out.grad_fn.name())
+        assert names[:2] == names[2:], expr
+    x = K.ones(2, requires_grad=True)
+    loss = (x * 3).sum()
+    loss.backward()
+    assert repr(loss) == repr((T.ones(2, requires_grad=True) * 3).sum())
