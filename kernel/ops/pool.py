@@ -1,9 +1,10 @@
 """Pooling and resampling: max/avg pooling, adaptive pooling, interpolate.
 
 Window ops run over the kh*kw kernel offsets, each a strided slice of the (padded) input as
-large as the output: a running max (with the winning offset, for the gradient and
-`return_indices`) or a running sum. When windows do not overlap (stride >= kernel, the common
-2x2 case) the gradient is written slice by slice instead of accumulated. Adaptive average
+large as the output: a running np.maximum or a running sum. Max pooling's backward (and
+`return_indices`) finds each window's first maximum by comparing the slices with the output.
+When windows do not overlap (stride >= kernel, the common 2x2 case) the gradient is written
+slice by slice instead of accumulated. Adaptive average
 pooling and interpolation are separable linear maps: two small matrix multiplies.
 """
 
