@@ -1,0 +1,123 @@
+/** Browser runtime numbers (issue 5), in real Chromium against a real `torchpad serve` on localhost.
+ *
+ *   npm run build && node bench/browser_runtime.js [--runs N]
+ *
+ * Prints, each with its anchor from the same run and the ratio:
+ *   cold boot to ready (fresh browser context each time)  vs  bare `loadPyodide` in a worker (Pyodide's own boot)
+ *   Stop latency of `while True: pass` (Stop -> run settled, measured in the page)  vs  the 0.5 s goal
+ *   worker -> page throughput of stdout lines and metrics  vs  the same loop writing to an in-memory sink
+ * NumPy comes from $TORCHPAD_PYODIDE_INDEX / $TORCHPAD_PYODIDE_MIRROR when set; otherwise it is made
+ * unreachable (a dead local URL), so the "with NumPy" boot figure is reported only where NumPy loads.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "@playwright/test";
+
+const REPO = resolve(import.meta.dirname, "..");
+const RUNS = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x, unit) => `${Math.round(x)} ${unit}`;
+const line = (name, ours, anchorName, anchor, unit) =>
+  console.log(`${name.padEnd(34)} ${fmt(ours, unit).padStart(12)}   ${anchorName.padEnd(32)} ${fmt(anchor, unit).padStart(12)}   ratio ${(ours / anchor).toFixed(2)}`);
+
+async function freePort() {
+  return new Promise((ok) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); }); });
+}
+
+async function startServer() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const data = mkdtempSync(join(tmpdir(), "torchpad-bench-"));
+  const index = process.env.TORCHPAD_PYODIDE_INDEX || (process.env.TORCHPAD_PYODIDE_MIRROR ? null : `${url}/no-pyodide-index/`);
+  const proc = spawn(join(REPO, ".venv/bin/torchpad"), ["serve", "--port", String(port), "--data-dir", data, "--token", "bench",
+    ...(index ? ["--pyodide-index", index] : [])], { cwd: REPO, stdio: "ignore" });
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(`${url}/api/health`)).ok) break; } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop: () => { proc.kill(); rmSync(data, { recursive: true, force: true }); } };
+}
+
+async function coldBoot(browser, url) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${url}/runtime-harness.html`);
+  await page.waitForFunction(() => window.harness?.bootLog.some((b) => b.phase === "ready"), null, { timeout: 120_000 });
+  const ready = await page.evaluate(() => window.harness.bootLog.at(-1));
+  const sinceNavigation = await page.evaluate(() => window.harness.t0 + window.harness.bootLog.at(-1).at);
+  await context.close();
+  return { ...ready, sinceNavigation };
+}
+
+async function barePyodideBoot(browser, url) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${url}/runtime-harness.html`); // any page of our origin: same headers, same files
+  const ms = await page.evaluate(async (origin) => {
+    const src = `import { loadPyodide } from "${origin}/pyodide/pyodide.mjs";
+      const t = performance.now(); await loadPyodide({ indexURL: "${origin}/pyodide/" }); postMessage(performance.now() - t);`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
+    return new Promise((ok) => { w.onmessage = (e) => ok(e.data); });
+  }, url);
+  await context.close();
+  return ms;
+}
+
+async function main() {
+  const server = await startServer();
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium", args: ARGS });
+  try {
+    console.log(`browser runtime benchmark, ${RUNS} runs each, medians; Chromium ${browser.version()}, ${server.url}\n`);
+    const boots = [], bare = [];
+    for (let i = 0; i < RUNS; i++) {
+      boots.push(await coldBoot(browser, server.url));
+      bare.push(await barePyodideBoot(browser, server.url));
+    }
+    line("cold boot, core (worker)", median(boots.map((b) => b.coreMs)), "bare loadPyodide (worker)", median(bare), "ms");
+    line("cold boot to ready (page)", median(boots.map((b) => b.sinceNavigation)), "goal, core", 3000, "ms");
+    if (boots[0].numpy) line("cold boot with NumPy + kernel", median(boots.map((b) => b.bootMs)), "goal, with NumPy", 5000, "ms");
+    else console.log(`cold boot with NumPy + kernel       not measured: NumPy unreachable (${boots[0].message?.slice(0, 90)}...)`);
+
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/runtime-harness.html`);
+    await page.waitForFunction(() => window.harness?.bootLog.some((b) => b.phase === "ready"), null, { timeout: 120_000 });
+    const stops = [];
+    for (let i = 0; i < RUNS; i++) {
+      stops.push(await page.evaluate(async () => {
+        const p = window.harness.run("while True:\n    pass\n");
+        await new Promise((r) => setTimeout(r, 300));
+        const t = performance.now();
+        window.harness.runner.stop();
+        await p;
+        return performance.now() - t;
+      }));
+    }
+    line("Stop latency (while True: pass)", median(stops), "goal", 500, "ms");
+
+    const N = 20000;
+    const through = (code) => page.evaluate(async (c) => {
+      const t = performance.now();
+      const r = await window.harness.runner.run(c, { onEvent: () => {} });
+      return { ms: performance.now() - t, state: r.state };
+    }, code);
+    const printLoop = `for i in range(${N}):\n    print('line', i)\n`;
+    const ours = await through(printLoop);
+    const sink = await through(`import io, sys\nbuf = io.StringIO()\nfor i in range(${N}):\n    print('line', i, file=buf)\n`);
+    line("stdout lines to the page", N / (ours.ms / 1000), "same loop into StringIO", N / (sink.ms / 1000), "lines/s");
+    const metricLoop = `import torchpad\nfor i in range(${N * 5}):\n    torchpad.log(loss=1.0 / (i + 1))\n`;
+    const m = await through(metricLoop);
+    const mSink = await through(`import torchpad\ntorchpad.metrics.set_sink(lambda e: None)\nfor i in range(${N * 5}):\n    torchpad.log(loss=1.0 / (i + 1))\n`);
+    line("metrics to the page", (N * 5) / (m.ms / 1000), "same loop, sink discards", (N * 5) / (mSink.ms / 1000), "events/s");
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+}
+
+await main();
