@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import random as _random
 from ..function import Function
+from ..ops.linalg import _dn
 from ..ops.elementwise import relu as _ops_relu
 from ..ops.elementwise import _erf, sigmoid, tanh  # noqa: F401  (re-exported as F.sigmoid, F.tanh)
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
@@ -67,8 +68,12 @@ def linear(input, weight, bias=None):
     if w.ndim == 2 and x.ndim >= 1 and x.shape[-1] != w.shape[1]:
         rows = x.size // x.shape[-1] if x.ndim > 1 and x.shape[-1] else (1 if x.ndim == 1 else x.shape[0])
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and {w.shape[1]}x{w.shape[0]})")
-    if x.dtype != w.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(input)} and {_dtype_name(weight)}")
+    if x.dtype != w.dtype:  # addmm's message with a bias, matmul's without
+        if bias is not None:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dtype_name(input)} and {_dtype_name(weight)}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dn(input)} != {_dn(weight)}")
+    if bias is not None and bias.array.dtype != w.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype_name(bias)} and {_dtype_name(weight)}")
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ..function import Function
+from ..ops.elementwise import broadcast_shape
 from ..ops.reduce import log_softmax
 from ..tensor import Tensor
 
@@ -32,8 +33,11 @@ def _reduction(reduction: str, size_average=None, reduce=None) -> str:
     return reduction
 
 
+_RETURN_TYPES = {"max", "min", "sort", "topk", "kthvalue", "median", "mode", "aminmax", "cummax", "cummin"}
+
+
 def _arg_type_name(x) -> str:
-    if isinstance(x, tuple) and hasattr(x, "_fields"):  # torch.max(t, 0) and friends return these
+    if isinstance(x, tuple) and hasattr(x, "_fields") and type(x).__name__ in _RETURN_TYPES:  # torch.max(t, 0) and friends return these
         return f"torch.return_types.{type(x).__name__}"
     return type(x).__name__
 
@@ -44,6 +48,8 @@ def _check_tensor(x, fn: str, position: int, name: str) -> None:
 
 
 def _warn_size(input: Tensor, target: Tensor) -> None:
+    if not isinstance(target, Tensor):  # PyTorch's Python wrapper calls target.size() first
+        raise AttributeError(f"'{_arg_type_name(target)}' object has no attribute 'size'")
     if input.array.shape != target.array.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). This will likely "
@@ -218,6 +224,8 @@ class KlDiv(_ElementwiseLoss):
 
 
 def _elementwise(cls, input, target, reduction, weight=None, **kw):
+    if input.array.shape != target.array.shape:
+        broadcast_shape(input.array.shape, target.array.shape)  # PyTorch's size-mismatch error
     return cls.apply(input, target, weight=None if weight is None else weight.array, reduction=reduction, **kw)
 
 
@@ -399,8 +407,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.array.ndim == 1 else 1
     n_classes = input.array.shape[class_dim]
+    if input.array.dtype.kind != "f":
+        kernel = "log_softmax_lastdim_kernel_impl" if class_dim == input.array.ndim - 1 else "log_softmax_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_word(input)}\'')
+    if target.array.shape == input.array.shape:  # class probabilities
+        if target.array.dtype.kind != "f":
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {_dtype_word(target)}")
     logp = log_softmax(input, class_dim)
-    if target.array.dtype.kind == "f" and target.array.shape == input.array.shape:
+    if target.array.shape == input.array.shape:
         return _soft_target_cross_entropy(logp, target, weight, ignore_index, reduction, label_smoothing, class_dim)
     loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0.0:

@@ -264,3 +264,18 @@ def test_error_bce_shapes_and_ranges():
     same_error(lambda: KF.binary_cross_entropy_with_logits(K.rand(6), K.zeros(6, dtype=K.long)),
                lambda: TF.binary_cross_entropy_with_logits(T.rand(6), T.zeros(6, dtype=T.long)))
     same_error(lambda: KF.mse_loss(K.rand(3), K.rand(3), reduction="foo"), lambda: TF.mse_loss(T.rand(3), T.rand(3), reduction="foo"))
+
+
+def test_error_beginner_shape_and_type_mistakes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same_error(lambda: KF.mse_loss(K.zeros(64, 10), K.zeros(64, dtype=K.long)),
+                   lambda: TF.mse_loss(T.zeros(64, 10), T.zeros(64, dtype=T.long)))
+        same_error(lambda: knn.L1Loss()(K.zeros(64, 10), K.zeros(32)), lambda: T.nn.L1Loss()(T.zeros(64, 10), T.zeros(32)))
+    same_error(lambda: KF.mse_loss(K.zeros(3), K.max(K.zeros(3), 0)), lambda: TF.mse_loss(T.zeros(3), T.max(T.zeros(3), 0)))
+    same_error(lambda: KF.mse_loss(K.zeros(3), (1, 2)), lambda: TF.mse_loss(T.zeros(3), (1, 2)))
+    _ce_error((64, 10), K.zeros(64, 10, dtype=K.long), T.zeros(64, 10, dtype=T.long))
+    same_error(lambda: KF.cross_entropy(K.zeros(8, 4, dtype=K.long), K.zeros(8, dtype=K.long)),
+               lambda: TF.cross_entropy(T.zeros(8, 4, dtype=T.long), T.zeros(8, dtype=T.long)))
+    same_error(lambda: KF.cross_entropy(K.zeros(8, 4, 2, dtype=K.long), K.zeros(8, 2, dtype=K.long)),
+               lambda: TF.cross_entropy(T.zeros(8, 4, 2, dtype=T.long), T.zeros(8, 2, dtype=T.long)))

@@ -227,3 +227,13 @@ def test_init_on_parameter_keeps_it_a_leaf():
     init.normal_(m.weight, 0, 0.01)
     init.zeros_(m.bias)
     assert m.weight.is_leaf and m.weight.requires_grad and m.weight.grad_fn is None
+
+
+def test_linear_dtype_errors():
+    same_error(lambda: KF.linear(K.zeros(3, 4).double(), K.zeros(2, 4)), lambda: TF.linear(T.zeros(3, 4).double(), T.zeros(2, 4)))
+    same_error(lambda: KF.linear(K.zeros(3, 4), K.zeros(2, 4), K.zeros(2).double()),
+               lambda: TF.linear(T.zeros(3, 4), T.zeros(2, 4), T.zeros(2).double()))
+    same_error(lambda: knn.Linear(4, 2)(K.zeros(3, 4, dtype=K.long)), lambda: T.nn.Linear(4, 2)(T.zeros(3, 4, dtype=T.long)))
+    same_error(lambda: knn.Linear(4, 2)(K.zeros(3, 4).double()), lambda: T.nn.Linear(4, 2)(T.zeros(3, 4).double()))
+    same_error(lambda: knn.Linear(4, 2, bias=False)(K.zeros(3, 4).double()),
+               lambda: T.nn.Linear(4, 2, bias=False)(T.zeros(3, 4).double()))
