@@ -3,8 +3,9 @@
     queued -> running -> succeeded | failed | cancelled
     queued -> failed | cancelled                (no resources fit, cancelled while waiting)
 
-Every state change and every event goes through `_append`, which writes it to the store
-(numbering it) and only then hands it to the subscribers. Subscribers are plain
+Every state change and every event goes through the store (which numbers it) before it
+is handed to the subscribers. Output events are batched: those that arrive within one
+event-loop turn are written in one transaction, then sent. Subscribers are plain
 callbacks `(job_id, seq, frame)` where `frame` is the ready-to-send websocket text.
 """
 
@@ -42,6 +43,7 @@ class JobManager:
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_reason: dict[str, str] = {}
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._pending: dict[str, list[dict]] = {}
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
@@ -58,6 +60,7 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._flush()
 
     # -- queries ------------------------------------------------------------------------
     def state(self, job_id: str) -> str | None:
@@ -108,11 +111,26 @@ class JobManager:
                 del self._subscribers[job_id]
 
     # -- internals ----------------------------------------------------------------------
-    def _append(self, job_id: str, event: dict, change: dict | None = None) -> None:
-        event, data = self.store.append(job_id, event, change)
+    def _broadcast(self, job_id: str, seq: int, data: str) -> None:
         frame = event_frame(job_id, data)
         for callback in list(self._subscribers.get(job_id, ())):
-            callback(job_id, event["seq"], frame)
+            callback(job_id, seq, frame)
+
+    def _append(self, job_id: str, event: dict, change: dict | None = None) -> None:
+        self._flush()
+        event, data = self.store.append(job_id, event, change)
+        self._broadcast(job_id, event["seq"], data)
+
+    def _queue(self, job_id: str, event: dict) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.setdefault(job_id, []).append(event)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for job_id, events in pending.items():
+            for event, data in self.store.append_many(job_id, events):
+                self._broadcast(job_id, event["seq"], data)
 
     def _transition(self, job_id: str, state: str, reason: str | None = None, device: str | None = None) -> None:
         current = self.state(job_id)
@@ -151,7 +169,7 @@ class JobManager:
             if event is None:
                 event = {"kind": "stderr", "text": f"[torchpad] dropped a malformed event from the job process: {str(raw)[:200]}"}
             for admitted in limiter.admit(event):
-                self._append(job_id, admitted)
+                self._queue(job_id, admitted)
 
         try:
             async with asyncio.timeout(None) as deadline:
