@@ -1,7 +1,7 @@
 /** The playground page in real Chromium: examples, browser runs, share links, saved work, layout. */
-import { test, expect, watchErrors, openPlayground, getCode, pasteCode, pickExample, newestRun, ARTIFACTS } from "./page-helpers.js";
+import { test, expect, watchErrors, openPlayground, getCode, pasteCode, pickExample, newestRun, connectServer, setTarget, ARTIFACTS } from "./page-helpers.js";
 
-const BOOT_MS = 90_000; // Pyodide boots from the server's own files; slow on shared CPUs
+const BOOT_MS = 240_000; // Pyodide compiles ~10 MB of WebAssembly per fresh profile: 25 s idle, minutes on a loaded 2-core box
 
 /** A 300-line program with unicode, tabs and trailing spaces: what a share link must carry exactly. */
 function tricky300() {
@@ -102,24 +102,30 @@ test("share link round trip keeps a 300-line unicode program byte for byte", asy
 });
 
 test("reload restores the work and the runs", async ({ page, server }) => {
-  test.setTimeout(BOOT_MS + 30_000);
+  test.setTimeout(240_000);
   await openPlayground(page, server.url);
-  const mine = 'for i in range(3):\n    print("mine", i)   \n\t# tab\n';
+  await connectServer(page, server);
+  await setTarget(page, "server");
+  const mine = 'import torchpad\nfor i in range(3):\n    print("mine", i)   \n    torchpad.log(acc=i / 2)  # \ttab\n';
   await pasteCode(page, mine);
   await page.getByRole("button", { name: "Run" }).click();
-  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: BOOT_MS });
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: 200_000 });
   await newestRun(page).getByRole("button", { name: /^Rename/ }).click();
   await page.getByLabel("Run name").fill("my renamed run");
   await page.keyboard.press("Enter");
   await page.reload();
   await page.waitForFunction(() => window.torchpad?.getCode);
   expect(await getCode(page)).toBe(mine);
+  await expect(page.locator("input[name=target][value=server]")).toBeChecked();
   await expect(page.locator("#runs li.run")).toHaveCount(1);
   await expect(newestRun(page).locator(".name")).toHaveText("my renamed run");
   await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded");
+  await expect(newestRun(page).locator(".final")).toHaveText("acc 1");
+  await expect(page.locator(".chart[data-metric=acc]")).toHaveAttribute("data-points", "3"); // metrics came back too
   // Delete removes it for good.
   await newestRun(page).getByRole("button", { name: /^Delete/ }).click();
   await expect(page.locator("#runs li.run")).toHaveCount(0);
+  await expect(page.locator(".chart")).toHaveCount(0);
   await page.reload();
   await page.waitForFunction(() => window.torchpad?.getCode);
   await expect(page.locator("#runs-empty")).toBeVisible();

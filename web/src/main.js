@@ -127,7 +127,7 @@ async function pyodideIndex() {
 
 function onBoot(info) {
   status.boot(info);
-  if (info.phase === "numpy-failed") output.write("info", info.message);
+  if (info.phase === "numpy-failed" && settings.target === "browser") output.write("info", info.message);
 }
 
 async function bootBrowser() {
@@ -192,7 +192,7 @@ function handleEvent(run, ev) {
     case "status":
       if (ev.device) run.device = ev.device;
       if (ev.state) run.state = ev.state;
-      if (ev.reason && ev.state !== "succeeded" && ev.reason !== run.reasonShown) {
+      if (ev.reason && ev.state !== "succeeded" && !run.error && ev.reason !== run.reasonShown) {
         output.write("info", `${ev.state}: ${ev.reason}`);
         run.reasonShown = ev.reason;
       }
@@ -208,9 +208,8 @@ function handleEvent(run, ev) {
       charts.update(runs);
       break;
     case "error": {
-      const last = `${ev.type}: ${ev.message}`;
-      const tb = (ev.traceback || "").replace(/\n+$/, "");
-      output.write("stderr", tb.endsWith(last) || tb.endsWith(ev.message) ? tb : tb ? `${tb}\n${last}` : last);
+      // The traceback ends with the "Type: message" line already; print it alone when there is none.
+      output.write("stderr", (ev.traceback || "").replace(/\n+$/, "") || `${ev.type}: ${ev.message}`);
       run.error = { type: ev.type, message: ev.message, line: ev.line ?? null };
       editor.markError(ev.line ?? null);
       break;
@@ -242,6 +241,7 @@ async function startRun() {
   output.write("info", `── ${run.name} · ${target === "browser" ? "browser" : serverRunner.url} ──`);
   refreshRuns();
   showRunState();
+  if (target === "server") setTimeout(() => current?.run === run && connection.refresh(), 300);
   const persist = setInterval(() => putRun(run), 2000);
   let result;
   try {
@@ -250,6 +250,7 @@ async function startRun() {
     result = { state: "failed", reason: e.message };
   }
   clearInterval(persist);
+  if (target === "server") connection.refresh();
   run.state = result.state;
   run.endedAt = Date.now();
   if (result.reason && result.state !== "succeeded" && !run.error && result.reason !== run.reasonShown) {

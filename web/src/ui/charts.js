@@ -27,7 +27,8 @@ export function createCharts(container, { emptyNote }) {
   let runs = [];
   let scheduled = false;
 
-  const width = () => Math.max(200, container.clientWidth - 2);
+  const HEIGHT = 130;
+  const width = (chart) => Math.max(160, chart.el.clientWidth);
 
   function headerFor(chart, name, idx) {
     const parts = chart.series.map((run) => {
@@ -66,8 +67,8 @@ export function createCharts(container, { emptyNote }) {
     chart.series = series;
     chart.key = series.map((r) => `${r.id}:${r.color}`).join(",");
     const opts = {
-      width: width(),
-      height: 150,
+      width: width(chart),
+      height: HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false } },
@@ -111,7 +112,7 @@ export function createCharts(container, { emptyNote }) {
   }
 
   new ResizeObserver(() => {
-    for (const c of charts.values()) c.plot?.setSize({ width: width(), height: 150 });
+    for (const c of charts.values()) c.plot?.setSize({ width: width(c), height: HEIGHT });
   }).observe(container);
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     for (const c of charts.values()) c.key = null;

@@ -2,13 +2,15 @@
 
 /** "2 × NVIDIA H100 · queue 0" or "CPU only · queue 0" from an /api/info answer. */
 export function describeInfo(info) {
-  const devices = (info.devices || info.gpus || []).map((d) => (typeof d === "string" ? { name: d } : d));
-  const gpus = devices.filter((d) => !/^cpu/i.test(d.type || d.kind || d.id || d.name || ""));
+  const listed = info.cuda?.devices ?? info.devices ?? info.gpus ?? [];
+  const gpus = listed.map((d) => (typeof d === "string" ? d : d.name || d.id)).filter((n) => n && !/^cpu/i.test(n));
   const counts = new Map();
-  for (const d of gpus) counts.set(d.name || d.id, (counts.get(d.name || d.id) || 0) + 1);
+  for (const name of gpus) counts.set(name, (counts.get(name) || 0) + 1);
   const offer = counts.size ? [...counts].map(([name, n]) => (n > 1 ? `${n} × ${name}` : name)).join(", ") : "CPU only";
-  const q = info.queue_length ?? info.queued ?? (Array.isArray(info.queue) ? info.queue.length : info.queue?.queued ?? info.queue);
-  return typeof q === "number" ? `${offer} · queue ${q}` : offer;
+  const queue = info.queue ?? {};
+  const queued = typeof queue === "number" ? queue : queue.queued;
+  if (typeof queued !== "number") return offer;
+  return `${offer} · queue ${queued}${queue.running ? ` · ${queue.running} running` : ""}`;
 }
 
 export function createConnection(el, { getRunner, interval = 5000 }) {

@@ -15,6 +15,9 @@ export function createStatusBar(bar) {
   const state = bar.querySelector("[data-role=run-state]");
   const elapsed = bar.querySelector("[data-role=elapsed]");
   let timer = null;
+  let bootStart = null;
+  let bootTimer = null;
+  let bootText = "";
 
   return {
     boot({ phase, loaded, total, message, numpy, torch }) {
@@ -24,10 +27,20 @@ export function createStatusBar(bar) {
       if (phase === "numpy-failed") boot.textContent = "NumPy could not be loaded: pure Python only in the browser (hover for why)";
       else if (phase === "ready" && numpy === false) boot.textContent = "Browser runtime ready: pure Python only (no NumPy; hover for why)";
       else if (phase === "ready" && torch === false && message) boot.textContent = `Browser runtime: ${message}`;
+      else if (phase === "runtime" && total && loaded >= total) boot.textContent = "Starting the Python runtime (compiling WebAssembly)…";
       else boot.textContent = (BOOT_TEXT[phase] || phase) + (total ? ` ${mb(loaded)} / ${mb(total)} MB` : "");
       const busy = phase !== "ready" && phase !== "numpy-failed";
+      // While booting, a seconds counter keeps moving even when no bytes arrive (WebAssembly compiling).
+      bootText = boot.textContent;
+      clearInterval(bootTimer);
+      if (busy) {
+        bootStart ??= Date.now();
+        const tick = () => (boot.textContent = `${bootText} ${Math.round((Date.now() - bootStart) / 1000)} s`);
+        tick();
+        bootTimer = setInterval(tick, 1000);
+      } else bootStart = null;
       progress.hidden = !busy;
-      if (busy && total) progress.value = loaded / total;
+      if (busy && total && loaded < total) progress.value = loaded / total;
       else progress.removeAttribute("value"); // indeterminate: still visibly moving
     },
     /** text: "running on server…", "stopping…", "succeeded"; since: start time while it runs. */
