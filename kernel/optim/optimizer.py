@@ -9,6 +9,7 @@ in the browser's WebAssembly NumPy.
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 
 import numpy as np
 
@@ -27,7 +28,7 @@ required = _Required()
 class Optimizer:
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = defaults
-        self.state: dict = {}
+        self.state: defaultdict = defaultdict(dict)  # user-written optimizers rely on self.state[p] being {}
         self.param_groups: list = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -130,7 +131,7 @@ class Optimizer:
         by_index = {}
         for g, s in zip(self.param_groups, saved):
             by_index.update(zip(s["params"], g["params"]))
-        self.state = {}
+        self.state = defaultdict(dict)
         for k, v in state_dict["state"].items():
             p = by_index.get(int(k))
             if p is None:

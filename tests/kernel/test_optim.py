@@ -191,3 +191,22 @@ def test_scheduler_state_dict_round_trip():
     s2 = koptim.lr_scheduler.StepLR(koptim.SGD(mk.parameters(), lr=0.1), step_size=2)
     s2.load_state_dict(state)
     assert s2.last_epoch == 3 and s2.get_last_lr() == s.get_last_lr()
+
+
+def test_user_defined_optimizer_subclass():
+    class PlainSGD(koptim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        @K.no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if len(state) == 0:
+                        state["steps"] = 0
+                    state["steps"] += 1
+                    p.data.add_(p.grad.data, alpha=-group["lr"])
+
+    mk, mt = _models()
+    _train(mk, mt, PlainSGD(mk.parameters(), lr=0.1), T.optim.SGD(mt.parameters(), lr=0.1), steps=3)
