@@ -9,7 +9,7 @@ import warnings as _warnings
 # PyTorch computes inf/nan silently; NumPy's floating-point RuntimeWarnings from our ops would be noise.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"torchpad\.kernel\.")
 
-from .tensor import Size, Tensor  # noqa: E402,F401  (first: the op modules import it)
+from .tensor import Size, Tensor, typed_tensor_class as _typed  # noqa: E402,F401  (first: the op modules import it)
 from . import autograd, cuda, random as _random  # noqa: F401
 from .creation import (  # noqa: F401
     arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
@@ -36,7 +36,11 @@ long = int64
 int = int32
 short = int16
 cfloat = None
-FloatTensor = DoubleTensor = LongTensor = Tensor
+FloatTensor = Tensor
+DoubleTensor, LongTensor, IntTensor, BoolTensor, ByteTensor = (
+    _typed(n, d) for n, d in (("DoubleTensor", float64), ("LongTensor", int64), ("IntTensor", int32),
+                              ("BoolTensor", bool), ("ByteTensor", uint8))
+)
 
 
 def is_tensor(obj) -> "bool":

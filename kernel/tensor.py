@@ -24,8 +24,12 @@ class Tensor:
     __slots__ = ("array", "requires_grad", "_grad", "_ctx", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # numpy scalars defer to our reflected operators
 
+    def __new__(cls, *args, **kwargs):
+        """The legacy constructor: `torch.Tensor([1, 2])` copies data, `torch.Tensor(2, 3)` makes a shape."""
+        return _legacy_new(dtypes.float32, args)
+
     def __init__(self, *args, **kwargs):
-        raise TypeError("use torch.tensor(data) to create a tensor")
+        pass
 
     @staticmethod
     def _make(array: np.ndarray, requires_grad: bool = False, ctx=None) -> "Tensor":
@@ -337,6 +341,20 @@ def _wrap_dim(dim: int, ndim: int) -> int:
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
+
+
+def _legacy_new(dtype, args) -> "Tensor":
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        data = args[0]
+        if isinstance(data, Size):
+            return Tensor._make(np.zeros(tuple(data), dtype.np))
+        return creation.tensor(data.array if isinstance(data, Tensor) else data, dtype=dtype)
+    return Tensor._make(np.zeros(tuple(int(a) for a in args) if args else (0,), dtype.np))
+
+
+def typed_tensor_class(name: str, dtype) -> type:
+    """torch.LongTensor etc.: calling one builds a Tensor of that dtype (legacy constructors)."""
+    return type(name, (), {"__new__": lambda cls, *args: _legacy_new(dtype, args), "__doc__": f"Legacy torch.{name}."})
 
 
 def _rebuild(array, requires_grad):

@@ -134,3 +134,19 @@ def test_random_creation_shapes_dtypes_and_seed():
 def test_is_tensor_numel_and_size_type():
     assert K.is_tensor(K.ones(1)) and not K.is_tensor([1]) and K.numel(K.ones(2, 3)) == 6
     assert repr(K.Size([2, 3])) == repr(T.Size([2, 3])) and K.Size([2, 3]) == (2, 3)
+
+
+LEGACY = ["t.Tensor([1, 2])", "t.Tensor([[1.5], [2]])", "t.FloatTensor([1, 2])", "t.LongTensor([1, 2])",
+          "t.DoubleTensor([1, 2])", "t.IntTensor([3])", "t.BoolTensor([1, 0])", "t.Tensor(np.arange(3))"]
+
+
+@pytest.mark.parametrize("expr", LEGACY)
+def test_legacy_constructors(expr):
+    assert_close(eval(expr, {"t": K, "np": np}), eval(expr, {"t": T, "np": np}))
+
+
+def test_legacy_constructor_with_sizes():
+    for expr in ("t.Tensor(2, 3)", "t.Tensor()", "t.DoubleTensor(4)", "t.Tensor(t.Size([2, 2]))"):
+        k, t = eval(expr, {"t": K}), eval(expr, {"t": T})
+        assert k.shape == t.shape and str(k.dtype) == str(t.dtype), expr
+    assert isinstance(K.ones(1), K.Tensor) and isinstance(K.ones(1), K.FloatTensor)
