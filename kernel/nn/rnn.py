@@ -28,6 +28,17 @@ def _empty(shape, dtype) -> Parameter:
     return Parameter(Tensor._make(np.empty(shape, np_dtype)))
 
 
+_C_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half"}
+
+
+def _check_state_dtypes(states, weight: Tensor) -> None:
+    """A state of another dtype than the weights: PyTorch's matmul error (raised from C++)."""
+    for hx in states:
+        if hx is not None and hx.dtype != weight.dtype:
+            names = (_C_NAMES.get(t.dtype.name, t.dtype.name) for t in (hx, weight))
+            raise RuntimeError("mat1 and mat2 must have the same dtype, but got {} and {}".format(*names))
+
+
 def _reset(module: Module) -> None:
     stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
     for weight in module.parameters():
@@ -114,6 +125,11 @@ class RNNBase(Module):
         batch = input.size(0) if self.batch_first else input.size(1)
         return (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
 
+    def _check_states(self, input: Tensor, states) -> None:
+        if input.size(1 if self.batch_first else 0) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        _check_state_dtypes(states, self._flat_weights[0])
+
     @staticmethod
     def _check_hidden(hx: Tensor, expected: tuple, msg: str = "Expected hidden size {}, got {}") -> None:
         if tuple(hx.shape) != expected:
@@ -140,6 +156,7 @@ class RNNBase(Module):
         self._check_input(input)
         if hx is not None:
             self._check_hidden(hx, self._expected_hidden(input))
+        self._check_states(input, (hx,))
         output, h_n = _FUNCTIONS[self.mode](input, hx, self._flat_weights, self.bias, self.num_layers, self.dropout,
                                             self.training, self.bidirectional, self.batch_first)
         if not is_batched:
@@ -229,6 +246,7 @@ class LSTM(RNNBase):
         if hx is not None:
             self._check_hidden(h0, expected, "Expected hidden[0] size {}, got {}")
             self._check_hidden(c0, expected, "Expected hidden[1] size {}, got {}")
+        self._check_states(input, (h0, c0))
         output, h_n, c_n = R.lstm(input, (h0, c0), self._flat_weights, self.bias, self.num_layers, self.dropout,
                                   self.training, self.bidirectional, self.batch_first)
         if not is_batched:
@@ -273,6 +291,7 @@ class RNNCellBase(Module):
                 raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{label} batch size {hx.size(0)}")
             if hx.size(1) != self.hidden_size:
                 raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got {hx.size(1)}, expected {self.hidden_size}")
+        _check_state_dtypes(states, self.weight_ih)
 
     def _single(self, name: str, fn, input, hx):
         if input.dim() not in (1, 2):

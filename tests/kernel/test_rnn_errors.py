@@ -66,6 +66,20 @@ def test_input_size_and_dtype(cls):
     call_both(cls, ((10, 8), {}), (5, 3, 10), input_dtype="float64")
 
 
+@pytest.mark.parametrize("cls", ["RNN", "GRU", "GRUCell", "RNNCell"])
+def test_state_of_another_dtype(cls):
+    km, tm = both(cls, 3, 4)
+    cell = cls.endswith("Cell")
+    x_shape, h_shape = ((2, 3), (2, 4)) if cell else ((5, 2, 3), (1, 2, 4))
+    same_error(lambda: km(K.zeros(*x_shape), K.zeros(*h_shape, dtype=K.float64)),
+               lambda: tm(T.zeros(*x_shape), T.zeros(*h_shape, dtype=T.float64)))
+
+
+def test_empty_sequence():
+    call_both("GRU", ((3, 4), {}), (0, 2, 3))
+    call_both("LSTM", ((3, 4), dict(batch_first=True)), (2, 0, 3))
+
+
 @pytest.mark.parametrize("cls", ["RNN", "GRU"])
 def test_state_dims_must_match_input_dims(cls):
     call_both(cls, ((10, 8), {}), (5, 3, 10), [(3, 8)])
