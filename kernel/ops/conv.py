@@ -1,10 +1,11 @@
 """Convolutions: conv1d, conv2d, conv_transpose1d/2d.
 
-One 2-D engine serves all of them (1-D inputs get a height of 1). The forward pass is im2col
-through a strided view, copied once into (N, groups, C/g*kh*kw, Ho*Wo), and ONE batched matrix
-multiply that lands directly in NCHW layout. The input gradient is the reverse: one matrix
-multiply back to columns, then a sum over the kh*kw kernel offsets with strided slices (col2im).
-A transposed convolution is the same two halves swapped.
+One 2-D engine serves all of them (1-D inputs get a height of 1). Columns are kept channel-major,
+(C*kh*kw, N*Ho*Wo), so that each convolution is ONE large matrix multiply (per group) rather
+than one per sample: im2col copies a strided view of every kernel window once; the result is
+transposed back to NCHW in the same pass that adds the bias. The input gradient multiplies back
+to columns, then sums the kh*kw kernel offsets into strided slices (col2im). A transposed
+convolution is the same two halves swapped.
 """
 
 from __future__ import annotations
@@ -20,45 +21,62 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 # ---- the array-level engine -------------------------------------------------------------
 def _windows(xp: np.ndarray, kh: int, kw: int, out_hw: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """A read-only (N, C, kh, kw, Ho, Wo) view of every kernel window of padded `xp`."""
+    """A read-only (C, kh, kw, N, Ho, Wo) view of every kernel window of padded `xp` (N, C, Hp, Wp)."""
     n, c = xp.shape[:2]
     s0, s1, s2, s3 = xp.strides
-    shape = (n, c, kh, kw, out_hw[0], out_hw[1])
-    strides = (s0, s1, s2 * dilation[0], s3 * dilation[1], s2 * stride[0], s3 * stride[1])
+    shape = (c, kh, kw, n, out_hw[0], out_hw[1])
+    strides = (s1, s2 * dilation[0], s3 * dilation[1], s0, s2 * stride[0], s3 * stride[1])
     return as_strided(xp, shape, strides, writeable=False)
 
 
 def _im2col(x: np.ndarray, k: tuple, out_hw: tuple, stride, padding, dilation, groups: int) -> np.ndarray:
-    """(N, groups, C/g*kh*kw, Ho*Wo) columns of `x` (N, C, H, W): one copy of the strided view."""
+    """(groups, C/g*kh*kw, N*Ho*Wo) columns of `x` (N, C, H, W): one copy of the strided view."""
     (pt, pb), (pl, pr) = padding
+    n, c, h, w = x.shape
     if pt or pb or pl or pr:
-        n, c, h, w = x.shape
         xp = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
         xp[:, :, pt:pt + h, pl:pl + w] = x
     else:
         xp = x
-    view = _windows(xp, k[0], k[1], out_hw, stride, dilation)
-    n, c = x.shape[:2]
-    cols = np.empty((n, c, k[0], k[1], out_hw[0], out_hw[1]), dtype=x.dtype)
-    np.copyto(cols, view)
-    return cols.reshape(n, groups, (c // groups) * k[0] * k[1], out_hw[0] * out_hw[1])
+    cols = np.empty((c, k[0], k[1], n, out_hw[0], out_hw[1]), dtype=x.dtype)
+    np.copyto(cols, _windows(xp, k[0], k[1], out_hw, stride, dilation))
+    return cols.reshape(groups, -1, n * out_hw[0] * out_hw[1])
 
 
 def _col2im(cols: np.ndarray, x_shape: tuple, k: tuple, out_hw: tuple, stride, padding, dilation) -> np.ndarray:
-    """The adjoint of `_im2col`: add each kernel offset's (N, C, Ho, Wo) slab into a strided slice."""
+    """The adjoint of `_im2col`: add each kernel offset's (C, N, Ho, Wo) slab into a strided slice of (N, C, H, W)."""
     n, c, h, w = x_shape
     (pt, pb), (pl, pr) = padding
-    hp, wp = h + pt + pb, w + pl + pr
-    cols = cols.reshape(n, c, k[0], k[1], out_hw[0], out_hw[1])
-    dx = np.zeros((n, c, hp, wp), dtype=cols.dtype)
+    cols = cols.reshape(c, k[0], k[1], n, out_hw[0], out_hw[1])
+    dx = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=cols.dtype)
     (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
     for i in range(k[0]):
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(k[1]):
-            dx[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
+            dx[:, :, rows, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j].transpose(1, 0, 2, 3)
     if pt or pb or pl or pr:
         dx = dx[:, :, pt:pt + h, pl:pl + w]
     return dx
+
+
+def _channel_major(a: np.ndarray) -> np.ndarray:
+    """(N, C, ...) -> contiguous (C, N * ...)."""
+    n, c = a.shape[:2]
+    out = np.empty((c, n, a.size // max(n * c, 1)), dtype=a.dtype)
+    np.copyto(out, a.reshape(n, c, -1).transpose(1, 0, 2))
+    return out.reshape(c, -1)
+
+
+def _batch_major(m: np.ndarray, n: int, spatial: tuple, bias=None) -> np.ndarray:
+    """(C, N * H * W) -> contiguous (N, C, H, W), adding a per-channel bias in the same pass."""
+    c = m.shape[0]
+    src = m.reshape(c, n, -1).transpose(1, 0, 2)
+    out = np.empty((n, c, src.shape[2]), dtype=m.dtype)
+    if bias is None:
+        np.copyto(out, src)
+    else:
+        np.add(src, bias.reshape(1, c, 1), out=out)
+    return out.reshape((n, c) + spatial)
 
 
 def _out_size(size: int, k: int, s: int, p0: int, p1: int, d: int) -> int:
@@ -68,8 +86,8 @@ def _out_size(size: int, k: int, s: int, p0: int, p1: int, d: int) -> int:
 class Conv2d(Function):
     """x (N, C, H, W), w (O, C/g, kh, kw), optional b (O,) -> (N, O, Ho, Wo).
 
-    1-D and unbatched inputs arrive reshaped to this form by the functional wrappers' `view`
-    arguments (`x_shape`/`w_shape`: the caller's shapes, restored in backward).
+    1-D and unbatched inputs arrive reshaped to this form by the functional wrappers
+    (`x_shape`/`w_shape`; the caller's shapes are restored in backward).
     """
 
     def forward(self, x, w, b=None, *, stride, padding, dilation, groups, x_shape, w_shape, out_shape):
@@ -79,29 +97,25 @@ class Conv2d(Function):
         ho = _out_size(x.shape[2], kh, stride[0], *padding[0], dilation[0])
         wo = _out_size(x.shape[3], kw, stride[1], *padding[1], dilation[1])
         cols = _im2col(x, (kh, kw), (ho, wo), stride, padding, dilation, groups)
-        wmat = w.reshape(groups, o // groups, -1)
-        out = np.matmul(wmat, cols).reshape(x.shape[0], o, ho, wo)
-        if b is not None:
-            out += b.reshape(1, o, 1, 1)
+        out = np.matmul(w.reshape(groups, o // groups, -1), cols).reshape(o, -1)
         self.cols, self.w, self.x4 = cols, w, x.shape
         self.geom = ((kh, kw), (ho, wo), stride, padding, dilation)
-        return out.reshape(out_shape)
+        return _batch_major(out, x.shape[0], (ho, wo), b).reshape(out_shape)
 
     def backward(self, g):
         (kh, kw), (ho, wo), stride, padding, dilation = self.geom
         w, cols, (n, c, h, wd) = self.w, self.cols, self.x4
-        o, groups = w.shape[0], cols.shape[1]
-        g = g.reshape(n, groups, o // groups, ho * wo)
+        o, groups = w.shape[0], cols.shape[0]
+        gm = _channel_major(g.reshape(n, o, ho * wo)).reshape(groups, o // groups, -1)
         need = self.needs_input_grad
         dx = dw = db = None
         if need[0]:
-            wmat = w.reshape(groups, o // groups, -1)
-            dcols = np.matmul(wmat.transpose(0, 2, 1), g)
+            dcols = np.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1), gm)
             dx = _col2im(dcols, (n, c, h, wd), (kh, kw), (ho, wo), stride, padding, dilation).reshape(self.shapes[0])
         if need[1]:
-            dw = np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(self.shapes[1])
+            dw = np.matmul(gm, cols.transpose(0, 2, 1)).reshape(self.shapes[1])
         if len(need) > 2 and need[2]:
-            db = g.sum(axis=(0, 3)).reshape(o)
+            db = gm.sum(axis=2).reshape(o)
         return dx, dw, db
 
 
@@ -117,29 +131,28 @@ class ConvTranspose2d(Function):
         ho = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
         wo = (wd - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
         pads = ((padding[0], padding[0]), (padding[1], padding[1]))  # of the equivalent forward conv
-        wmat = w.reshape(groups, cin // groups, cout_g * kh * kw)
-        cols = np.matmul(wmat.transpose(0, 2, 1), x.reshape(n, groups, cin // groups, h * wd))
+        xm = _channel_major(x).reshape(groups, cin // groups, -1)
+        cols = np.matmul(w.reshape(groups, cin // groups, -1).transpose(0, 2, 1), xm)
         out = _col2im(cols, (n, cout, ho, wo), (kh, kw), (h, wd), stride, pads, dilation)
         if b is not None:
             out += b.reshape(1, cout, 1, 1)
-        self.x, self.w = x, w
+        self.xm, self.w = xm, w
         self.geom = ((kh, kw), (h, wd), stride, pads, dilation, groups, (n, cout, ho, wo))
         return out.reshape(out_shape)
 
     def backward(self, g):
         k, hw, stride, pads, dilation, groups, out4 = self.geom
-        x, w = self.x, self.w
-        n, cin = x.shape[:2]
+        xm, w = self.xm, self.w
+        cin, n = w.shape[0], out4[0]
         g = g.reshape(out4)
         gcols = _im2col(g, k, hw, stride, pads, dilation, groups)
         need = self.needs_input_grad
         dx = dw = db = None
-        wmat = w.reshape(groups, cin // groups, -1)
         if need[0]:
-            dx = np.matmul(wmat, gcols).reshape(self.shapes[0])
+            dxm = np.matmul(w.reshape(groups, cin // groups, -1), gcols).reshape(cin, -1)
+            dx = _batch_major(dxm, n, hw).reshape(self.shapes[0])
         if need[1]:
-            xm = x.reshape(n, groups, cin // groups, hw[0] * hw[1])
-            dw = np.matmul(xm, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(self.shapes[1])
+            dw = np.matmul(xm, gcols.transpose(0, 2, 1)).reshape(self.shapes[1])
         if len(need) > 2 and need[2]:
             db = g.sum(axis=(0, 2, 3))
         return dx, dw, db
