@@ -37,7 +37,7 @@ async function startServer() {
   const index = process.env.TORCHPAD_PYODIDE_INDEX || (process.env.TORCHPAD_PYODIDE_MIRROR ? null : `${url}/no-pyodide-index/`);
   const proc = spawn(join(REPO, ".venv/bin/torchpad"), ["serve", "--port", String(port), "--data-dir", data, "--token", "bench",
     ...(index ? ["--pyodide-index", index] : [])], { cwd: REPO, stdio: "ignore" });
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 1800; i++) {
     try { if ((await fetch(`${url}/api/health`)).ok) break; } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -56,15 +56,17 @@ async function chooseIndex(mode, url) {
   };
 }
 
+const STARTUP_S = 180; // the server imports torch at startup; slow on a loaded 2-core machine
+
 async function waitHealthy(url, proc, output) {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < STARTUP_S * 10; i++) {
     if (proc.exitCode !== null) throw new Error(`torchpad serve exited (${proc.exitCode}):\n${output.join("")}`);
     try {
       if ((await fetch(`${url}/api/health`)).ok) return;
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`torchpad serve did not answer ${url}/api/health in 30 s:\n${output.join("")}`);
+  throw new Error(`torchpad serve did not answer ${url}/api/health in ${STARTUP_S} s:\n${output.join("")}`);
 }
 
 export const test = base.extend({

@@ -80,6 +80,22 @@ test.describe("browser runtime, NumPy unreachable", () => {
     expect(stdout(next)).toEqual(["again"]);
   });
 
+  test("Stop also interrupts time.sleep (Pyodide's sleep does not check the interrupt buffer by itself)", async ({ page, server }) => {
+    await openHarness(page, server);
+    const stopped = await page.evaluate(async () => {
+      const p = window.harness.run("import time\nprint('sleeping')\ntime.sleep(60)\nprint('woke up')\n");
+      await new Promise((r) => setTimeout(r, 500));
+      const t = performance.now();
+      window.harness.runner.stop();
+      const result = await p;
+      return { ms: performance.now() - t, ...result };
+    });
+    expect(stopped.state).toBe("cancelled");
+    expect(stopped.reason).toBe("stopped by the user"); // interrupted, not killed and rebooted
+    expect(stopped.ms).toBeLessThan(500);
+    expect(stopped.events.filter((e) => e.kind === "stdout").map((e) => e.text)).toEqual(["sleeping"]);
+  });
+
   test("a program that swallows KeyboardInterrupt is killed after 2 s, the user is told, and Run works after the reboot", async ({ page, server }) => {
     await openHarness(page, server);
     const stubborn = "while True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n        pass\n";

@@ -69,18 +69,34 @@ def setup(numpy_ok, numpy_message):
     return {"torch": True, "message": ""}
 
 
-def run(code, name, post):
-    """Run `code` as main.py, posting events; returns the final state."""
-    outbox = Outbox(post)
-    real_sleep = time.sleep
+SIGINT = 2
+SLEEP_SLICE_S = 0.05
+
+
+def interruptible_sleep(real_sleep, outbox, interrupt):
+    """time.sleep that flushes held events first and wakes for Stop (Pyodide's own sleep ignores it)."""
 
     def sleep(seconds):
         outbox.flush()
-        real_sleep(seconds)
+        if seconds < 0:
+            return real_sleep(seconds)  # the same ValueError as Python's
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            real_sleep(min(left, SLEEP_SLICE_S))
+            if interrupt is not None and interrupt[0] == SIGINT:
+                interrupt[0] = 0
+                raise KeyboardInterrupt
 
+    return sleep
+
+
+def run(code, name, post, interrupt=None):
+    """Run `code` as main.py, posting events; returns the final state. `interrupt` is Stop's Int32Array."""
+    outbox = Outbox(post)
+    real_sleep = time.sleep
     metrics.reset()
     metrics.set_sink(outbox.emit)
-    time.sleep = sleep
+    time.sleep = interruptible_sleep(real_sleep, outbox, interrupt)
     try:
         outbox.emit({"kind": "status", "state": "running", "device": "browser"})
         return run_user_code(code, outbox.emit, filename="main.py")

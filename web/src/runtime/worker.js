@@ -122,7 +122,7 @@ function run({ id, code, name }) {
   let state;
   try {
     if (!host) throw new Error("The TorchPad package did not load, so code cannot run (see the boot message).");
-    state = host.run(code, name, postEvents);
+    state = host.run(code, name, postEvents, interrupt);
   } catch (e) {
     // A KeyboardInterrupt that lands outside the user's code, or a broken host.
     const cancelled = String(e?.message || e).includes("KeyboardInterrupt");
