@@ -68,6 +68,11 @@ def _gates_o_first(w, H):
     return np.concatenate([w[3 * H :], w[: 3 * H]])
 
 
+def _gates_torch_order(w, H):
+    """Rows (o, i, f, g) back to PyTorch's (i, f, g, o)."""
+    return np.concatenate([w[H:], w[:H]])
+
+
 def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     T, B, _ = x.shape
     H = w_hh.shape[1]
@@ -120,8 +125,7 @@ def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
         np.multiply(dc[:, None, :], MD[t, :, 1:], out=dG4[t, :, 1:])
         dc *= f[t]
         dh = dG4[t].reshape(B, 4 * H) @ whh
-    dG = np.concatenate([dG4[:, :, 1:], dG4[:, :, :1]], axis=2)  # back to PyTorch's (i, f, g, o)
-    return dG.reshape(T, B, 4 * H), dh, dc
+    return dG4.reshape(T, B, 4 * H), dh, dc  # in the (o, i, f, g) order: see _GATE_ORDER
 
 
 def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
@@ -215,6 +219,8 @@ def _rnn_backward(relu):
 
 
 _FORWARD = {"LSTM": _lstm_forward, "GRU": _gru_forward, "RNN_TANH": _rnn_forward(False), "RNN_RELU": _rnn_forward(True)}
+# modes whose backward returns gate gradients in an internal order: (to internal, back to PyTorch's)
+_GATE_ORDER = {"LSTM": (_gates_o_first, _gates_torch_order)}
 _BACKWARD = {"LSTM": _lstm_backward, "GRU": _gru_backward, "RNN_TANH": _rnn_backward(False), "RNN_RELU": _rnn_backward(True)}
 
 
@@ -280,6 +286,7 @@ class RNNStack(Function):
         grads = [None] * (3 + len(self.weights))
         dh0 = np.zeros((L * D, B, H), g.dtype) if needs[1] else None
         dc0 = np.zeros((L * D, B, H), g.dtype) if needs[2] else None
+        to_internal, to_torch = _GATE_ORDER.get(mode, (None, None))
         gy = gout
         for layer in range(L - 1, -1, -1):
             inp, dirs = self.layers[layer]
@@ -301,18 +308,37 @@ class RNNStack(Function):
                     dc0[k] = dc
                 flat_x, flat_h = dXP.reshape(T * B, -1), dHP.reshape(T * B, -1)
                 base = 3 + k * per
-                grads[base] = flat_x.T @ inp.reshape(T * B, -1)
-                grads[base + 1] = flat_h.T @ _prev(Hs, h, d == 1).reshape(T * B, H)
+                if needs[base]:
+                    grads[base] = flat_x.T @ inp.reshape(T * B, -1)
+                if needs[base + 1]:
+                    grads[base + 1] = _recurrent_weight_grad(dHP, Hs, h, d == 1)
                 if per == 4:
-                    grads[base + 2], grads[base + 3] = flat_x.sum(0), flat_h.sum(0)
+                    grads[base + 2] = flat_x.sum(0) if needs[base + 2] else None
+                    grads[base + 3] = flat_h.sum(0) if needs[base + 3] else None
+                if to_torch is not None:
+                    for j in range(base, base + per):
+                        if grads[j] is not None:
+                            grads[j] = to_torch(grads[j], H)
                 if need_dx:
-                    part = (flat_x @ w_ih).reshape(inp.shape)
+                    part = (flat_x @ (w_ih if to_internal is None else to_internal(w_ih, H))).reshape(inp.shape)
                     dx = part if dx is None else dx + part
             gy = dx
         if needs[0] and self.batch_first:
             gy = gy.swapaxes(0, 1)
         grads[0], grads[1], grads[2] = gy if needs[0] else None, dh0, dc0
         return tuple(grads)
+
+
+def _recurrent_weight_grad(dHP, Hs, h0, reverse):
+    """sum over t of dHP[t]^T h_(t-1), without materialising the shifted hidden sequence."""
+    T, B, G = dHP.shape
+    H = Hs.shape[2]
+    first, rest = (T - 1, slice(0, T - 1)) if reverse else (0, slice(1, T))
+    prev = slice(1, T) if reverse else slice(0, T - 1)
+    grad = dHP[first].T @ h0
+    if T > 1:
+        grad += dHP[rest].reshape(-1, G).T @ Hs[prev].reshape(-1, H)
+    return grad
 
 
 class Part(Function):

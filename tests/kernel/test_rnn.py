@@ -321,3 +321,17 @@ def test_training_steps_follow_torch(mode):
             opt.step()
     for kp, tp in zip(kparams, tparams):
         assert_close(kp, tp)
+
+
+def test_frozen_parameters_get_no_gradient():
+    km, tm = twin(T.nn.LSTM, krnn.LSTM, I, H, num_layers=2, bidirectional=True)
+    for m in (km, tm):
+        m.weight_ih_l0.requires_grad_(False)
+        m.bias_hh_l1_reverse.requires_grad_(False)
+    kx, tx = leaf((SEQ, BATCH, I), 17)
+    backprop_both(flat(km(kx)), flat(tm(tx)))
+    assert_close(kx.grad, tx.grad)
+    for (name, kp), (_, tp) in zip(km.named_parameters(), tm.named_parameters()):
+        assert (kp.grad is None) == (tp.grad is None), name
+        if tp.grad is not None:
+            assert_close(kp.grad, tp.grad)
