@@ -65,6 +65,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=None,
          materialize_grads=False):
+    if create_graph:
+        raise RuntimeError("TorchPad's browser kernel does not support create_graph=True (higher-order gradients); "
+                           "run this program on the GPU server runtime")
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     _check_requires_grad(outs)

@@ -90,9 +90,9 @@ def to_dtype(d) -> dtype:
 
 def scalar_dtype(x) -> dtype:
     """The dtype a Python scalar gets as a tensor of its own (torch.tensor(1.5) -> float32)."""
-    if isinstance(x, bool):
+    if isinstance(x, (bool, np.bool_)):
         return bool_
-    if isinstance(x, int):
+    if isinstance(x, (int, np.integer)):
         return int64
     return _default_float
 

@@ -77,7 +77,9 @@ def _operands(a, b, float_result: bool = False):
 
 
 def _check_scalar(x):
-    if isinstance(x, (bool, int, float, np.number, np.bool_)):
+    if isinstance(x, np.generic):  # NumPy scalars act as Python scalars (NumPy 2 would let float64 widen)
+        return x.item()
+    if isinstance(x, (bool, int, float)):
         return x
     if isinstance(x, np.ndarray):
         return x
@@ -759,7 +761,14 @@ def equal(input, other) -> bool:
 def _inplace(fn):
     def op(self, *args, **kwargs):
         self._check_inplace()
-        return self._assign(fn(self, *args, **kwargs))
+        result = fn(self, *args, **kwargs)
+        if result.array.dtype != self.array.dtype:  # the result keeps self's dtype, if it can
+            if result.dtype._rank > self.dtype._rank:
+                from .linalg import _title
+
+                raise RuntimeError(f"result type {_title(result)} can't be cast to the desired output type {_title(self)}")
+            result = cast(result, self.dtype)
+        return self._assign(result)
 
     return op
 

@@ -211,3 +211,19 @@ def test_broadcasting_property(shape, ones_mask, name):
 def test_floor_divide_values():
     check(lambda t, a: a // 0.7, rand(3, 4, seed=3), grad=False)
     check(lambda t, a: 2.0 // (a.abs() + 0.5), rand(3, 4, seed=3), grad=False)
+
+
+def test_numpy_scalars_promote_like_python_scalars():
+    for s in (np.int64(1), np.float64(2.0), np.float32(2.0)):
+        assert_close(K.ones(2, dtype=K.long) + s, T.ones(2, dtype=T.long) + s)
+        assert_close(K.ones(2) * s, T.ones(2) * s)
+
+
+def test_inplace_result_keeps_self_dtype():
+    k, t = K.ones(2), T.ones(2)
+    k.add_(K.ones(2, dtype=K.float64))
+    t.add_(T.ones(2, dtype=T.float64))
+    assert_close(k, t)
+    from tests.kernel.parity import same_error
+
+    same_error(lambda: K.ones(2, dtype=K.long).add_(1.5), lambda: T.ones(2, dtype=T.long).add_(1.5))
