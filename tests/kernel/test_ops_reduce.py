@@ -109,3 +109,22 @@ def test_float64_reductions():
 def test_std_of_one_element_is_nan_like_torch():
     assert np.isnan(K.tensor([1.0]).std().item())
     assert K.tensor([1.0]).std(unbiased=False).item() == 0
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data(),
+       st.sampled_from(["sum", "mean", "amax", "std", "logsumexp", "softmax", "cumsum", "prod"]), st.booleans())
+def test_reduction_property_random_shapes_and_dims(shape, data, name, keepdim):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    if name == "std" and shape[dim % len(shape)] == 1:
+        return
+    fns = {
+        "sum": lambda t, a: a.sum(dim, keepdim=keepdim), "mean": lambda t, a: a.mean(dim, keepdim=keepdim),
+        "amax": lambda t, a: a.amax(dim, keepdim=keepdim), "std": lambda t, a: a.std(dim, keepdim=keepdim),
+        "logsumexp": lambda t, a: a.logsumexp(dim, keepdim=keepdim), "softmax": lambda t, a: a.softmax(dim),
+        "cumsum": lambda t, a: a.cumsum(dim), "prod": lambda t, a: a.prod(dim, keepdim=keepdim),
+    }
+    check(fns[name], rand(*shape, seed=len(shape)))
