@@ -19,7 +19,6 @@ from .parameter import Parameter
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
-_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _FUNCTIONS = {"LSTM": R.lstm, "GRU": R.gru, "RNN_TANH": R.rnn_tanh, "RNN_RELU": R.rnn_relu}
 
 
@@ -73,12 +72,12 @@ class RNNBase(Module):
             raise ValueError("proj_size has to be smaller than hidden_size")
         if proj_size:
             raise NotImplementedError("the TorchPad kernel's LSTM does not support proj_size yet")
-        if mode not in _GATES:
+        if mode not in R.GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
         self.proj_size = proj_size
-        gate_size = _GATES[mode] * hidden_size
+        gate_size = R.GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
         self._flat_weights_names, self._all_weights = [], []
         for layer in range(num_layers):

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode, random
+from .. import random
 from ..function import Function
-from ..tensor import Tensor
 
 __all__ = ["lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
 
