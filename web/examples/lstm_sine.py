@@ -3,8 +3,9 @@
 #
 # The article's LSTM with its bugs fixed: `input_size` matches the inputs' last dimension
 # (1 value per time step here) and the labels are a tensor of class indices. The task: which
-# of 4 frequency bands is a noisy sine wave of 30 steps in? One layer of 32 units and gradient
-# clipping keep it quick and steady in the browser.
+# of 4 frequency bands is a noisy sine wave of 30 steps in? One layer of 32 units, the outputs
+# averaged over time (steadier than the last step alone) and gradient clipping keep it quick
+# and steady in the browser.
 import torch
 import torch.nn as nn
 import torch.optim as optim
@@ -27,7 +28,7 @@ class RNN(nn.Module):
         h0 = torch.zeros(self.num_layers, x.size(0), self.hidden_size).to(x.device)
         c0 = torch.zeros(self.num_layers, x.size(0), self.hidden_size).to(x.device)
         out, (hn, cn) = self.lstm(x, (h0, c0))
-        out = self.fc(out[:, -1, :])
+        out = self.fc(out.mean(dim=1))  # the seed used out[:, -1, :]
         return out
 
 
