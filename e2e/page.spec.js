@@ -46,6 +46,17 @@ test("runs a pure-Python example in the browser", async ({ page, server }) => {
   await expect(newestRun(page).locator(".final")).toContainText("fizz_ratio 0.3333");
 });
 
+test("runs a kernel example in the browser where NumPy is reachable", async ({ page, server }) => {
+  test.skip(!server.numpy, server.numpyReason);
+  test.setTimeout(BOOT_MS + 60_000);
+  await openPlayground(page, server.url);
+  await pickExample(page, "autograd_basics");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: BOOT_MS });
+  await expect(page.locator("#console .stdout").filter({ hasText: "tensor([4., 6.])" }).first()).toBeVisible();
+  await expect.poll(async () => Number(await page.locator(".chart[data-metric=loss]").getAttribute("data-points"))).toBeGreaterThan(1);
+});
+
 test("a failed browser run marks the error line and styles the traceback", async ({ page, server }) => {
   test.setTimeout(BOOT_MS + 30_000);
   await openPlayground(page, server.url);
