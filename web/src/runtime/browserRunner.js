@@ -50,9 +50,8 @@ export class BrowserRunner {
       : new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
     this._ready = new Promise((resolve) => { this._resolveReady = resolve; });
     this.worker.onmessage = (e) => this._onMessage(e.data);
-    this.worker.onerror = (e) => {
-      this.onBoot({ phase: "ready", numpy: false, torch: false, message: `The Python worker failed: ${e.message || e}` });
-    };
+    this.worker.onerror = (e) => this._onWorkerError(`The Python worker failed: ${e.message || e}`);
+    this.bootInfo = null;
     this.worker.postMessage({ type: "boot", pyodideIndex: this.pyodideIndex, interrupt: this.interrupt });
   }
 
@@ -69,6 +68,18 @@ export class BrowserRunner {
     } else if (msg.type === "result" && this.current?.id === msg.id) {
       this._finish(msg.state, msg.state === "cancelled" && this.current.stopping ? "stopped by the user" : undefined);
     }
+  }
+
+  /** The worker died (a crash, out of memory): end the run, then reboot (or, during boot, report it so nothing waits forever). */
+  _onWorkerError(message) {
+    if (this.current) {
+      this._emit({ kind: "stderr", text: message });
+      this._finish("failed", message);
+    }
+    if (!this.bootInfo) return this._onMessage({ type: "boot", phase: "ready", numpy: false, torch: false, message });
+    this.worker.terminate(); // a broken interpreter: start over rather than hang the next run
+    this.onBoot({ phase: "restarting", message });
+    this._boot();
   }
 
   _emit(ev) {
