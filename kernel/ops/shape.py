@@ -62,8 +62,6 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
-    from .. import dtypes
-
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
         return Tensor._make(input.array.view(shape[0].np))
     shape = _infer_shape(_shape_arg(shape), input.array.size)
