@@ -60,6 +60,7 @@ export function createCharts(container, { emptyNote }) {
       const head = document.createElement("figcaption");
       el.append(head);
       container.append(el);
+      resizer.observe(el);
       chart = { el, head };
       charts.set(name, chart);
     }
@@ -86,6 +87,7 @@ export function createCharts(container, { emptyNote }) {
     for (const [name, chart] of charts) {
       if (!names.includes(name)) {
         chart.plot?.destroy();
+        resizer.unobserve(chart.el);
         chart.el.remove();
         charts.delete(name);
       }
@@ -111,9 +113,13 @@ export function createCharts(container, { emptyNote }) {
     }
   }
 
-  new ResizeObserver(() => {
-    for (const c of charts.values()) c.plot?.setSize({ width: width(c), height: HEIGHT });
-  }).observe(container);
+  // Each chart follows its own grid cell (the cells change as charts come and go).
+  const resizer = new ResizeObserver((entries) => {
+    for (const { target } of entries) {
+      const c = charts.get(target.dataset.metric);
+      if (c?.plot && c.plot.width !== width(c)) c.plot.setSize({ width: width(c), height: HEIGHT });
+    }
+  });
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     for (const c of charts.values()) c.key = null;
     schedule();
