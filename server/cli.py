@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "repeatable (TORCHPAD_ALLOW_ORIGIN, space- or comma-separated)")
     p.add_argument("--executor", choices=["local", "ray"], default=_env("EXECUTOR", "local"),
                    help="where jobs run: local subprocesses or a Ray cluster (TORCHPAD_EXECUTOR, default local)")
+    p.add_argument("--ray-address", default=_env("RAY_ADDRESS", None), metavar="auto|HOST:PORT|ray://HOST:PORT",
+                   help="with --executor ray: the Ray cluster to join as a driver; without it a local Ray instance "
+                        "is started (TORCHPAD_RAY_ADDRESS; docs/ray.md)")
     p.add_argument("--gpus", default=_env("GPUS", "all"),
                    help="GPUs jobs may use: all, none, or indices like 0,1 (TORCHPAD_GPUS, default all)")
     p.add_argument("--max-queued", type=int, default=int(_env("MAX_QUEUED", 100)),
@@ -54,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args) -> Settings:
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, token=args.token, allow_origins=args.allow_origin,
-                    executor=args.executor, gpus=args.gpus, max_queued=args.max_queued, job_timeout=args.job_timeout,
+                    executor=args.executor, ray_address=args.ray_address, gpus=args.gpus, max_queued=args.max_queued,
+                    job_timeout=args.job_timeout,
                     pyodide_index=args.pyodide_index, web_dir=args.web_dir, **env_overrides())
 
 

@@ -26,6 +26,7 @@ class Settings:
     token: str | None = None
     allow_origins: list[str] = field(default_factory=list)
     executor: str = "local"
+    ray_address: str | None = None        # --executor ray: join this cluster; None starts a local Ray instance
     gpus: str = "all"
     max_queued: int = 100
     job_timeout: float = 3600.0
@@ -41,13 +42,14 @@ class Settings:
     output_max_bytes: int = 64 * MiB      # total stdout+stderr bytes per job
     metrics_per_s: float = 2000.0
     metrics_burst: int = 20000
-    ws_queue: int = 1000                  # messages buffered per websocket before it is closed with 4008
+    ws_queue: int = 1000                  # messages buffered per websocket
+    ws_stall_s: float = 10.0              # queue full this long (client not reading) -> close 4008
     kill_grace_s: float = 2.0             # SIGTERM -> SIGKILL
     auth_timeout_s: float = 10.0
 
 
 ENV_ONLY = ("max_code_bytes", "max_message_bytes", "max_share_bytes", "cpu_slots", "output_lines_per_s", "output_burst_lines",
-            "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "kill_grace_s", "auth_timeout_s")
+            "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "ws_stall_s", "kill_grace_s", "auth_timeout_s")
 
 
 def env_overrides(environ=os.environ) -> dict:

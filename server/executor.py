@@ -12,7 +12,9 @@ An executor is an object with:
 `started(device)` once the user's code is about to run (device: "cpu", "cuda:0", ...),
 calls `emit(event)` for each stdout/stderr/metric/error event (the shared event model,
 no seq; the manager checks, limits, numbers and stores them), and returns the final
-state "succeeded" | "failed" | "cancelled" with a reason (None on success).
+state "succeeded" | "failed" | "cancelled" with a reason (None on success). Before
+`started`, `emit({"kind": "status", "state": "queued", "reason": "..."})` tells the
+clients why the job still waits (e.g. no free GPU on a Ray cluster).
 Cancellation and wall-time limits arrive as asyncio cancellation of the `run` task:
 the executor stops the job's processes (SIGTERM, SIGKILL after a grace period) before
 letting the CancelledError propagate. A job process that dies on its own must become

@@ -4,9 +4,9 @@
     queued -> failed | cancelled                (no resources fit, cancelled while waiting)
 
 Every state change and every event goes through the store (which numbers it) before it
-is handed to the subscribers. Output events are batched: those that arrive within one
-event-loop turn are written in one transaction, then sent. Subscribers are plain
-callbacks `(job_id, seq, frame)` where `frame` is the ready-to-send websocket text.
+is announced to the subscribers, who read it back from the store at their own pace.
+Output events are batched: those that arrive within one event-loop turn are written in
+one transaction. Subscribers are plain callbacks `(job_id, seq)`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ log = logging.getLogger("torchpad.server")
 FINAL = ("succeeded", "failed", "cancelled")
 TRANSITIONS = {"new": ("queued",), "queued": ("running", "failed", "cancelled"), "running": FINAL}
 
-Subscriber = Callable[[str, int, str], None]
+Subscriber = Callable[[str, int], None]
 
 
 def event_frame(job_id: str, data: str) -> str:
@@ -112,9 +112,8 @@ class JobManager:
 
     # -- internals ----------------------------------------------------------------------
     def _broadcast(self, job_id: str, seq: int, data: str) -> None:
-        frame = event_frame(job_id, data)
         for callback in list(self._subscribers.get(job_id, ())):
-            callback(job_id, seq, frame)
+            callback(job_id, seq)
 
     def _append(self, job_id: str, event: dict, change: dict | None = None) -> None:
         self._flush()
@@ -163,6 +162,11 @@ class JobManager:
         timeout = min(spec.options.timeout_s or s.job_timeout, s.job_timeout)
 
         def emit(raw) -> None:
+            if self._state.get(job_id) == "queued" and raw.get("kind") == "status":  # the executor: why it still waits
+                reason = str(raw.get("reason") or "")[:500] or None
+                self._append(job_id, {"kind": "status", "state": "queued", **({"reason": reason} if reason else {})},
+                             {"reason": reason})
+                return
             if self._state.get(job_id) != "running":
                 return
             event = job_events.clean(raw)

@@ -1,10 +1,11 @@
 """The `/ws` websocket: auth, submit, cancel, subscribe, and the event stream back.
 
-Each connection has one bounded outgoing queue drained by one writer task. Replays of
-stored events (subscribe with after_seq, or a new submit) page through the store and
-wait for room in the queue; live events are pushed without waiting, and a connection
-whose queue is full is closed with 4008 so the client resumes from its last seq. Thus a
-slow reader costs the server at most `ws_queue` messages.
+Each connection has one bounded outgoing queue drained by one writer task. A followed
+job's events are always read from the store (the job manager only announces that new
+ones exist), page by page, waiting for room in the queue: a burst of output never piles
+up in memory, and a client that reads slowly simply lags. A client that stops reading
+(the queue stays full for `ws_stall_s` seconds) is closed with 4008 so it resumes from
+its last seq. Thus a slow reader costs the server at most `ws_queue` messages.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ class Connection:
         self.settings = ws.app.state.settings
         self.jobs = ws.app.state.jobs
         self.out: asyncio.Queue = asyncio.Queue(maxsize=self.settings.ws_queue)
-        self.cursor: dict[str, int] = {}  # job -> last seq queued for sending
         self.followers: dict[str, asyncio.Task] = {}
         self.closing = False
 
@@ -143,35 +143,37 @@ class Connection:
     # -- following a job's events ---------------------------------------------------------
     def _follow(self, job_id: str, after_seq: int) -> None:
         self._unfollow(job_id)
-        self.cursor[job_id] = after_seq
-        self.followers[job_id] = asyncio.create_task(self._replay(job_id))
+        self.followers[job_id] = asyncio.create_task(self._pull(job_id, after_seq))
 
-    async def _replay(self, job_id: str) -> None:
-        store = self.jobs.store
-        while not self.closing:
-            rows = store.events_after(job_id, self.cursor[job_id])
-            if not rows:
-                # Caught up. No await since the query, so no event can slip between it and this.
-                if self.jobs.state(job_id) not in FINAL:
-                    self.jobs.subscribe(job_id, self._live)
-                return
-            for seq, data in rows:
-                await self.out.put(event_frame(job_id, data))
-                self.cursor[job_id] = seq
-
-    def _live(self, job_id: str, seq: int, frame: str) -> None:
-        if seq <= self.cursor.get(job_id, 0):
-            return
-        self.cursor[job_id] = seq
-        self.send(frame)
-        if self.jobs.state(job_id) in FINAL:
-            self.jobs.unsubscribe(job_id, self._live)
+    async def _pull(self, job_id: str, cursor: int) -> None:
+        """Stored events after `cursor`, then each new batch as the job manager announces it."""
+        wake = asyncio.Event()
+        notify = lambda job, seq: wake.set()  # noqa: E731
+        self.jobs.subscribe(job_id, notify)
+        try:
+            while not self.closing:
+                wake.clear()
+                rows = self.jobs.store.events_after(job_id, cursor)
+                for seq, data in rows:
+                    try:  # wait for room, but not for ever: a reader that stopped reading is cut off
+                        await asyncio.wait_for(self.out.put(event_frame(job_id, data)), self.settings.ws_stall_s)
+                    except asyncio.TimeoutError:
+                        self.close(CLOSE_SLOW, "too slow: resume from your last seq", drop_queued=True)
+                        return
+                    cursor = seq
+                if not rows:
+                    if self.jobs.state(job_id) in FINAL:
+                        return
+                    await wake.wait()
+        finally:
+            self.jobs.unsubscribe(job_id, notify)
+            if self.followers.get(job_id) is asyncio.current_task():
+                del self.followers[job_id]
 
     def _unfollow(self, job_id: str) -> None:
         task = self.followers.pop(job_id, None)
         if task:
             task.cancel()
-        self.jobs.unsubscribe(job_id, self._live)
 
     def _stop_following(self) -> None:
         for job_id in list(self.followers):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
-import time
 
-import pytest
+import websockets
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from .conftest import assert_gap_free, final_status, stream, texts
 from .test_jobs import _wait_gone
@@ -35,30 +34,41 @@ def test_server_restart_fails_running_jobs_and_runs_queued_ones(make_server):
     assert [e["state"] for e in srv.events(running) if e["kind"] == "status"] == ["queued", "running", "failed"]
 
 
-def _small_buffer_connect(srv):
+async def _read_until_closed(srv, n: int):
+    """Submit, stop reading until the job is done, then read what comes: (events, close code)."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", srv.port))
-    return connect(srv.ws_url, sock=sock, origin=srv.url, max_queue=4, open_timeout=30, legacy=True)
+    # The asyncio client stops reading the socket when 4 messages wait (real TCP backpressure).
+    async with websockets.connect(srv.ws_url, sock=sock, origin=srv.url, max_queue=4, max_size=None,
+                                  compression=None) as ws:  # deflate would squeeze the test output into the buffers
+        await ws.send(json.dumps({"v": 1, "type": "auth", "token": srv.token}))
+        assert json.loads(await ws.recv())["type"] == "ready"
+        await ws.send(json.dumps({"v": 1, "type": "submit", "id": "s", "code": f"for i in range({n}):\n    print(str(i).rjust(1500, '.'))\n"}))
+        job = json.loads(await ws.recv())["job"]
+        await asyncio.to_thread(srv.wait_final, job)  # not reading meanwhile
+        await asyncio.sleep(3)  # > TORCHPAD_WS_STALL_S with a full queue: the server gives up on us
+        events = []
+        try:
+            while True:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if msg["type"] == "event":
+                    events.append(msg["event"])
+        except ConnectionClosed as e:
+            return job, events, e.rcvd.code if e.rcvd else None
+        except asyncio.TimeoutError:
+            return job, events, "no close frame"
+        return job, events, None
 
 
 def test_slow_reader_is_closed_with_4008_and_resumes_without_loss(make_server):
-    srv = make_server(env={"TORCHPAD_WS_QUEUE": "50", "TORCHPAD_OUTPUT_LINES_PER_S": "1000000",
+    srv = make_server(env={"TORCHPAD_WS_QUEUE": "50", "TORCHPAD_WS_STALL_S": "1", "TORCHPAD_OUTPUT_LINES_PER_S": "1000000",
                            "TORCHPAD_OUTPUT_BURST_LINES": "1000000"})
-    ws = _small_buffer_connect(srv)
-    ws.send(json.dumps({"v": 1, "type": "auth", "token": srv.token}))
-    assert json.loads(ws.recv(timeout=30))["type"] == "ready"
-    n = 8000
-    job = srv.submit(ws, f"for i in range({n}):\n    print(str(i).rjust(1500, '.'))\n")
-    srv.wait_final(job)  # not reading meanwhile: the server must give up on us, not buffer everything
-    events = []
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            msg = json.loads(ws.recv(timeout=30))
-            if msg["type"] == "event":
-                events.append(msg["event"])
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
-    assert len(events) < n
+    n = 8000  # 12 MB of output: more than the socket buffers hold
+    job, events, code = asyncio.run(_read_until_closed(srv, n))
+    assert code == 4008
+    assert 0 < len(events) < n
+    assert_gap_free(events)
     ws = srv.connect()
     ws.send(json.dumps({"v": 1, "type": "subscribe", "job": job, "after_seq": events[-1]["seq"]}))
     events += stream(ws, job)
