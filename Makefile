@@ -17,7 +17,7 @@ $(PY):
 # torch is pinned first so the `server` extra's `torch>=2.4` never resolves a CUDA build from the index.
 $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install $(TORCH_PIN)
-	$(PIP) install -e ".[server,dev]"
+	$(PIP) install -e ".[server,dev,ray]"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -53,7 +53,7 @@ class RayExecutor:
 
     def __init__(self, settings, host: HostInfo):
         self.settings = settings
-        self.address = getattr(settings, "ray_address", None) or os.environ.get("TORCHPAD_RAY_ADDRESS") or None
+        self.address = settings.ray_address or os.environ.get("TORCHPAD_RAY_ADDRESS") or None
         self.cpus = Pool(range(max(1, settings.cpu_slots)))
         self.cluster = {"nodes": [], "total": {}, "free": {}}
         self._watcher: asyncio.Task | None = None

@@ -2,7 +2,8 @@
 
 Executor-independent tests take the module-scoped `server` fixture, which is parametrized
 over EXECUTORS: an executor added to the server (e.g. "ray") joins every such test by
-being added to that list.
+being added to that list. The "ray" servers join one Ray head started once per test
+session (`ray_cluster`: 4 CPUs, small object store, no dashboard); `-m "not ray"` skips them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from .ray_cluster import RayCluster, ray_missing
 from websockets.sync.client import connect
 
-EXECUTORS = ["local"]
+EXECUTORS = ["local", pytest.param("ray", marks=pytest.mark.ray)]
 TOKEN = "test-token-0123456789"
 FINAL = ("succeeded", "failed", "cancelled")
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,25 +141,42 @@ def assert_gap_free(events: list[dict]) -> None:
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
 
 
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory):
+    """One Ray head for the whole session, started only when a "ray" test runs."""
+    if ray_missing():
+        pytest.skip(ray_missing())
+    cluster = RayCluster(tmp_path_factory.mktemp("ray")).start()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture(scope="module", params=EXECUTORS)
 def executor_name(request) -> str:
     return request.param
 
 
 @pytest.fixture(scope="module")
-def server(executor_name, tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("server") / "data", executor_name).start()
+def executor_env(executor_name, request) -> dict:
+    """Environment a server needs for its executor: the Ray head to join for "ray"."""
+    return request.getfixturevalue("ray_cluster").server_env() if executor_name == "ray" else {}
+
+
+@pytest.fixture(scope="module")
+def server(executor_name, executor_env, tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("server") / "data", executor_name, env=executor_env).start()
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def make_server(executor_name, tmp_path_factory):
+def make_server(executor_name, executor_env, tmp_path_factory):
     """Servers with their own flags/env for one module; all stopped at the end."""
     started = []
 
     def make(args=(), env=None, data_dir=None) -> Server:
-        srv = Server(data_dir or tmp_path_factory.mktemp("server") / "data", executor_name, args, env).start()
+        srv = Server(data_dir or tmp_path_factory.mktemp("server") / "data", executor_name, args,
+                     {**executor_env, **(env or {})}).start()
         started.append(srv)
         return srv
 
