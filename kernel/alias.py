@@ -53,7 +53,7 @@ class TorchAlias(importlib.abc.MetaPathFinder):
         if not _is_alias(fullname):
             return None
         rest = fullname[len(ALIAS) + 1:]
-        if rest.partition(".")[0] in INTERNAL or rest.startswith("_"):
+        if rest.partition(".")[0] in INTERNAL or rest.startswith("_") or self._shadows_attribute(fullname):
             raise ModuleNotFoundError(f"No module named '{fullname}'", name=fullname)
         try:
             found = importlib.util.find_spec(_target(fullname)) is not None
@@ -64,6 +64,13 @@ class TorchAlias(importlib.abc.MetaPathFinder):
         module = importlib.import_module(_target(fullname))
         return importlib.util.spec_from_loader(
             fullname, _SameModule(module), is_package=hasattr(module, "__path__"))
+
+    @staticmethod
+    def _shadows_attribute(fullname: str) -> bool:
+        """True where the parent has a non-module attribute of that name (`torch.device` is a class)."""
+        parent_name, _, child = fullname.rpartition(".")
+        parent = sys.modules.get(_target(parent_name))
+        return parent is not None and hasattr(parent, child) and not isinstance(getattr(parent, child), type(sys))
 
 
 _finder = TorchAlias()

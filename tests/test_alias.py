@@ -106,3 +106,12 @@ def test_fresh_process_no_warnings():
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_names_that_are_not_modules_stay_what_they_are(aliased):
+    import torch
+
+    for name in ("torch.device", "torch.nn.Linear"):
+        with pytest.raises(ModuleNotFoundError, match=rf"^No module named '{name}'$"):
+            __import__(name)
+    assert isinstance(torch.device("cpu"), torch.device)
