@@ -94,34 +94,30 @@ class MaxPool2d(_Pool):
     def _winners(self):
         """(offset number, slice, mask of the windows whose first maximum sits at this offset)."""
         taken = None
-        for num, sl in _slabs(self.xp, self.geom.k, self.geom.s, self.geom.d, self.geom.out):
+        slabs = list(_slabs(self.xp, self.geom.k, self.geom.s, self.geom.d, self.geom.out))
+        for num, sl in slabs:
             hit = self.xp[(slice(None), slice(None)) + sl] == self.out
             if taken is None:
-                taken = hit.copy()
+                taken = hit.copy() if len(slabs) > 1 else hit
             else:
                 np.logical_and(hit, ~taken, out=hit)
-                np.logical_or(taken, hit, out=taken)
+                if num + 1 < len(slabs):
+                    np.logical_or(taken, hit, out=taken)
             yield num, sl, hit
 
     def backward4(self, g):
-        """Each offset takes the gradient of the windows whose maximum it holds and that no earlier
-        offset claimed: `rest` is the gradient not yet handed out (zero once a window is served)."""
-        geom, xp, out = self.geom, self.xp, self.out
+        """Each offset takes the gradient of the windows whose first maximum it holds (`_winners`).
+        The bool masks multiply as uint8: NumPy's bool-to-float cast is slow, in WebAssembly above all."""
+        geom, xp = self.geom, self.xp
         n, c, h, w = self.x_shape
         tiled = geom.disjoint and geom.p == (0, 0) and geom.need == (h, w)  # every input read exactly once
         dxp = (np.empty if tiled else np.zeros)(xp.shape, dtype=g.dtype)
-        rest = g.copy()
-        slabs = list(_slabs(xp, geom.k, geom.s, geom.d, geom.out))
-        for num, sl in slabs:
-            hit = xp[(slice(None), slice(None)) + sl] == out
+        for _, sl, hit in self._winners():
             view = dxp[(slice(None), slice(None)) + sl]
             if geom.disjoint:
-                part = np.multiply(rest, hit, out=view)
+                np.multiply(g, hit.view(np.uint8), out=view)
             else:
-                part = rest * hit
-                view += part
-            if num + 1 < len(slabs):
-                rest -= part
+                view += g * hit.view(np.uint8)
         p = geom.p
         return dxp if tiled else dxp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
