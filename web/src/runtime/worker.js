@@ -20,9 +20,9 @@ let progress = null; // {phase, loaded, total} of the boot step now downloading
 const post = (msg) => self.postMessage(msg);
 const report = (info) => post({ type: "boot", ...info });
 
-function reportProgress() {
+function reportProgress(force = false) {
   const now = performance.now();
-  if (now - (progress.lastReport || 0) < 50) return;
+  if (!force && now - (progress.lastReport || 0) < 50) return;
   progress.lastReport = now;
   report({ phase: progress.phase, loaded: progress.loaded, total: progress.total });
 }
@@ -37,9 +37,12 @@ self.fetch = async (input, init) => {
   const body = new ReadableStream({
     async pull(ctrl) {
       const { done, value } = await reader.read();
-      if (done) return ctrl.close();
+      if (done) {
+        if (p === progress) reportProgress(true); // the throttle must not swallow the final count
+        return ctrl.close();
+      }
       p.loaded += value.byteLength;
-      reportProgress();
+      if (p === progress) reportProgress();
       ctrl.enqueue(value);
     },
     cancel: (why) => reader.cancel(why),
