@@ -195,14 +195,7 @@ class Tensor:
             self._retains_grad = True
 
     def to(self, *args, **kwargs) -> "Tensor":
-        dtype = kwargs.get("dtype")
-        for a in list(args) + [kwargs.get("device")]:
-            if isinstance(a, dtypes.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None:
-                check_device(a)
+        dtype = to_args_dtype(args, kwargs)
         if dtype is None or dtypes.to_dtype(dtype).np == self.array.dtype:
             return self
         return ops.cast(self, dtypes.to_dtype(dtype))
@@ -334,6 +327,19 @@ class Size(tuple):
         for s in self:
             n *= s
         return n
+
+
+def to_args_dtype(args: tuple, kwargs: dict):
+    """The dtype asked for by `.to(...)`'s arguments (None if none); checks any device given."""
+    dtype = kwargs.get("dtype")
+    for a in list(args) + [kwargs.get("device")]:
+        if isinstance(a, dtypes.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype = a.dtype
+        elif a is not None:
+            check_device(a)
+    return dtype
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

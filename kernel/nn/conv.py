@@ -3,8 +3,6 @@ defaults, initialisation and repr)."""
 
 from __future__ import annotations
 
-import math
-
 from .. import creation
 from ..ops import conv as C
 from . import functional as F, init
@@ -67,12 +65,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.reset_linear_like_(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         nd = self._nd

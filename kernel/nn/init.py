@@ -47,6 +47,15 @@ def _calculate_fan_in_and_fan_out(tensor):
     return num_input_fmaps * receptive_field_size, num_output_fmaps * receptive_field_size
 
 
+def reset_linear_like_(weight, bias) -> None:
+    """PyTorch's default init of Linear and Conv: kaiming_uniform_(a=sqrt(5)), bias U(+-1/sqrt(fan_in))."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def _calculate_correct_fan(tensor, mode):
     mode = mode.lower()
     valid_modes = ["fan_in", "fan_out"]

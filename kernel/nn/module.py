@@ -380,16 +380,9 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        from .. import dtypes
+        from ..tensor import to_args_dtype
 
-        dtype = kwargs.get("dtype")
-        for a in list(args) + [kwargs.get("device")]:
-            if isinstance(a, dtypes.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None:
-                check_device(a)
+        dtype = to_args_dtype(args, kwargs)
         if dtype is None:
             return self
         if not dtype.is_floating_point:
