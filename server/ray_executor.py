@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import time
 
 from .executor import Emit, JobSpec, Started
@@ -72,8 +73,11 @@ class RayExecutor:
             # A private single-machine instance: no dashboard, nothing listening beyond this host's Ray ports.
             kw.update(include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE)
             self._started_instance = True
+        uvicorn_sigterm = signal.getsignal(signal.SIGTERM)
         ray.init(address=self.address, **kw)
-        self._single = ray.remote(num_returns="streaming", max_retries=0, max_calls=1,
+        if uvicorn_sigterm is not None:  # Ray's own SIGTERM handler would skip the server's graceful shutdown
+            signal.signal(signal.SIGTERM, uvicorn_sigterm)
+        self._single = ray.remote(num_returns="streaming", max_retries=0,
                                   _generator_backpressure_num_objects=64)(ray_tasks.single_job)
         self._distributed = ray.remote(num_cpus=0, max_restarts=0, max_task_retries=0, max_concurrency=64)(
             ray_tasks.DistributedJob)

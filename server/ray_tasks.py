@@ -4,7 +4,9 @@ Every job process is the local executor's runner (`python -m torchpad.server.run
 started by a Ray worker in the worker's own process group, so when Ray kills the worker
 (cancel with force, a dead node, the server gone) its per-worker process-group cleanup
 takes the runner and whatever the user's code started with it; the runner also dies with
-its parent through PR_SET_PDEATHSIG.
+its parent through PR_SET_PDEATHSIG. After a job ends normally the worker sweeps its group
+(the user's leftover processes) and starts a spare runner that imports torch while the
+worker is idle, so the next job on this worker starts warm, as on the local executor.
 
 A single-process job is one streaming-generator task (`single_job`): it yields lists of
 events, first a `started` marker, last a `result`. A `gpus: N > 1` job is one
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +34,7 @@ BATCH_EVENTS = 500          # events per yielded batch, at most ...
 BATCH_BYTES = 1 << 20       # ... and about this many bytes of text ...
 BATCH_WAIT_S = 0.02         # ... collected for at most this long after the first one
 STREAM_LIMIT = 1 << 20      # longest line read from the runner at once (longer ones come in pieces)
+STDERR_DRAIN_S = 0.2        # after the runner exits, how long its stderr is still read
 
 
 def _reader(stream, kind: str, out: queue.Queue) -> None:
@@ -50,13 +54,48 @@ def _event(kind: str, line: str):
     return None if isinstance(event, dict) and event.get("kind") == "warm" else event
 
 
-def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1) -> Iterator[list[dict]]:
-    """Run one runner process and yield its events in batches; the last event is the result."""
+def spawn_runner() -> subprocess.Popen:
+    """A runner process (it imports torch, then waits for its job on stdin) in this worker's group."""
+    return subprocess.Popen([sys.executable, "-m", "torchpad.server.runner"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "TORCHPAD_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"})
+
+
+_spare: subprocess.Popen | None = None  # this worker's warm runner for its next job
+
+
+def take_runner() -> subprocess.Popen:
+    global _spare
+    proc, _spare = _spare, None
+    return proc if proc is not None and proc.poll() is None else spawn_runner()
+
+
+def own_group() -> bool:
+    """Whether this Ray worker leads its own process group (Ray's per-worker process groups)."""
+    return os.getpgid(0) == os.getpid()
+
+
+def sweep_group() -> None:
+    """SIGKILL whatever else is in this worker's process group: what the last job left running."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                group = int(f.read().rsplit(")", 1)[1].split()[2])
+            if group == me:
+                os.kill(int(entry), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            pass
+
+
+def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
+                   proc: subprocess.Popen | None = None) -> Iterator[list[dict]]:
+    """Run the job in a runner process and yield its events in batches; the last event is the result."""
     from .local_executor import LocalExecutor
 
-    proc = subprocess.Popen([sys.executable, "-m", "torchpad.server.runner"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, **env, "TORCHPAD_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"})
+    proc = proc or spawn_runner()
     lines: queue.Queue = queue.Queue()
     spec = json.dumps({"code": code, "env": env, "rank": rank, "world_size": world_size}).encode() + b"\n"
 
@@ -69,16 +108,19 @@ def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1) -> 
 
     for target, args in ((feed, ()), (_reader, (proc.stdout, "stdout", lines)), (_reader, (proc.stderr, "stderr", lines))):
         threading.Thread(target=target, args=args, daemon=True).start()
-    result, open_streams = None, 2
-    while open_streams:
-        batch, size, deadline = [], 0, None
+    result, open_streams, drain_until = None, {"stdout", "stderr"}, None
+    while open_streams and (drain_until is None or time.monotonic() < drain_until):
+        batch, size, deadline = [], 0, drain_until
         while open_streams and len(batch) < BATCH_EVENTS and size < BATCH_BYTES:
             try:
                 kind, line = lines.get(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
             if line is None:
-                open_streams -= 1
+                open_streams.discard(kind)
+                if kind == "stdout":  # the runner is done; its stderr may stay open in a child it left behind
+                    proc.wait()
+                    drain_until = deadline = time.monotonic() + STDERR_DRAIN_S
                 continue
             event = _event(kind, line)
             if isinstance(event, dict) and event.get("kind") == "result":
@@ -86,7 +128,7 @@ def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1) -> 
             elif event is not None:
                 batch.append(event)
                 size += len(line)
-                deadline = deadline or time.monotonic() + BATCH_WAIT_S
+                deadline = min(deadline or float("inf"), time.monotonic() + BATCH_WAIT_S)
         if batch:
             yield batch
     proc.wait()
@@ -102,9 +144,14 @@ def job_env(job_id: str, cuda: bool) -> dict:
 
 def single_job(job_id: str, code: str, cuda: bool) -> Iterator[list[dict]]:
     """A one-process job (a Ray streaming generator task): started marker, events, result."""
+    global _spare
+    proc = take_runner()
     device = "cuda:" + ",".join(str(i) for i in ray.get_gpu_ids()) if cuda else "cpu"
     yield [{"kind": "started", "device": device, "node": ray.util.get_node_ip_address()}]
-    yield from runner_batches(code, job_env(job_id, cuda))
+    yield from runner_batches(code, job_env(job_id, cuda), proc=proc)
+    if own_group():  # without Ray's per-worker process groups a sweep could hit Ray's own processes
+        sweep_group()
+        _spare = spawn_runner()
 
 
 def _free_port() -> int:

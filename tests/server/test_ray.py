@@ -14,6 +14,7 @@ import pytest
 
 from .conftest import FINAL, Server, final_status, stream, texts
 from .ray_cluster import RAY_ENV
+from .test_jobs import _wait_gone
 
 pytestmark = pytest.mark.ray
 
@@ -49,6 +50,15 @@ def test_a_ray_worker_killed_under_a_job_fails_it_and_the_next_job_runs(srv):
     assert status["state"] == "failed" and status["reason"].startswith("the Ray worker running the job died"), status
     job2 = srv.submit(ws, "print('still here')", rid="r2")
     assert texts(stream(ws, job2)) == ["still here"]
+    ws.close()
+
+
+def test_what_a_job_leaves_running_is_stopped_when_it_ends(srv):
+    ws = srv.connect()
+    job = srv.submit(ws, "import subprocess\nprint(subprocess.Popen(['sleep', '300']).pid)\n")
+    events = stream(ws, job)
+    assert final_status(events)["state"] == "succeeded"
+    assert _wait_gone([int(texts(events)[0])], within=5) == []
     ws.close()
 
 
