@@ -493,12 +493,13 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """Multiplies by the mask viewed as uint8: NumPy's bool-to-float cast is slow (3-4x in WebAssembly)."""
+    """Backward multiplies by the mask viewed as uint8: NumPy's bool-to-float cast is slow (3-4x in
+    WebAssembly). Forward is np.maximum, not a mask multiply, so -inf and negatives give +0 as in PyTorch."""
 
     def forward(self, a):
         mask = a > 0
         self.mask = mask.view(np.uint8) if a.dtype.kind == "f" else mask
-        return a * self.mask
+        return np.maximum(a, 0, dtype=a.dtype)
 
     def backward(self, g):
         return g * self.mask

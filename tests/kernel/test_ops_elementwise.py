@@ -227,3 +227,14 @@ def test_inplace_result_keeps_self_dtype():
     from tests.kernel.parity import same_error
 
     same_error(lambda: K.ones(2, dtype=K.long).add_(1.5), lambda: T.ones(2, dtype=T.long).add_(1.5))
+
+
+def test_relu_of_negatives_and_infinities_prints_and_equals_torch():
+    import torch as T
+
+    import torchpad.kernel as K
+
+    values = [-1.0, -float("inf"), 0.0, 2.0, float("inf")]
+    k, t = K.relu(K.tensor(values)), T.relu(T.tensor(values))
+    assert repr(k) == repr(t)
+    assert k.tolist() == t.tolist()
