@@ -58,7 +58,8 @@ class RayExecutor:
         self.cpus = Pool(range(max(1, settings.cpu_slots)))
         self.cluster = {"nodes": [], "total": {}, "free": {}}
         self._watcher: asyncio.Task | None = None
-        self._single = self._distributed = None
+        self._single = self._distributed = self._polled = None
+        self.client = bool(self.address and self.address.startswith("ray://"))
         self._started_instance = False
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -81,6 +82,7 @@ class RayExecutor:
                                   _generator_backpressure_num_objects=64)(ray_tasks.single_job)
         self._distributed = ray.remote(num_cpus=0, max_restarts=0, max_task_retries=0, max_concurrency=64)(
             ray_tasks.DistributedJob)
+        self._polled = ray.remote(max_restarts=0, max_task_retries=0, max_concurrency=64)(ray_tasks.PolledJob)
         self.cluster = await asyncio.to_thread(self._read_cluster)
         self._watcher = asyncio.create_task(self._watch())
 
@@ -97,19 +99,19 @@ class RayExecutor:
         from ray._private import state
 
         nodes = [n for n in ray.nodes() if n.get("Alive")]
-        free = state.available_resources_per_node()
-        total: dict[str, float] = {}
-        free_all: dict[str, float] = {}
+        try:
+            free = state.available_resources_per_node()
+        except ray.exceptions.RaySystemError:  # a Ray Client (ray://) driver sees cluster-wide figures only
+            free = None
+        total, free_all = ray.cluster_resources(), ray.available_resources()
         listed = []
         for n in nodes:
-            res, avail = n.get("Resources", {}), free.get(n["NodeID"], {})
-            for key in ("CPU", "GPU"):
-                total[key] = total.get(key, 0) + res.get(key, 0)
-                free_all[key] = free_all.get(key, 0) + avail.get(key, 0)
+            res, avail = n.get("Resources", {}), (free or {}).get(n["NodeID"], {})
             listed.append({"id": n["NodeID"][:12], "address": n.get("NodeManagerAddress"), "head": "node:__internal_head__" in res,
-                           "cpus": res.get("CPU", 0), "cpus_free": avail.get("CPU", 0),
-                           "gpus": res.get("GPU", 0), "gpus_free": avail.get("GPU", 0)})
-        return {"nodes": listed, "total": total, "free": free_all}
+                           "cpus": res.get("CPU", 0), "cpus_free": avail.get("CPU", 0) if free is not None else None,
+                           "gpus": res.get("GPU", 0), "gpus_free": avail.get("GPU", 0) if free is not None else None})
+        return {"nodes": listed, "total": {k: total.get(k, 0) for k in ("CPU", "GPU")},
+                "free": {k: free_all.get(k, 0) for k in ("CPU", "GPU")}}
 
     async def _watch(self) -> None:
         while True:
@@ -155,17 +157,23 @@ class RayExecutor:
         import ray
         from ray.exceptions import RayError, TaskCancelledError
 
-        world, actor = job.options.gpus, None
-        if world == 1:
+        world, actor, gen = job.options.gpus, None, None
+        if self.client:  # Ray Client cannot stream: an actor holds the events until polled
+            resources = {"num_cpus": 1, "num_gpus": 1 if cuda else 0} if world == 1 else {"num_cpus": 0}
+            actor = self._polled.options(**resources).remote(job.id, job.code, world, cuda)
+            batches = self._poll(actor)
+        elif world == 1:
             gen = self._single.options(num_cpus=1, num_gpus=1 if cuda else 0).remote(job.id, job.code, cuda)
+            batches = self._stream(gen)
         else:
             actor = self._distributed.remote(job.id, job.code, world, cuda)
             gen = actor.run.options(num_returns="streaming").remote()
+            batches = self._stream(gen)
         running = asyncio.Event()
         explainer = asyncio.create_task(self._explain_wait({"GPU" if cuda else "CPU": world}, running, emit))
         try:
-            async for ref in gen:
-                for event in await ref:
+            async for batch in batches:
+                for event in batch:
                     kind = event.get("kind") if isinstance(event, dict) else None
                     if kind == "started":
                         running.set()
@@ -187,6 +195,22 @@ class RayExecutor:
             if actor is not None:
                 ray.kill(actor, no_restart=True)  # takes Ray Train's controller and workers with it
 
+    @staticmethod
+    async def _stream(gen):
+        async for ref in gen:
+            yield await ref
+
+    @staticmethod
+    async def _poll(actor):
+        import ray
+
+        await asyncio.to_thread(ray.get, actor.start.remote())
+        done = False
+        while not done:
+            batches, done = await asyncio.to_thread(ray.get, actor.poll.remote(0.5))
+            for batch in batches:
+                yield batch
+
     async def _stop(self, gen, actor) -> None:
         """Force-cancel (or kill) the job on Ray, then wait until Ray reports it gone."""
         import ray
@@ -195,6 +219,8 @@ class RayExecutor:
             ray.kill(actor, no_restart=True)
         else:
             ray.cancel(gen, force=True)
+        if gen is None:
+            return
         deadline = time.monotonic() + STOP_WAIT_S
         try:
             async with asyncio.timeout(STOP_WAIT_S):

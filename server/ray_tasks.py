@@ -245,3 +245,39 @@ class DistributedJob:
         else:
             reason = failures[0] if failures else "a Ray Train worker ended before its program finished"
             yield [{"kind": "result", "state": "failed", "reason": reason}]
+
+
+class PolledJob(DistributedJob):
+    """Any job as an actor the server polls: for Ray Client (ray://) drivers, which cannot stream.
+
+    The same batches as `single_job` / `DistributedJob.run` are made by a thread of the actor
+    and handed out by `poll`; killing the actor ends the job and its process group.
+    """
+
+    def __init__(self, job_id: str, code: str, world: int, cuda: bool):
+        super().__init__(job_id, code, world, cuda)
+        self.ready: list[list[dict]] = []
+        self.done = False
+        self.changed = threading.Condition()
+
+    def start(self) -> None:
+        source = single_job(self.job_id, self.code, self.cuda) if self.world == 1 else self.run()
+        threading.Thread(target=self._drain, args=(source,), daemon=True).start()
+
+    def _drain(self, source) -> None:
+        try:
+            for batch in source:
+                with self.changed:
+                    self.ready.append(batch)
+                    self.changed.notify_all()
+        finally:
+            with self.changed:
+                self.done = True
+                self.changed.notify_all()
+
+    def poll(self, wait_s: float) -> tuple[list[list[dict]], bool]:
+        """The batches made since the last poll (waiting up to wait_s for one), and whether that is all."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.ready or self.done, timeout=wait_s)
+            batches, self.ready = self.ready, []
+            return batches, self.done

@@ -53,6 +53,7 @@ class RayCluster:
 
     def start(self, timeout: float = 240) -> "RayCluster":
         client, agent_http, agent_grpc, env_agent, metrics, _ = self.other_ports
+        self.client_port = client  # Ray Client's server (ray://), on the node's address
         cmd = [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                "--port", str(self.port), "--num-cpus", str(self.num_cpus), "--num-gpus", "0",
                "--object-store-memory", str(100 * 1000 * 1000), "--include-dashboard", "false", "--disable-usage-stats",

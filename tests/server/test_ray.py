@@ -101,3 +101,25 @@ def test_jobs_wait_with_the_reason_and_run_when_resources_free_up(srv):
     pump(lambda: all(states(j)[-1][0] in FINAL for j in sleepers))
     assert {states(j)[-1][0] for j in sleepers} == {"cancelled"}
     ws.close()
+
+
+def test_through_ray_client_jobs_stream_and_cancel(srv, ray_cluster, tmp_path_factory):
+    # Ray Client cannot stream a task's results, so these jobs are actors the server polls.
+    [node] = srv.get("/api/info").json()["executor"]["nodes"]
+    address = f"ray://{node['address']}:{ray_cluster.client_port}"
+    client = Server(tmp_path_factory.mktemp("server") / "data", "ray", ["--ray-address", address], RAY_ENV).start()
+    try:
+        assert client.get("/api/info").json()["executor"]["address"] == address
+        ws = client.connect()
+        job = client.submit(ws, "import torch, torchpad\nfor i in range(3):\n    print('step', i)\n    torchpad.log(step=i, x=i)\n")
+        events = stream(ws, job)
+        assert [e["state"] for e in events if e["kind"] == "status"] == ["queued", "running", "succeeded"]
+        assert texts(events) == ["step 0", "step 1", "step 2"]
+        assert [e["values"]["x"] for e in events if e["kind"] == "metric"] == [0, 1, 2]
+        job = client.submit(ws, SLEEPER, rid="sleeper")
+        stream(ws, job, until=lambda e: e["kind"] == "stdout")
+        ws.send(json.dumps({"v": 1, "type": "cancel", "job": job}))
+        assert final_status(stream(ws, job, timeout=5))["state"] == "cancelled"
+        ws.close()
+    finally:
+        client.stop()
