@@ -62,7 +62,7 @@ class RayCluster:
                "--runtime-env-agent-port", str(env_agent), "--metrics-export-port", str(metrics)]
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     env={**os.environ, **RAY_ENV})
+                                     env={**os.environ, **RAY_ENV, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -78,7 +78,7 @@ class RayCluster:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # `ray start --block` stops the node's processes
+            self.proc.send_signal(signal.SIGTERM)  # `ray start --block` stops the node's processes (no draining)
             try:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:

@@ -53,6 +53,15 @@ def test_a_ray_worker_killed_under_a_job_fails_it_and_the_next_job_runs(srv):
     ws.close()
 
 
+def test_a_job_larger_than_the_cluster_fails_at_once_instead_of_waiting_forever(srv):
+    ws = srv.connect()
+    job = srv.submit(ws, "print('never')", gpus=8, device="cpu")
+    events = stream(ws, job)
+    assert [e["state"] for e in events if e["kind"] == "status"] == ["queued", "failed"]
+    assert final_status(events)["reason"] == "the job asks for 8 CPU workers; the Ray cluster has 4 CPUs"
+    ws.close()
+
+
 def test_what_a_job_leaves_running_is_stopped_when_it_ends(srv):
     ws = srv.connect()
     job = srv.submit(ws, "import subprocess\nprint(subprocess.Popen(['sleep', '300']).pid)\n")
