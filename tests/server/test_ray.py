@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -28,6 +30,12 @@ def srv(ray_cluster, tmp_path_factory):
                     {**RAY_ENV, "TORCHPAD_CPU_SLOTS": "5"}).start()
     yield server
     server.stop()
+
+
+def test_serve_help_explains_the_ray_address_flag():
+    out = subprocess.run([sys.executable, "-m", "torchpad", "serve", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "--ray-address" in out and "TORCHPAD_RAY_ADDRESS" in out and "ray://HOST:PORT" in out
 
 
 def test_info_lists_the_clusters_nodes_and_free_gpus(srv, ray_cluster):
