@@ -11,7 +11,7 @@ export default defineConfig({
   fullyParallel: false,
   timeout: 120_000,
   expect: { timeout: 30_000 },
-  reporter: [["list"]],
+  reporter: [["list"], ["./skip-reasons.js"]],
   use: {
     headless: true,
     trace: "retain-on-failure",
