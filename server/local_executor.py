@@ -23,6 +23,9 @@ from .pool import Pool
 STREAM_LIMIT = 1 << 20  # longest line read from a job process
 
 
+PIPE_DRAIN_S = 1.0  # after the runner exits, how long its output may take to drain
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -163,8 +166,13 @@ class LocalExecutor:
             async for line in _lines(proc.stderr):
                 emit({"kind": "stderr", "text": line})
 
-        await asyncio.gather(events(), raw())
+        readers = asyncio.gather(events(), raw())
         await proc.wait()
+        try:  # the runner is gone; its output drains at once unless a leftover child holds the pipes
+            await asyncio.wait_for(asyncio.shield(readers), PIPE_DRAIN_S)
+        except asyncio.TimeoutError:
+            _killpg(proc.pid, signal.SIGKILL)  # the user's background children end with the job
+            await readers
 
     @staticmethod
     def _outcome(procs, results: dict) -> tuple[str, str | None]:

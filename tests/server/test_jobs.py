@@ -258,3 +258,14 @@ def test_shares_round_trip_and_public_read(server):
     assert server.get("/api/shares/nope", headers={}).status_code == 404
     assert server.get("/s/nope", headers={}, follow_redirects=False).status_code == 404
     assert server.post("/api/shares", json={"payload": "x"}, headers={}).status_code == 401
+
+
+def test_a_background_child_left_running_does_not_hold_the_job_open(server):
+    # The child inherits the job's stdout/stderr; the job must still end when the program does.
+    code = "import subprocess\nchild = subprocess.Popen(['sleep', '300'])\nprint('child', child.pid, flush=True)\n"
+    ws = server.connect()
+    job = server.submit(ws, code)
+    events = stream(ws, job, timeout=30)
+    assert final_status(events)["state"] == "succeeded"
+    assert _wait_gone([int(texts(events)[0].split()[1])], within=5) == []
+    ws.close()
