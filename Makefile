@@ -49,6 +49,7 @@ e2e: install build chromium
 
 test: install build chromium
 	$(PY) -m pytest -q
+	npm run unit
 	npm run e2e
 
 bench: install

@@ -6,7 +6,14 @@ export function describeInfo(info) {
   const gpus = listed.map((d) => (typeof d === "string" ? d : d.name || d.id)).filter((n) => n && !/^cpu/i.test(n));
   const counts = new Map();
   for (const name of gpus) counts.set(name, (counts.get(name) || 0) + 1);
-  const offer = counts.size ? [...counts].map(([name, n]) => (n > 1 ? `${n} × ${name}` : name)).join(", ") : "CPU only";
+  let offer = counts.size ? [...counts].map(([name, n]) => (n > 1 ? `${n} × ${name}` : name)).join(", ") : "CPU only";
+  const ex = info.executor;
+  if (ex?.name === "ray") {
+    // Jobs run on the cluster, so its GPUs are what the server offers, not the head's own.
+    const nodes = ex.nodes?.length ?? 0;
+    offer = `Ray · ${nodes} node${nodes === 1 ? "" : "s"} · ` +
+      (ex.gpus_total ? `${ex.gpus_free}/${ex.gpus_total} GPUs free` : "CPU only");
+  }
   const queue = info.queue ?? {};
   const queued = typeof queue === "number" ? queue : queue.queued;
   if (typeof queued !== "number") return offer;
