@@ -112,6 +112,20 @@ test("share link round trip keeps a 300-line unicode program byte for byte", asy
   await other.close();
 });
 
+/** In the page: open a readwrite transaction on the runs store that never ends (until unload). */
+function holdRunsStore() {
+  return new Promise((held, fail) => {
+    const req = indexedDB.open("torchpad");
+    req.onerror = () => fail(req.error);
+    req.onsuccess = () => {
+      const store = req.result.transaction("runs", "readwrite").objectStore("runs");
+      const spin = () => (store.get("-").onsuccess = spin);
+      spin();
+      held();
+    };
+  });
+}
+
 test("reload restores the work and the runs", async ({ page, server }) => {
   test.setTimeout(240_000);
   await openPlayground(page, server.url);
@@ -121,6 +135,9 @@ test("reload restores the work and the runs", async ({ page, server }) => {
   await pasteCode(page, mine);
   await page.getByRole("button", { name: "Run" }).click();
   await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: 200_000 });
+  // Keep the runs store busy, so the rename below is still uncommitted when the page reloads
+  // (as on a loaded machine or a quick user): the page must not lose it.
+  await page.evaluate(holdRunsStore);
   await newestRun(page).getByRole("button", { name: /^Rename/ }).click();
   await page.getByLabel("Run name").fill("my renamed run");
   await page.keyboard.press("Enter");

@@ -1,8 +1,15 @@
-/** Runs and their metrics, kept in IndexedDB across reloads (only the newest MAX_RUNS). */
+/** Runs and their metrics, kept in IndexedDB across reloads (only the newest MAX_RUNS).
+ *
+ * A page that unloads aborts its unfinished IndexedDB transactions, so a rename or a run's
+ * last state written just before a reload could vanish. Writes still in flight at `pagehide`
+ * are therefore copied to localStorage (synchronous, survives the reload) and replayed into
+ * IndexedDB by the next `listRuns()`.
+ */
 
 export const MAX_RUNS = 50;
 const DB = "torchpad";
 const STORE = "runs";
+const JOURNAL = "torchpad.runs.unsaved";
 
 let dbPromise;
 function db() {
@@ -26,18 +33,47 @@ async function tx(mode, fn) {
   });
 }
 
+// ---- writes not yet committed: run id -> {run} (a put) or {run: null} (a delete) -----------------
+const inFlight = new Map();
+
+function write(id, run, fn) {
+  const entry = { run };
+  inFlight.set(id, entry);
+  return tx("readwrite", fn).finally(() => inFlight.get(id) === entry && inFlight.delete(id));
+}
+
+addEventListener("pagehide", () => {
+  if (!inFlight.size) return;
+  try {
+    localStorage.setItem(JOURNAL, JSON.stringify([...inFlight].map(([id, { run }]) => [id, run])));
+  } catch {} // over quota: nothing more can be done while the page goes away
+});
+
+/** Apply what an earlier page could not commit before it unloaded. */
+async function replayJournal() {
+  let entries;
+  try {
+    entries = JSON.parse(localStorage.getItem(JOURNAL) || "[]");
+  } catch {
+    entries = [];
+  }
+  if (entries.length) await tx("readwrite", (s) => entries.forEach(([id, run]) => (run ? s.put(run) : s.delete(id))));
+  localStorage.removeItem(JOURNAL);
+}
+
 /** All stored runs, oldest first. */
 export async function listRuns() {
+  await replayJournal();
   const runs = await tx("readonly", (s) => s.getAll());
   return runs.sort((a, b) => a.startedAt - b.startedAt);
 }
 
-export const putRun = (run) => tx("readwrite", (s) => s.put(run));
-export const deleteRun = (id) => tx("readwrite", (s) => s.delete(id));
+export const putRun = (run) => write(run.id, run, (s) => s.put(run));
+export const deleteRun = (id) => write(id, null, (s) => s.delete(id));
 
 /** Drop the oldest runs beyond MAX_RUNS; returns the ids removed. */
 export async function prune(runs) {
   const extra = runs.slice(0, Math.max(0, runs.length - MAX_RUNS)).map((r) => r.id);
-  if (extra.length) await tx("readwrite", (s) => extra.forEach((id) => s.delete(id)));
+  if (extra.length) await Promise.all(extra.map(deleteRun));
   return extra;
 }
