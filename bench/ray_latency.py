@@ -19,7 +19,7 @@ import tempfile
 import time
 
 import httpx
-from server_common import ROOT, TOKEN, free_port, wait_warm, ws_connect
+from server_common import ROOT, TOKEN, events_of, free_port, wait_warm, ws_connect
 
 RUNS = 7
 LINES = 20000
@@ -59,20 +59,18 @@ def run_job(url: str, code: str) -> dict:
     ws.send(json.dumps({"v": 1, "type": "submit", "id": "b", "code": code, "options": {"device": "cpu"}}))
     times, lines = {}, 0
     while True:
-        msg = json.loads(ws.recv(timeout=300))
-        if msg["type"] != "event":
-            continue
-        ev, now = msg["event"], time.perf_counter() - t0
-        if ev["kind"] == "status" and ev["state"] == "running":
-            times["running"] = now
-        elif ev["kind"] == "stdout":
-            lines += 1
-            times.setdefault("first_line", now)
-        elif ev["kind"] == "status" and ev["state"] in FINAL:
-            assert ev["state"] == "succeeded", ev
-            times["final"], times["lines"] = now, lines
-            ws.close()
-            return times
+        events, now = events_of(json.loads(ws.recv(timeout=300))), time.perf_counter() - t0
+        for ev in events:
+            if ev["kind"] == "status" and ev["state"] == "running":
+                times["running"] = now
+            elif ev["kind"] == "stdout":
+                lines += 1
+                times.setdefault("first_line", now)
+            elif ev["kind"] == "status" and ev["state"] in FINAL:
+                assert ev["state"] == "succeeded", ev
+                times["final"], times["lines"] = now, lines
+                ws.close()
+                return times
 
 
 def measure(executor: str) -> dict:

@@ -55,8 +55,16 @@ def wait_warm(url: str, timeout: float = 180) -> None:
     raise RuntimeError("server or warm worker not ready")
 
 
+AUTH = json.dumps({"v": 1, "type": "auth", "token": TOKEN, "batch": True})  # as the page and the CLI connect
+
+
 def ws_connect(url: str):
     ws = connect(url.replace("http", "ws") + "/ws", origin=url, open_timeout=30, legacy=True, max_size=None)
-    ws.send(json.dumps({"v": 1, "type": "auth", "token": TOKEN}))
+    ws.send(AUTH)
     assert json.loads(ws.recv(timeout=30))["type"] == "ready"
     return ws
+
+
+def events_of(msg: dict) -> list[dict]:
+    """The job events one server message carries: an `event`, or a batch of `events`."""
+    return [msg["event"]] if msg["type"] == "event" else msg["events"] if msg["type"] == "events" else []

@@ -13,7 +13,7 @@ import json
 import time
 
 import websockets
-from server_common import TOKEN, running_server, wait_warm, ws_connect
+from server_common import AUTH, events_of, running_server, wait_warm, ws_connect
 
 N = 5000
 CODE = f"import time\ntime.sleep(4)\nfor i in range({N}):\n    print('line', i)\n"
@@ -26,17 +26,17 @@ async def subscriber(url: str, job: str, out: list) -> None:
         resumes += 1
         try:
             async with websockets.connect(url.replace("http", "ws") + "/ws", origin=url, max_size=None, open_timeout=120) as ws:
-                await ws.send(json.dumps({"v": 1, "type": "auth", "token": TOKEN}))
+                await ws.send(AUTH)
                 await ws.recv()
                 await ws.send(json.dumps({"v": 1, "type": "subscribe", "job": job, "after_seq": seqs[-1] if seqs else 0}))
                 async for raw in ws:
-                    ev = json.loads(raw)["event"]
-                    seqs.append(ev["seq"])
-                    if ev["kind"] == "stdout" and first is None:
-                        first = time.perf_counter()
-                    if ev["kind"] == "status" and ev["state"] in ("succeeded", "failed", "cancelled"):
-                        out.append((first, time.perf_counter(), seqs, resumes))
-                        return
+                    for ev in events_of(json.loads(raw)):
+                        seqs.append(ev["seq"])
+                        if ev["kind"] == "stdout" and first is None:
+                            first = time.perf_counter()
+                        if ev["kind"] == "status" and ev["state"] in ("succeeded", "failed", "cancelled"):
+                            out.append((first, time.perf_counter(), seqs, resumes))
+                            return
         except websockets.ConnectionClosedError as e:
             if e.rcvd is None or e.rcvd.code != 4008:
                 raise

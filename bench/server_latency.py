@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from server_common import running_server, wait_warm, ws_connect
+from server_common import events_of, running_server, wait_warm, ws_connect
 
 RUNS = 5
 
@@ -24,10 +24,10 @@ def submit_to_first_line(url: str) -> tuple[float, float]:
     ws.send(json.dumps({"v": 1, "type": "submit", "id": "b", "code": "print('hi')", "options": {"device": "cpu"}}))
     first_event = None
     while True:
-        msg = json.loads(ws.recv(timeout=120))
-        if msg["type"] == "event":
+        events = events_of(json.loads(ws.recv(timeout=120)))
+        if events:
             first_event = first_event or time.perf_counter() - t0
-            if msg["event"]["kind"] == "stdout":
+            if any(ev["kind"] == "stdout" for ev in events):
                 first_line = time.perf_counter() - t0
                 break
     ws.close()

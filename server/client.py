@@ -105,7 +105,7 @@ class Submitter:
         import websockets
 
         ws = await websockets.connect(self.ws_url, origin=self.origin, max_size=8 * 1024 * 1024)
-        await ws.send(json.dumps({"v": 1, "type": "auth", "token": self.args.token or ""}))
+        await ws.send(json.dumps({"v": 1, "type": "auth", "token": self.args.token or "", "batch": True}))
         reply = json.loads(await ws.recv())
         if reply.get("type") != "ready":
             raise PermissionError(reply.get("message", "the server refused the connection"))
@@ -128,24 +128,28 @@ class Submitter:
             if self.job is None:
                 raise RuntimeError(f"{msg.get('code')}: {msg.get('message')}")
             self.display.line(f"[torchpad] server: {msg.get('message')}", stderr=True)
-        elif kind_ == "event" and msg.get("job") == self.job:
-            event = msg["event"]
-            if event["seq"] <= self.last_seq:
-                return
-            self.last_seq = event["seq"]
-            k = event["kind"]
-            if k in ("stdout", "stderr"):
-                self.display.line(event["text"], stderr=k == "stderr")
-            elif k == "metric":
-                self.display.metric(event["step"], event["values"])
-            elif k == "error":
-                self.display.line(event["traceback"], stderr=True)
-            elif k == "status":
-                self.state = event["state"]
-                if self.state in ("running", *FINAL):
-                    where = f" on {event['device']}" if event.get("device") else ""
-                    reason = f": {event['reason']}" if event.get("reason") else ""
-                    self.display.line(f"[torchpad] {self.state}{where}{reason}", stderr=True)
+        elif kind_ in ("event", "events") and msg.get("job") == self.job:
+            for event in msg["events"] if kind_ == "events" else [msg["event"]]:
+                self.show(event)
+
+    def show(self, event: dict) -> None:
+        """One job event on the terminal (each seq once, even across a reconnect)."""
+        if event["seq"] <= self.last_seq:
+            return
+        self.last_seq = event["seq"]
+        k = event["kind"]
+        if k in ("stdout", "stderr"):
+            self.display.line(event["text"], stderr=k == "stderr")
+        elif k == "metric":
+            self.display.metric(event["step"], event["values"])
+        elif k == "error":
+            self.display.line(event["traceback"], stderr=True)
+        elif k == "status":
+            self.state = event["state"]
+            if self.state in ("running", *FINAL):
+                where = f" on {event['device']}" if event.get("device") else ""
+                reason = f": {event['reason']}" if event.get("reason") else ""
+                self.display.line(f"[torchpad] {self.state}{where}{reason}", stderr=True)
 
     async def run(self) -> int:
         from websockets.exceptions import ConnectionClosed

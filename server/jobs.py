@@ -36,6 +36,11 @@ def event_frame(job_id: str, data: str) -> str:
     return f'{{"v":1,"type":"event","job":{json.dumps(job_id)},"event":{data}}}'
 
 
+def events_frame(job_id: str, datas: list[str]) -> str:
+    """The websocket `events` message: several consecutive events of one job, as stored."""
+    return f'{{"v":1,"type":"events","job":{json.dumps(job_id)},"events":[{",".join(datas)}]}}'
+
+
 class JobManager:
     def __init__(self, store: Store, executor, settings):
         self.store, self.executor, self.settings = store, executor, settings

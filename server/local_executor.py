@@ -2,7 +2,8 @@
 
 GPUs are handed out from a pool through CUDA_VISIBLE_DEVICES (jobs queue while all are
 busy); CPU jobs take a slot from a small pool. One pre-spawned runner process (see
-runner.py) waits with torch already imported, so a single-process job starts at once.
+runner.py) waits with torch already imported, so a single-process job starts at once;
+the next spare is started when a job ends, so its import never slows a running job.
 `gpus: N > 1` starts N runner processes with the torchrun environment variables
 (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT): NCCL on GPUs, gloo on CPU.
 """
@@ -19,6 +20,7 @@ import sys
 from .executor import Emit, JobSpec, Started
 from .hostinfo import HostInfo, select_gpus
 from .pool import Pool
+from .runner import decode_line
 
 STREAM_LIMIT = 1 << 20  # longest line read from a job process
 
@@ -63,12 +65,14 @@ class LocalExecutor:
         self.cpus = Pool(range(max(1, settings.cpu_slots)))
         self._warm: asyncio.Task | None = None
         self._procs: set[asyncio.subprocess.Process] = set()
+        self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         self._warm = asyncio.create_task(self._spawn())
 
     async def close(self) -> None:
+        self._closing = True
         if self._warm:
             self._warm.cancel()
             if self._warm.done() and not self._warm.cancelled() and self._warm.exception() is None:
@@ -94,12 +98,18 @@ class LocalExecutor:
         return proc
 
     async def _take_warm(self) -> asyncio.subprocess.Process:
-        task, self._warm = self._warm, asyncio.create_task(self._spawn())
+        task, self._warm = self._warm, None
         proc = await task if task else await self._spawn()
         if proc.returncode is not None:  # it died while waiting (killed from outside)
             self._procs.discard(proc)
             proc = await self._spawn()
         return proc
+
+    def _replace_warm(self) -> None:
+        """Start the next spare runner once a job is over, so its torch import (seconds of CPU)
+        never competes with a running job; a job submitted meanwhile waits for it or starts cold."""
+        if self._warm is None and not self._closing:
+            self._warm = asyncio.create_task(self._spawn())
 
     # -- one job ------------------------------------------------------------------------
     async def run(self, job: JobSpec, emit: Emit, started: Started) -> tuple[str, str | None]:
@@ -149,18 +159,17 @@ class LocalExecutor:
             return self._outcome(procs, results)
         finally:
             await self._stop(procs)
+            if world == 1:
+                self._replace_warm()
 
     async def _pump(self, proc, rank: int, emit: Emit, results: dict) -> None:
         async def events():
             async for line in _lines(proc.stdout):
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    event = {"kind": "stderr", "text": line}
-                if isinstance(event, dict) and event.get("kind") == "result":
-                    results[rank] = event
-                else:
-                    emit(event)
+                for event in decode_line(line):
+                    if isinstance(event, dict) and event.get("kind") == "result":
+                        results[rank] = event
+                    else:
+                        emit(event)
 
         async def raw():
             async for line in _lines(proc.stderr):

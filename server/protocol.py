@@ -43,6 +43,7 @@ class Options:
 @dataclass
 class Auth:
     token: str
+    batch: bool = False  # deliver job events as `events` messages (several per message)
 
 
 @dataclass
@@ -171,7 +172,8 @@ def parse_client_message(obj, max_code_bytes: int, max_timeout: float):
         raise ProtocolError("bad_message", f"unsupported protocol version {v!r}; this server speaks v{VERSION}", rid)
     type_ = obj.get("type")
     if type_ == "auth":
-        return Auth(token=_get(obj, "token", str, "the access token", id=rid))
+        return Auth(token=_get(obj, "token", str, "the access token", id=rid),
+                    batch=_get(obj, "batch", bool, "true or false", required=False, default=False, id=rid))
     if type_ == "submit":
         return parse_job_request(obj, max_code_bytes, max_timeout, rid)
     if type_ == "cancel":

@@ -30,6 +30,8 @@ from typing import Iterator
 
 import ray
 
+from .runner import decode_line
+
 BATCH_EVENTS = 500          # events per yielded batch, at most ...
 BATCH_BYTES = 1 << 20       # ... and about this many bytes of text ...
 BATCH_WAIT_S = 0.02         # ... collected for at most this long after the first one
@@ -43,15 +45,11 @@ def _reader(stream, kind: str, out: queue.Queue) -> None:
     out.put((kind, None))
 
 
-def _event(kind: str, line: str):
-    """A runner line as an event: its JSON channel carries events, its stderr raw text."""
+def _events(kind: str, line: str) -> list:
+    """A runner line as events: its JSON channel carries event lists, its stderr raw text."""
     if kind == "stderr":
-        return {"kind": "stderr", "text": line}
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return {"kind": "stderr", "text": line}
-    return None if isinstance(event, dict) and event.get("kind") == "warm" else event
+        return [{"kind": "stderr", "text": line}]
+    return [e for e in decode_line(line) if not (isinstance(e, dict) and e.get("kind") == "warm")]
 
 
 def spawn_runner() -> subprocess.Popen:
@@ -122,13 +120,13 @@ def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
                     proc.wait()
                     drain_until = deadline = time.monotonic() + STDERR_DRAIN_S
                 continue
-            event = _event(kind, line)
-            if isinstance(event, dict) and event.get("kind") == "result":
-                result = event
-            elif event is not None:
-                batch.append(event)
-                size += len(line)
-                deadline = min(deadline or float("inf"), time.monotonic() + BATCH_WAIT_S)
+            for event in _events(kind, line):
+                if isinstance(event, dict) and event.get("kind") == "result":
+                    result = event
+                else:
+                    batch.append(event)
+            size += len(line)
+            deadline = min(deadline or float("inf"), time.monotonic() + BATCH_WAIT_S)
         if batch:
             yield batch
     proc.wait()

@@ -6,8 +6,8 @@ job's first event arrives quickly. The spec is `{"code": str, "env": {name: valu
 "rank": int, "world_size": int}`; `env` (CUDA_VISIBLE_DEVICES, RANK, MASTER_PORT, ...)
 is applied before user code runs, which is early enough because CUDA reads it on first use.
 
-Channels: the original stdout carries one JSON event per line (the shared event model,
-without seq, plus a final `{"kind": "result", "state": ...}`); fd 1 and 2 both go to the
+Channels: the original stdout carries JSON lines, each a list of events (the shared event
+model without seq, plus a final `{"kind": "result", "state": ...}`); fd 1 and 2 both go to the
 stderr pipe, so output written below Python (C libraries) still reaches the user.
 """
 
@@ -21,30 +21,65 @@ import threading
 import time
 
 MAX_LINE = 64 * 1024
+MAX_BATCH_LINE = 256 * 1024  # a longer batch goes out one event per line (the reader's line limit is 1 MiB)
+encode = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps(..., separators=) rebuilds it per call
+
 
 class EventChannel:
-    """JSON lines to the server, buffered; flushed at least every `interval` s by a thread."""
+    """Events to the server, one JSON list of events per line.
+
+    `send` only queues the event (about a microsecond), so logging every step of a tight
+    training loop costs the loop almost nothing; a writer thread turns what has queued into
+    one line every `interval` s, mostly while the main thread is inside torch ops (which
+    release the GIL). Urgent events (an error, the result) flush at once. A metric event for
+    the same step as the metric event queued just before it joins that one (when their names
+    differ), so the automatic `loss` and a `torchpad.log(...)` of the same step cost one event.
+    """
 
     def __init__(self, fd: int, interval: float = 0.02):
         self._file = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace")
-        self._lock, self._interval, self._last = threading.Lock(), interval, time.monotonic()
-        threading.Thread(target=self._flusher, daemon=True).start()
+        self._queue: list[dict] = []
+        self._queue_lock, self._write_lock, self._interval = threading.Lock(), threading.Lock(), interval
+        threading.Thread(target=self._writer, daemon=True).start()
 
     def send(self, event: dict, urgent: bool = False) -> None:
-        line = json.dumps(event, separators=(",", ":")) + "\n"
-        with self._lock:
-            self._file.write(line)
-            now = time.monotonic()
-            if urgent or now - self._last > self._interval:
-                self._file.flush()
-                self._last = now
+        with self._queue_lock:
+            queue = self._queue
+            last = queue[-1] if queue else None
+            if (last is not None and event["kind"] == "metric" == last["kind"] and event["step"] == last["step"]
+                    and last["values"].keys().isdisjoint(event["values"])):
+                queue[-1] = {**last, "values": {**last["values"], **event["values"]}}
+            else:
+                queue.append(event)
+        if urgent:
+            self.flush()
 
-    def _flusher(self) -> None:
+    def flush(self) -> None:
+        with self._write_lock:  # one writer at a time keeps the lines in order
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+            if not batch:
+                return
+            line = encode(batch)
+            if len(line) <= MAX_BATCH_LINE:
+                self._file.write(line + "\n")
+            else:
+                self._file.writelines(encode([event]) + "\n" for event in batch)
+            self._file.flush()
+
+    def _writer(self) -> None:
         while True:
             time.sleep(self._interval)
-            with self._lock:
-                self._file.flush()
-                self._last = time.monotonic()
+            self.flush()
+
+
+def decode_line(line: str) -> list:
+    """The events on one line of a runner's event channel; a line that is not JSON becomes stderr text."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return [{"kind": "stderr", "text": line}]
+    return value if isinstance(value, list) else [value]
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -71,7 +106,7 @@ def wrap_backward(torch, metrics) -> None:
         result = original(tensors, *args, **kwargs)
         single = tensors[0] if isinstance(tensors, (list, tuple)) and len(tensors) == 1 else tensors
         if metrics.autolog_enabled() and isinstance(single, torch.Tensor) and single.dim() == 0:
-            metrics.on_backward(single.detach().item())
+            metrics.on_backward(single.item())  # item() needs no detach(): it only reads the value
         return result
 
     backward.__doc__, backward.__wrapped__ = original.__doc__, original

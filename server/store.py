@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS shares (id TEXT PRIMARY KEY, payload TEXT NOT NULL, created REAL NOT NULL);
 """
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per event
+
 JOB_COLUMNS = ("id", "name", "state", "reason", "device", "created", "started", "finished")
 
 
@@ -75,7 +77,7 @@ class Store:
         """Give `event` the next seq and write it (with an optional jobs-row update) in one transaction."""
         seq = self.last_seq(job_id) + 1
         event = {"seq": seq, **event}
-        data = json.dumps(event, separators=(",", ":"))
+        data = _encode(event)
         with self.db:  # BEGIN ... COMMIT, or ROLLBACK on error
             self.db.execute("BEGIN")
             self.db.execute("INSERT INTO events (job, seq, data) VALUES (?, ?, ?)", (job_id, seq, data))
@@ -92,7 +94,7 @@ class Store:
         for event in events:
             seq += 1
             event = {"seq": seq, **event}
-            out.append((event, json.dumps(event, separators=(",", ":"))))
+            out.append((event, _encode(event)))
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT INTO events (job, seq, data) VALUES (?, ?, ?)",

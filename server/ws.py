@@ -18,11 +18,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import protocol as p
 from .auth import origin_allowed, token_in_url, token_matches
-from .jobs import FINAL, event_frame
+from .jobs import FINAL, event_frame, events_frame
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_SLOW = 4008
+BATCH_BYTES = 64 * 1024  # event text per `events` message (one event may be bigger on its own)
 _CLOSE = object()
 
 
@@ -46,6 +47,7 @@ class Connection:
         self.out: asyncio.Queue = asyncio.Queue(maxsize=self.settings.ws_queue)
         self.followers: dict[str, asyncio.Task] = {}
         self.closing = False
+        self.batch = False  # the client asked for `events` messages in its auth
 
     # -- sending ------------------------------------------------------------------------
     def send(self, msg: dict | str) -> None:
@@ -110,14 +112,21 @@ class Connection:
             return False
         if raw is None:
             return False
+        obj = problem = None
         try:
-            msg = p.parse_client_message(p.decode(raw, self.settings.max_message_bytes), self.settings.max_code_bytes,
-                                         self.settings.job_timeout)
-        except p.ProtocolError:
-            msg = None
+            obj = p.decode(raw, self.settings.max_message_bytes)
+            msg = p.parse_client_message(obj, self.settings.max_code_bytes, self.settings.job_timeout)
+        except p.ProtocolError as e:
+            msg, problem = None, e.message
         if isinstance(msg, p.Auth) and token_matches(msg.token, self.settings.token):
+            self.batch = msg.batch
             return True
-        text = "wrong token" if isinstance(msg, p.Auth) else 'the first message must be {"v":1,"type":"auth","token":"..."}'
+        if isinstance(msg, p.Auth):
+            text = "wrong token"
+        elif problem and isinstance(obj, dict) and obj.get("type") == "auth":
+            text = problem  # an auth message with a bad field: say which
+        else:
+            text = 'the first message must be {"v":1,"type":"auth","token":"..."}'
         self.send(p.error_message("unauthorized", text))
         self.close(CLOSE_UNAUTHORIZED, "unauthorized")
         return False
@@ -154,9 +163,9 @@ class Connection:
             while not self.closing:
                 wake.clear()
                 rows = self.jobs.store.events_after(job_id, cursor)
-                for seq, data in rows:
+                for frame, seq in self._frames(job_id, rows):
                     try:  # wait for room, but not for ever: a reader that stopped reading is cut off
-                        await asyncio.wait_for(self.out.put(event_frame(job_id, data)), self.settings.ws_stall_s)
+                        await asyncio.wait_for(self.out.put(frame), self.settings.ws_stall_s)
                     except asyncio.TimeoutError:
                         self.close(CLOSE_SLOW, "too slow: resume from your last seq", drop_queued=True)
                         return
@@ -169,6 +178,19 @@ class Connection:
             self.jobs.unsubscribe(job_id, notify)
             if self.followers.get(job_id) is asyncio.current_task():
                 del self.followers[job_id]
+
+    def _frames(self, job_id: str, rows: list[tuple[int, str]]):
+        """(message, last seq in it): one `event` per row, or `events` of up to BATCH_BYTES each."""
+        if not self.batch:
+            yield from ((event_frame(job_id, data), seq) for seq, data in rows)
+            return
+        datas, size = [], 0
+        for i, (seq, data) in enumerate(rows):
+            datas.append(data)
+            size += len(data)
+            if size >= BATCH_BYTES or i == len(rows) - 1 or size + len(rows[i + 1][1]) > BATCH_BYTES:
+                yield events_frame(job_id, datas), seq
+                datas, size = [], 0
 
     def _unfollow(self, job_id: str) -> None:
         task = self.followers.pop(job_id, None)

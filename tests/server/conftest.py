@@ -94,11 +94,12 @@ class Server:
         raise AssertionError(f"job {job} did not finish: {info}")
 
     # -- websocket ----------------------------------------------------------------------
-    def connect(self, origin: str | None = "default", token: str | None = "default", **kw):
-        """A websocket that has authenticated (and read `ready`) unless token=None."""
+    def connect(self, origin: str | None = "default", token: str | None = "default", batch: bool = False, **kw):
+        """A websocket that has authenticated (and read `ready`) unless token=None; `batch` asks for `events` messages."""
         ws = connect(self.ws_url, origin=self.url if origin == "default" else origin, open_timeout=30, legacy=True, **kw)
         if token is not None:
-            ws.send(json.dumps({"v": 1, "type": "auth", "token": self.token if token == "default" else token}))
+            auth = {"v": 1, "type": "auth", "token": self.token if token == "default" else token}
+            ws.send(json.dumps({**auth, "batch": True} if batch else auth))
             ready = json.loads(ws.recv(timeout=30))
             assert ready["type"] == "ready", ready
         return ws
@@ -121,11 +122,11 @@ def stream(ws, job: str, until=None, timeout: float = 120) -> list[dict]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-        if msg["type"] == "event" and msg["job"] == job:
-            events.append(msg["event"])
-            ev = msg["event"]
-            if (until and until(ev)) or (until is None and ev["kind"] == "status" and ev["state"] in FINAL):
-                return events
+        if msg["type"] in ("event", "events") and msg["job"] == job:
+            for ev in msg["events"] if msg["type"] == "events" else [msg["event"]]:
+                events.append(ev)
+                if (until and until(ev)) or (until is None and ev["kind"] == "status" and ev["state"] in FINAL):
+                    return events
     raise AssertionError(f"timed out; got {events[-5:]}")
 
 

@@ -143,6 +143,38 @@ def test_reconnect_after_drop_resumes_without_gap_or_duplicate(server):
     ws.close(), ws2.close()
 
 
+def test_batch_clients_get_the_same_events_in_fewer_messages(server):
+    """`batch: true` in auth: `events` messages carry the stream that `event` messages carry, in order."""
+    code = ("import torchpad\nfor i in range(300):\n    print('line', i)\n    torchpad.log(step=i, x=i)\n"
+            "for i in range(3):\n    print(str(i) * 40000)\n")
+    ws = server.connect(batch=True)
+    job = server.submit(ws, code)
+    messages = []
+    while not any(e["kind"] == "status" and e["state"] in FINAL for m in messages for e in m["events"]):
+        msg = json.loads(ws.recv(timeout=120))
+        assert msg["type"] != "event", "a batch client got an unbatched event message"
+        if msg["type"] == "events" and msg["job"] == job:
+            messages.append(msg)
+    events = [e for m in messages for e in m["events"]]
+    assert_gap_free(events)
+    assert texts(events) == [f"line {i}" for i in range(300)] + [str(i) * 40000 for i in range(3)]
+    assert len(messages) < len(events) / 10  # several events per message
+    for m in messages:  # bounded messages: 64 KiB of events each, or one bigger event alone
+        assert len(m["events"]) == 1 or sum(len(json.dumps(e, separators=(",", ":"))) for e in m["events"]) <= 64 * 1024
+    ws2 = server.connect()  # an unbatched client sees exactly the same stream
+    ws2.send(json.dumps({"v": 1, "type": "subscribe", "job": job, "after_seq": 0}))
+    assert stream(ws2, job) == events == server.events(job)
+    ws.close(), ws2.close()
+
+
+def test_auth_with_a_bad_batch_field_says_which_field(server):
+    ws = server.connect(token=None)
+    ws.send(json.dumps({"v": 1, "type": "auth", "token": server.token, "batch": "yes"}))
+    msg = json.loads(ws.recv(timeout=30))
+    assert (msg["type"], msg["code"], msg["message"]) == ("error", "unauthorized", "field 'batch' must be true or false, got str")
+    ws.close()
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:

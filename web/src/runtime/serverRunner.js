@@ -70,7 +70,7 @@ export class ServerRunner {
       run.send = send;
       const connect = () => {
         const ws = (run.ws = new WebSocket(this.wsUrl));
-        ws.onopen = () => send({ type: "auth", token: this.token });
+        ws.onopen = () => send({ type: "auth", token: this.token, batch: true });
         ws.onmessage = (e) => {
           let msg;
           try {
@@ -89,12 +89,13 @@ export class ServerRunner {
           } else if (msg.type === "accepted") {
             run.job = msg.job;
             if (run.stopping) send({ type: "cancel", job: run.job });
-          } else if (msg.type === "event" && msg.job === run.job) {
-            const ev = msg.event;
-            if (ev.seq <= run.lastSeq) return; // already seen before a reconnect
-            run.lastSeq = ev.seq;
-            onEvent(ev);
-            if (ev.kind === "status" && TERMINAL.has(ev.state)) finish(ev.state, ev.reason);
+          } else if ((msg.type === "events" || msg.type === "event") && msg.job === run.job) {
+            for (const ev of msg.events || [msg.event]) {
+              if (run.done || ev.seq <= run.lastSeq) continue; // already seen before a reconnect
+              run.lastSeq = ev.seq;
+              onEvent(ev);
+              if (ev.kind === "status" && TERMINAL.has(ev.state)) finish(ev.state, ev.reason);
+            }
           } else if (msg.type === "error") {
             if (msg.code === "unauthorized") finish("failed", "The server refused the token (check Settings)");
             else if (!run.job || msg.id === run.reqId) finish("failed", `${msg.message || msg.code}`);
