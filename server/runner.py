@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 
 MAX_LINE = 64 * 1024
 MAX_BATCH_LINE = 256 * 1024  # a longer batch goes out one event per line (the reader's line limit is 1 MiB)
@@ -28,36 +29,31 @@ encode = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps
 class EventChannel:
     """Events to the server, one JSON list of events per line.
 
-    `send` only queues the event (about a microsecond), so logging every step of a tight
-    training loop costs the loop almost nothing; a writer thread turns what has queued into
-    one line every `interval` s, mostly while the main thread is inside torch ops (which
-    release the GIL). Urgent events (an error, the result) flush at once. A metric event for
-    the same step as the metric event queued just before it joins that one (when their names
-    differ), so the automatic `loss` and a `torchpad.log(...)` of the same step cost one event.
+    `send` only appends to a deque (thread-safe, well under a microsecond), so logging every
+    step of a tight training loop costs the loop almost nothing; every `interval` s what has
+    queued becomes one line, written by the busy sender itself (no thread hand-off inside
+    its loop) or, when it went quiet, by a writer thread. Urgent events (an error, the result)
+    flush at once. A metric event for the same step as the metric event just before it joins
+    that one (when their names differ), so the automatic `loss` and a `torchpad.log(...)` of
+    the same step travel, are stored and are drawn as one event.
     """
 
     def __init__(self, fd: int, interval: float = 0.02):
         self._file = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace")
-        self._queue: list[dict] = []
-        self._queue_lock, self._write_lock, self._interval = threading.Lock(), threading.Lock(), interval
+        self._queue: deque = deque()
+        self._lock, self._interval, self._last_flush = threading.Lock(), interval, time.monotonic()
         threading.Thread(target=self._writer, daemon=True).start()
 
     def send(self, event: dict, urgent: bool = False) -> None:
-        with self._queue_lock:
-            queue = self._queue
-            last = queue[-1] if queue else None
-            if (last is not None and event["kind"] == "metric" == last["kind"] and event["step"] == last["step"]
-                    and last["values"].keys().isdisjoint(event["values"])):
-                queue[-1] = {**last, "values": {**last["values"], **event["values"]}}
-            else:
-                queue.append(event)
-        if urgent:
+        self._queue.append(event)
+        if urgent or time.monotonic() - self._last_flush > self._interval:
             self.flush()
 
     def flush(self) -> None:
-        with self._write_lock:  # one writer at a time keeps the lines in order
-            with self._queue_lock:
-                batch, self._queue = self._queue, []
+        with self._lock:  # one writer at a time keeps the lines in order
+            queue = self._queue
+            batch = _join_metrics([queue.popleft() for _ in range(len(queue))])
+            self._last_flush = time.monotonic()
             if not batch:
                 return
             line = encode(batch)
@@ -68,9 +64,24 @@ class EventChannel:
             self._file.flush()
 
     def _writer(self) -> None:
+        """Flushes what a sender that went quiet left queued."""
         while True:
             time.sleep(self._interval)
-            self.flush()
+            if time.monotonic() - self._last_flush > self._interval:
+                self.flush()
+
+
+def _join_metrics(events: list[dict]) -> list[dict]:
+    """Adjacent metric events of one step with different names, as one event."""
+    out: list[dict] = []
+    for event in events:
+        last = out[-1] if out else None
+        if (last is not None and event["kind"] == "metric" == last["kind"] and event["step"] == last["step"]
+                and last["values"].keys().isdisjoint(event["values"])):
+            out[-1] = {**last, "values": {**last["values"], **event["values"]}}
+        else:
+            out.append(event)
+    return out
 
 
 def decode_line(line: str) -> list:
