@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 TORCH_PIN := torch==2.13.0
 CHROMIUM ?= /usr/bin/chromium
-WEB_SOURCES := $(shell find web kernel torchpad -type f \( -name '*.js' -o -name '*.ts' -o -name '*.css' -o -name '*.html' -o -name '*.py' -o -name '*.npz' \) -not -path 'web/dist/*' -not -path 'web/public/generated/*' -not -path '*/__pycache__/*' 2>/dev/null)
+WEB_SOURCES := $(shell find web kernel torchpad -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.ts' -o -name '*.css' -o -name '*.html' -o -name '*.py' -o -name '*.npz' \) -not -path 'web/dist/*' -not -path 'web/public/generated/*' -not -path '*/__pycache__/*' 2>/dev/null)
 
 .PHONY: run test pytest e2e build install chromium bench bench-browser bench-wasm clean
 

@@ -3,7 +3,8 @@
  *   npm run build && node bench/browser_runtime.js [--runs N]
  *
  * Prints, each with its anchor from the same run and the ratio:
- *   cold boot to ready (fresh browser context each time)  vs  bare `loadPyodide` in a worker (Pyodide's own boot)
+ *   cold boot to ready (fresh browser context each time; Python restored from the build's memory
+ *     snapshot)  vs  bare `loadPyodide` in a worker (Pyodide's own plain start)
  *   Stop latency of `while True: pass` (Stop -> run settled, measured in the page)  vs  the 0.5 s goal
  *   worker -> page throughput of stdout lines and metrics  vs  the same loop writing to an in-memory sink
  * NumPy comes from $TORCHPAD_PYODIDE_INDEX / $TORCHPAD_PYODIDE_MIRROR when set; otherwise it is made
@@ -79,6 +80,8 @@ async function main() {
       boots.push(await coldBoot(browser, server.url));
       bare.push(await barePyodideBoot(browser, server.url));
     }
+    const restored = boots.filter((b) => b.snapshot).length;
+    console.log(`(${restored} of ${boots.length} boots restored Python from the build's memory snapshot; the anchor starts it plainly)`);
     line("cold boot, core (worker)", median(boots.map((b) => b.coreMs)), "bare loadPyodide (worker)", median(bare), "ms");
     line("cold boot to ready (page)", median(boots.map((b) => b.sinceNavigation)), "goal, core", 3000, "ms");
     if (boots[0].numpy) line("cold boot with NumPy + kernel", median(boots.map((b) => b.bootMs)), "goal, with NumPy", 5000, "ms");

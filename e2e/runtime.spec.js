@@ -1,4 +1,5 @@
 /** The browser runtime (issue 5) in real Chromium, through web/runtime-harness.html (BrowserRunner, no UI). */
+import { gzipSync } from "node:zlib";
 import { expect, test } from "./fixtures.js";
 import { expectGapFreeSeq, openHarness, run, stdout } from "./harness.js";
 
@@ -13,7 +14,24 @@ test.describe("browser runtime, NumPy unreachable", () => {
     expect(requests).toContain(`${server.url}/pyodide/pyodide.asm.wasm`);
     expect(requests).toContain(`${server.url}/pyodide/python_stdlib.zip`);
     expect(requests).toContain(`${server.url}/generated/torchpad-kernel.zip`);
+    expect(requests).toContain(`${server.url}/generated/pyodide-snapshot.bin.gz`);
     expect(requests.filter((u) => !u.startsWith(`${server.url}/`))).toEqual([]);
+  });
+
+  test("Python is restored from the build's memory snapshot", async ({ page, server }) => {
+    const log = await openHarness(page, server);
+    expect(log.at(-1)).toMatchObject({ phase: "ready", snapshot: true });
+    const ok = await run(page, "import sys, json\nprint(json.dumps([sys.platform, 2 ** 10]))");
+    expect(stdout(ok)).toEqual(['["emscripten", 1024]']);
+  });
+
+  test("a snapshot that does not fit: Python starts plainly and runs", async ({ page, server }) => {
+    const notASnapshot = gzipSync(Buffer.alloc(1 << 20, 7)); // unpacks fine, but is no Pyodide snapshot
+    await page.context().route("**/generated/pyodide-snapshot.bin.gz", (route) => route.fulfill({ body: notASnapshot }));
+    const log = await openHarness(page, server);
+    expect(log.at(-1)).toMatchObject({ phase: "ready", snapshot: false });
+    const ok = await run(page, "print(sum(range(5)))");
+    expect(stdout(ok)).toEqual(["10"]);
   });
 
   test("boot reports progress with sizes, then ready", async ({ page, server }) => {

@@ -2,6 +2,7 @@
  *
  * - Pyodide's runtime (from the `pyodide` npm package) -> dist/pyodide/
  * - the kernel zip (torchpad/ + kernel/ as torchpad/kernel/, made by kernel_zip.py) -> dist/generated/
+ * - Pyodide's memory snapshot (made by pyodideSnapshot.mjs) -> dist/generated/
  * In `vite dev` the same URLs are answered by a middleware, so the worker code is identical.
  */
 import { execFileSync } from "node:child_process";
@@ -13,6 +14,7 @@ const REPO = resolve(import.meta.dirname, "../..");
 const PYODIDE_DIR = join(REPO, "node_modules/pyodide");
 const PYODIDE_FILES = /\.(mjs|js|wasm|zip|map)$|^pyodide-lock\.json$/;
 export const KERNEL_ZIP = "generated/torchpad-kernel.zip";
+export const SNAPSHOT = "generated/pyodide-snapshot.bin.gz";
 
 function python() {
   const venv = join(REPO, ".venv/bin/python");
@@ -30,11 +32,23 @@ export function kernelZip() {
   }
 }
 
+/** Pyodide's memory snapshot, gzipped (see pyodideSnapshot.mjs). */
+export function pyodideSnapshot() {
+  const dir = mkdtempSync(join(tmpdir(), "torchpad-snapshot-"));
+  try {
+    const out = join(dir, "snapshot.bin.gz");
+    execFileSync(process.execPath, [join(REPO, "web/build/pyodideSnapshot.mjs"), out], { stdio: "inherit" });
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function pyodideFiles() {
   return readdirSync(PYODIDE_DIR).filter((f) => PYODIDE_FILES.test(f));
 }
 
-const TYPES = { ".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm", ".zip": "application/zip", ".json": "application/json" };
+const TYPES = { ".gz": "application/octet-stream", ".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm", ".zip": "application/zip", ".json": "application/json" };
 
 export function torchpadRuntime() {
   return {
@@ -44,12 +58,14 @@ export function torchpadRuntime() {
         this.emitFile({ type: "asset", fileName: `pyodide/${f}`, source: readFileSync(join(PYODIDE_DIR, f)) });
       }
       this.emitFile({ type: "asset", fileName: KERNEL_ZIP, source: kernelZip() });
+      this.emitFile({ type: "asset", fileName: SNAPSHOT, source: pyodideSnapshot() });
     },
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const path = req.url.split("?")[0];
         let body;
         if (path === `/${KERNEL_ZIP}`) body = kernelZip();
+        else if (path === `/${SNAPSHOT}`) body = pyodideSnapshot();
         else if (path.startsWith("/pyodide/") && pyodideFiles().includes(path.slice(9))) body = readFileSync(join(PYODIDE_DIR, path.slice(9)));
         else return next();
         const ext = path.slice(path.lastIndexOf("."));

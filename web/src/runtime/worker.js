@@ -2,7 +2,7 @@
  * package index, the kernel zip from our origin, then runs code on request.
  *
  * Messages: in {type: "boot", pyodideIndex, interrupt}, {type: "run", id, code, name};
- * out {type: "boot", phase, ...}, {type: "events", id, json}, {type: "result", id, state}.
+ * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used), {type: "events", id, json}, {type: "result", id, state}.
  * Every download goes through `fetch`, which is wrapped here to report bytes as they arrive,
  * so the page can show sizes during boot instead of a silent wait.
  */
@@ -11,6 +11,7 @@ import HOST_PY from "./pyhost.py?raw";
 const ORIGIN = self.location.origin;
 const PYODIDE_URL = `${ORIGIN}/pyodide/`;
 const KERNEL_ZIP_URL = `${ORIGIN}/generated/torchpad-kernel.zip`;
+const SNAPSHOT_URL = `${ORIGIN}/generated/pyodide-snapshot.bin.gz`;
 
 let pyodide = null;
 let host = null;
@@ -75,8 +76,7 @@ async function loadNumpy(index) {
     ". Two ways out: point the package index at a mirror (`torchpad mirror-pyodide DIR`, then " +
     "`TORCHPAD_PYODIDE_MIRROR=DIR torchpad serve`, or `torchpad serve --pyodide-index URL`), " +
     "or run on the GPU server. Pure-Python code still runs in the browser.";
-  report({ phase: "numpy-failed", url, message });
-  return { ok: false, message };
+  return { ok: false, message, url };
 }
 
 async function installKernel() {
@@ -89,20 +89,27 @@ async function installKernel() {
   pyodide.runPython("import importlib; importlib.invalidate_caches()");
 }
 
-async function boot({ pyodideIndex, interrupt: buffer }) {
-  const t0 = performance.now();
-  interrupt = buffer;
+/** The interpreter state saved at build time (web/build/pyodideSnapshot.mjs), which spares
+ * the seconds Python's own start-up takes; it is gzipped on disk and unpacked here. */
+async function fetchSnapshot() {
+  const res = await fetch(SNAPSHOT_URL);
+  if (!res.ok) throw new Error(`${SNAPSHOT_URL}: HTTP ${res.status}`);
+  return new Response(res.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+}
+
+/** Python, NumPy and the kernel in a fresh interpreter: restored from the snapshot, or started plainly.
+ * The snapshot is Pyodide's experimental API, so a restored interpreter that cannot take NumPy
+ * (though the wheel is reachable) or the kernel throws, and the caller starts a plain one. */
+async function startRuntime(loadPyodide, options, index, fromSnapshot) {
   startPhase("runtime");
-  const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
-  pyodide = await loadPyodide({
-    indexURL: PYODIDE_URL,
-    packageBaseUrl: new URL(pyodideIndex || PYODIDE_URL, ORIGIN).href,
-    stdout: (line) => console.log(line),
-    stderr: (line) => console.warn(line),
-  });
+  pyodide = await loadPyodide(fromSnapshot ? { ...options, _loadSnapshot: fetchSnapshot() } : options);
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
-  const coreMs = performance.now() - t0;
-  const numpy = await loadNumpy(pyodideIndex || PYODIDE_URL);
+  const coreDone = performance.now();
+  const numpy = await loadNumpy(index);
+  if (!numpy.ok) {
+    if (fromSnapshot && (await reachable(numpy.url))) throw new Error(numpy.message);
+    report({ phase: "numpy-failed", url: numpy.url, message: numpy.message });
+  }
   let kernel = { torch: false, message: "" };
   try {
     await installKernel();
@@ -113,9 +120,40 @@ async function boot({ pyodideIndex, interrupt: buffer }) {
   } catch (e) {
     kernel.message = `The TorchPad package could not be installed: ${e.message || e}`;
   }
+  if (fromSnapshot && numpy.ok && !kernel.torch) throw new Error(kernel.message);
+  return { numpy, kernel, coreDone, snapshot: fromSnapshot };
+}
+
+async function reachable(url) {
+  try {
+    return (await realFetch(url, { method: "HEAD" })).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function boot({ pyodideIndex, interrupt: buffer }) {
+  const t0 = performance.now();
+  interrupt = buffer;
+  const index = pyodideIndex || PYODIDE_URL;
+  const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
+  const options = {
+    indexURL: PYODIDE_URL,
+    packageBaseUrl: new URL(index, ORIGIN).href,
+    stdout: (line) => console.log(line),
+    stderr: (line) => console.warn(line),
+  };
+  let started;
+  try {
+    started = await startRuntime(loadPyodide, options, index, true);
+  } catch (e) {
+    console.warn(`Starting Python without the memory snapshot (${e?.message || e})`);
+    started = await startRuntime(loadPyodide, options, index, false);
+  }
+  const { numpy, kernel, coreDone, snapshot } = started;
   progress = null;
   report({
-    phase: "ready", numpy: numpy.ok, torch: kernel.torch, coreMs, bootMs: performance.now() - t0,
+    phase: "ready", numpy: numpy.ok, torch: kernel.torch, snapshot, coreMs: coreDone - t0, bootMs: performance.now() - t0,
     ...(kernel.message ? { message: kernel.message } : {}),
   });
 }
