@@ -159,6 +159,38 @@ test("reload restores the work and the runs", async ({ page, server }) => {
   await expect(page.locator("#runs-empty")).toBeVisible();
 });
 
+test("the runs list keeps the newest 50 runs across reloads", async ({ page, server }) => {
+  test.setTimeout(BOOT_MS + 30_000);
+  await openPlayground(page, server.url);
+  await page.evaluate(() => new Promise((done, fail) => { // 50 earlier runs, as a long session leaves them
+    const req = indexedDB.open("torchpad");
+    req.onsuccess = () => {
+      const t = req.result.transaction("runs", "readwrite");
+      for (let i = 0; i < 50; i++) {
+        t.objectStore("runs").put({ id: `old-${i}`, name: `old ${i}`, target: "browser", device: "browser", state: "succeeded",
+          startedAt: 1_000 + i, endedAt: 2_000 + i, metrics: {}, visible: true, color: "#888888" });
+      }
+      t.oncomplete = done;
+      t.onerror = () => fail(t.error);
+    };
+  }));
+  await page.reload();
+  await page.waitForFunction(() => window.torchpad?.getCode);
+  await expect(page.locator("#runs li.run")).toHaveCount(50);
+  await pickExample(page, "hello");
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: BOOT_MS });
+  const kept = () => page.evaluate(() => window.torchpad.runs().map((r) => r.id));
+  await expect(page.locator("#runs li.run")).toHaveCount(50);
+  expect(await kept()).not.toContain("old-0"); // the oldest made room
+  expect(await kept()).toContain("old-1");
+  await page.reload();
+  await page.waitForFunction(() => window.torchpad?.getCode);
+  await expect(page.locator("#runs li.run")).toHaveCount(50);
+  expect(await kept()).not.toContain("old-0");
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded");
+});
+
 test("a shared link never silently replaces unsaved work", async ({ page, server }) => {
   await openPlayground(page, server.url);
   const shared = 'print("from the link")\n';
