@@ -38,7 +38,7 @@ class EventChannel:
     the same step travel, are stored and are drawn as one event.
     """
 
-    def __init__(self, fd: int, interval: float = 0.02):
+    def __init__(self, fd: int, interval: float = 0.05):
         self._file = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace")
         self._queue: deque = deque()
         self._lock, self._interval, self._last_flush = threading.Lock(), interval, time.monotonic()
