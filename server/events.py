@@ -7,7 +7,10 @@ sizes; anything else becomes a stderr line instead of reaching the store or a cl
 
 from __future__ import annotations
 
+import json
 import math
+
+encode = json.JSONEncoder(separators=(",", ":")).encode  # compact JSON; made once (json.dumps(separators=) rebuilds it per call)
 
 MAX_TEXT = 64 * 1024
 MAX_METRICS = 100

@@ -21,9 +21,10 @@ import threading
 import time
 from collections import deque
 
+from .events import encode
+
 MAX_LINE = 64 * 1024
 MAX_BATCH_LINE = 256 * 1024  # a longer batch goes out one event per line (the reader's line limit is 1 MiB)
-encode = json.JSONEncoder(separators=(",", ":")).encode  # made once: json.dumps(..., separators=) rebuilds it per call
 
 
 class EventChannel:

@@ -12,6 +12,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from .events import encode
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, code TEXT NOT NULL, options TEXT NOT NULL,
@@ -22,8 +24,6 @@ CREATE TABLE IF NOT EXISTS events (
   job TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS shares (id TEXT PRIMARY KEY, payload TEXT NOT NULL, created REAL NOT NULL);
 """
-
-_encode = json.JSONEncoder(separators=(",", ":")).encode  # built once, not per event
 
 JOB_COLUMNS = ("id", "name", "state", "reason", "device", "created", "started", "finished")
 
@@ -77,7 +77,7 @@ class Store:
         """Give `event` the next seq and write it (with an optional jobs-row update) in one transaction."""
         seq = self.last_seq(job_id) + 1
         event = {"seq": seq, **event}
-        data = _encode(event)
+        data = encode(event)
         with self.db:  # BEGIN ... COMMIT, or ROLLBACK on error
             self.db.execute("BEGIN")
             self.db.execute("INSERT INTO events (job, seq, data) VALUES (?, ?, ?)", (job_id, seq, data))
@@ -94,7 +94,7 @@ class Store:
         for event in events:
             seq += 1
             event = {"seq": seq, **event}
-            out.append((event, _encode(event)))
+            out.append((event, encode(event)))
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT INTO events (job, seq, data) VALUES (?, ?, ?)",

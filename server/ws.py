@@ -185,12 +185,14 @@ class Connection:
             yield from ((event_frame(job_id, data), seq) for seq, data in rows)
             return
         datas, size = [], 0
-        for i, (seq, data) in enumerate(rows):
-            datas.append(data)
-            size += len(data)
-            if size >= BATCH_BYTES or i == len(rows) - 1 or size + len(rows[i + 1][1]) > BATCH_BYTES:
-                yield events_frame(job_id, datas), seq
+        for seq, data in rows:
+            if datas and size + len(data) > BATCH_BYTES:
+                yield events_frame(job_id, datas), last
                 datas, size = [], 0
+            datas.append(data)
+            size, last = size + len(data), seq
+        if datas:
+            yield events_frame(job_id, datas), last
 
     def _unfollow(self, job_id: str) -> None:
         task = self.followers.pop(job_id, None)

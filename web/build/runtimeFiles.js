@@ -21,28 +21,22 @@ function python() {
   return process.env.PYTHON || (existsSync(venv) ? venv : "python3");
 }
 
-export function kernelZip() {
-  const dir = mkdtempSync(join(tmpdir(), "torchpad-zip-"));
+/** Run a build script that writes one file, and return that file's bytes. */
+function madeBy(command, args, name) {
+  const dir = mkdtempSync(join(tmpdir(), "torchpad-build-"));
   try {
-    const out = join(dir, "kernel.zip");
-    execFileSync(python(), [join(REPO, "web/build/kernel_zip.py"), out], { stdio: "inherit" });
+    const out = join(dir, name);
+    execFileSync(command, [...args, out], { stdio: "inherit" });
     return readFileSync(out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+export const kernelZip = () => madeBy(python(), [join(REPO, "web/build/kernel_zip.py")], "kernel.zip");
+
 /** Pyodide's memory snapshot, gzipped (see pyodideSnapshot.mjs). */
-export function pyodideSnapshot() {
-  const dir = mkdtempSync(join(tmpdir(), "torchpad-snapshot-"));
-  try {
-    const out = join(dir, "snapshot.bin.gz");
-    execFileSync(process.execPath, [join(REPO, "web/build/pyodideSnapshot.mjs"), out], { stdio: "inherit" });
-    return readFileSync(out);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export const pyodideSnapshot = () => madeBy(process.execPath, [join(REPO, "web/build/pyodideSnapshot.mjs")], "snapshot.bin.gz");
 
 export function pyodideFiles() {
   return readdirSync(PYODIDE_DIR).filter((f) => PYODIDE_FILES.test(f));

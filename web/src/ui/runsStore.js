@@ -36,10 +36,13 @@ async function tx(mode, fn) {
 // ---- writes not yet committed: run id -> {run} (a put) or {run: null} (a delete) -----------------
 const inFlight = new Map();
 
-function write(id, run, fn) {
+/** Store `run` under `id`, or delete `id` when `run` is null. */
+const apply = (store, id, run) => (run ? store.put(run) : store.delete(id));
+
+function write(id, run) {
   const entry = { run };
   inFlight.set(id, entry);
-  return tx("readwrite", fn).finally(() => inFlight.get(id) === entry && inFlight.delete(id));
+  return tx("readwrite", (s) => apply(s, id, run)).finally(() => inFlight.get(id) === entry && inFlight.delete(id));
 }
 
 addEventListener("pagehide", () => {
@@ -57,7 +60,7 @@ async function replayJournal() {
   } catch {
     entries = [];
   }
-  if (entries.length) await tx("readwrite", (s) => entries.forEach(([id, run]) => (run ? s.put(run) : s.delete(id))));
+  if (entries.length) await tx("readwrite", (s) => entries.forEach(([id, run]) => apply(s, id, run)));
   localStorage.removeItem(JOURNAL);
 }
 
@@ -68,8 +71,8 @@ export async function listRuns() {
   return runs.sort((a, b) => a.startedAt - b.startedAt);
 }
 
-export const putRun = (run) => write(run.id, run, (s) => s.put(run));
-export const deleteRun = (id) => write(id, null, (s) => s.delete(id));
+export const putRun = (run) => write(run.id, run);
+export const deleteRun = (id) => write(id, null);
 
 /** Drop the oldest runs beyond MAX_RUNS; returns the ids removed. */
 export async function prune(runs) {
