@@ -66,3 +66,11 @@ export const newestRun = (page) => page.locator("#runs li.run").first();
 export async function setTarget(page, target) {
   await page.locator(`.target label:has(input[value=${target}])`).click();
 }
+
+/** Press Share and return the link once the dialog has made it (compression is asynchronous). */
+export async function shareLink(page) {
+  await page.getByRole("button", { name: "Share" }).click();
+  const field = page.getByLabel("Link");
+  await expect(field).toHaveValue(/^http.*#p=[A-Za-z0-9_-]+$/);
+  return field.inputValue();
+}

@@ -1,5 +1,5 @@
 /** The playground page in real Chromium: examples, browser runs, share links, saved work, layout. */
-import { test, expect, watchErrors, openPlayground, getCode, pasteCode, pickExample, newestRun, connectServer, setTarget, ARTIFACTS } from "./page-helpers.js";
+import { test, expect, watchErrors, openPlayground, getCode, pasteCode, pickExample, newestRun, connectServer, setTarget, shareLink, ARTIFACTS } from "./page-helpers.js";
 
 const BOOT_MS = 240_000; // Pyodide compiles ~10 MB of WebAssembly per fresh profile: 25 s idle, minutes on a loaded 2-core box
 
@@ -95,8 +95,7 @@ test("share link round trip keeps a 300-line unicode program byte for byte", asy
   expect(program.split("\n").length).toBe(301);
   await openPlayground(page, server.url);
   await pasteCode(page, program);
-  await page.getByRole("button", { name: "Share" }).click();
-  const link = await page.getByLabel("Link").inputValue();
+  const link = await shareLink(page);
   expect(link.length).toBeLessThanOrEqual(8000);
   expect(new URL(link).hash).toMatch(/^#p=[A-Za-z0-9_-]+$/);
   await expect(page.locator("[data-role=share-note]")).toContainText("inside the link");
@@ -195,8 +194,7 @@ test("a shared link never silently replaces unsaved work", async ({ page, server
   await openPlayground(page, server.url);
   const shared = 'print("from the link")\n';
   await pasteCode(page, shared);
-  await page.getByRole("button", { name: "Share" }).click();
-  const link = await page.getByLabel("Link").inputValue();
+  const link = await shareLink(page);
   await page.getByRole("button", { name: "Done" }).click();
   const mine = 'print("my unsaved work")\n';
   await pasteCode(page, mine);

@@ -27,10 +27,12 @@ export function setupShareDialog(dialog, { getPayload, getServer }) {
   }
 
   async function open() {
-    data = await encodePayload(getPayload());
-    const link = linkFor(data);
+    input.value = ""; // never show the previous link while this one is being made
+    note.textContent = "Making the link…";
     shortBtn.hidden = true;
     dialog.showModal();
+    data = await encodePayload(getPayload());
+    const link = linkFor(data);
     if (link.length <= MAX_LINK_CHARS) return showLink(link, "The program is inside the link itself.");
     const server = getServer();
     input.value = link;
