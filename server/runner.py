@@ -112,13 +112,14 @@ def wrap_backward(torch, metrics) -> None:
     Tensor.backward calls torch.autograd.backward through the module attribute, so wrapping
     that one function covers both spellings.
     """
-    original = torch.autograd.backward
+    original, Tensor, enabled, on_backward = torch.autograd.backward, torch.Tensor, metrics.autolog_enabled, metrics.on_backward
 
     def backward(tensors, *args, **kwargs):
         result = original(tensors, *args, **kwargs)
-        single = tensors[0] if isinstance(tensors, (list, tuple)) and len(tensors) == 1 else tensors
-        if metrics.autolog_enabled() and isinstance(single, torch.Tensor) and single.dim() == 0:
-            metrics.on_backward(single.item())  # item() needs no detach(): it only reads the value
+        if type(tensors) in (list, tuple) and len(tensors) == 1:
+            tensors = tensors[0]
+        if isinstance(tensors, Tensor) and not tensors.dim() and enabled():
+            on_backward(tensors.item())  # item() needs no detach(): it only reads the value
         return result
 
     backward.__doc__, backward.__wrapped__ = original.__doc__, original

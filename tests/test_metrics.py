@@ -114,3 +114,26 @@ def test_plain_python_prints_json_lines(tmp_path):
     assert out.returncode == 0, out.stderr
     assert [json.loads(line) for line in out.stdout.splitlines()] == [
         {"step": 0, "loss": 1.0}, {"step": 1, "loss": 0.5}, {"step": 2, "loss": 1.0 / 3}]
+
+
+@pytest.fixture
+def wrapped_torch(events):
+    """Real torch with the server job's automatic loss logging installed (removed afterwards)."""
+    from torchpad.server.runner import wrap_backward
+
+    original = torch.autograd.backward
+    wrap_backward(torch, metrics)
+    yield events
+    torch.autograd.backward = original
+
+
+def test_job_backward_logs_scalar_losses_in_every_spelling(wrapped_torch):
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    (w * w).sum().backward()
+    torch.autograd.backward([(w * 2).sum()])
+    (w * 3).backward(torch.ones(2))  # not a scalar: nothing to log
+    torchpad.autolog(False)
+    (w * w).sum().backward()
+    assert wrapped_torch == [{"kind": "metric", "step": 0, "values": {"loss": 5.0}},
+                             {"kind": "metric", "step": 1, "values": {"loss": -2.0}}]
+    assert w.grad.tolist() == [2 + 2 + 3 + 2, -4 + 2 + 3 - 4]  # every backward still ran

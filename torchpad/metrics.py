@@ -40,31 +40,41 @@ def reset() -> None:
     _autolog_enabled = True
 
 
-def _scalar(name: str, value) -> float:
+def _scalar(name: str, value) -> float | str:
+    """A metric value as a JSON-safe number (non-finite values as the strings "nan", "inf", "-inf")."""
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"torchpad.log: metric {name!r} must be a number or a one-element tensor, got {type(value).__name__}")
-    return float(value)
+    v = float(value)
+    return v if math.isfinite(v) else str(v)
+
+
+def _step(step) -> int:
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise TypeError(f"torchpad.log: step must be an int, got {type(step).__name__}")
+    return operator.index(step)  # NumPy ints and one-element integer tensors too
 
 
 def log(step: int | None = None, **metrics) -> None:
-    """Record named scalar metrics at `step` (default: one past the last logged step)."""
+    """Record named scalar metrics at `step` (default: one past the last logged step).
+
+    It runs once per step inside training loops, so plain finite floats (what `.item()`
+    gives) take a path with no per-value calls; `metrics` is our own dict and becomes the event's.
+    """
     global _next_step
     if not metrics:
         raise TypeError("torchpad.log: give at least one metric, e.g. torchpad.log(loss=0.5)")
     if step is None:
         step = _next_step
-    elif isinstance(step, bool) or not hasattr(step, "__index__"):
-        raise TypeError(f"torchpad.log: step must be an int, got {type(step).__name__}")
-    else:
-        step = operator.index(step)  # NumPy ints and one-element integer tensors too
-    values = {}
-    for name, value in metrics.items():
-        v = _scalar(name, value)
-        values[name] = v if math.isfinite(v) else str(v)
+    elif type(step) is not int:
+        step = _step(step)
+    for value in metrics.values():
+        if type(value) is not float or value - value != 0.0:  # not a finite float: check and convert each
+            metrics = {name: _scalar(name, value) for name, value in metrics.items()}
+            break
     _next_step = step + 1
-    _sink({"kind": "metric", "step": step, "values": values})
+    _sink({"kind": "metric", "step": step, "values": metrics})
 
 
 def autolog(enabled: bool = True) -> None:
@@ -83,5 +93,5 @@ def on_backward(loss_value: float) -> None:
     if not _autolog_enabled or _sink is _print_sink:
         return  # plain Python prints explicit logs only, so scripts print what they print under PyTorch
     v = float(loss_value)
-    _sink({"kind": "metric", "step": _autolog_step, "values": {"loss": v if math.isfinite(v) else str(v)}})
+    _sink({"kind": "metric", "step": _autolog_step, "values": {"loss": v if v - v == 0.0 else str(v)}})
     _autolog_step += 1
