@@ -61,8 +61,8 @@ class LocalExecutor:
     def __init__(self, settings, host: HostInfo):
         self.settings = settings
         self.gpu_ids = select_gpus(settings.gpus, len(host.devices)) if host.cuda else []
-        self.gpus = Pool(self.gpu_ids)
-        self.cpus = Pool(range(max(1, settings.cpu_slots)))
+        self.gpus = Pool(self.gpu_ids, "GPU")
+        self.cpus = Pool(range(max(1, settings.cpu_slots)), "CPU slot")
         self._warm: asyncio.Task | None = None
         self._procs: set[asyncio.subprocess.Process] = set()
         self._closing = False
@@ -120,7 +120,10 @@ class LocalExecutor:
         if cuda and opts.gpus > len(self.gpu_ids):
             return "failed", f"the job asks for {opts.gpus} GPUs; this server has {len(self.gpu_ids)}"
         pool = self.gpus if cuda else self.cpus
-        taken = await pool.acquire(min(opts.gpus, pool.size))
+        n = min(opts.gpus, pool.size)
+        if reason := pool.wait_reason(n):
+            emit({"kind": "status", "state": "queued", "reason": reason})
+        taken = await pool.acquire(n)
         try:
             return await self._run_processes(job, taken if cuda else None, emit, started)
         finally:

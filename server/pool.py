@@ -11,9 +11,10 @@ from collections import deque
 
 
 class Pool:
-    def __init__(self, items):
+    def __init__(self, items, unit: str = "item"):
         self.free = list(items)
         self.size = len(self.free)
+        self.unit = unit  # what one item is, for the reason a job waits: "GPU", "CPU slot"
         self._waiters: deque[tuple[int, asyncio.Future]] = deque()
 
     async def acquire(self, n: int) -> list:
@@ -42,6 +43,13 @@ class Pool:
             if not fut.done():
                 taken, self.free = self.free[:n], self.free[n:]
                 fut.set_result(taken)
+
+    def wait_reason(self, n: int) -> str | None:
+        """Why a request for `n` items would wait now (None when it would be served at once)."""
+        if len(self.free) >= n and not self._waiters:
+            return None
+        ahead = f"; {len(self._waiters)} job(s) ahead" if self._waiters else ""
+        return f"waiting for {n} {self.unit}{'s' if n != 1 else ''} ({len(self.free)} of {self.size} free on this server{ahead})"
 
     @property
     def waiting(self) -> int:

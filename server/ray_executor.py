@@ -55,7 +55,7 @@ class RayExecutor:
     def __init__(self, settings, host: HostInfo):
         self.settings = settings
         self.address = settings.ray_address or os.environ.get("TORCHPAD_RAY_ADDRESS") or None
-        self.cpus = Pool(range(max(1, settings.cpu_slots)))
+        self.cpus = Pool(range(max(1, settings.cpu_slots)), "CPU slot")
         self.cluster = {"nodes": [], "total": {}, "free": {}}
         self._watcher: asyncio.Task | None = None
         self._single = self._distributed = self._polled = None
@@ -144,9 +144,8 @@ class RayExecutor:
         taken = []
         if not cuda:
             n = min(opts.gpus, self.cpus.size)
-            if len(self.cpus.free) < n or self.cpus.waiting:
-                emit({"kind": "status", "state": "queued",
-                      "reason": f"waiting for a CPU slot (all {self.cpus.size} of this server's slots are busy)"})
+            if reason := self.cpus.wait_reason(n):
+                emit({"kind": "status", "state": "queued", "reason": reason})
             taken = await self.cpus.acquire(n)
         try:
             return await self._run_on_ray(job, cuda, emit, started)

@@ -104,7 +104,7 @@ def test_jobs_wait_with_the_reason_and_run_when_resources_free_up(srv):
         seen.setdefault(msg["job"], []).append(msg["event"])
     pump(lambda: len(states(on_ray)) >= 2 and len(states(on_slot)) >= 2)
     assert states(on_ray) == [("queued", None), ("queued", "waiting for 1 CPU on the Ray cluster (0 of 4 free)")]
-    assert states(on_slot) == [("queued", None), ("queued", "waiting for a CPU slot (all 5 of this server's slots are busy)")]
+    assert states(on_slot) == [("queued", None), ("queued", "waiting for 1 CPU slot (0 of 5 free on this server)")]
     assert srv.get(f"/api/jobs/{on_ray}").json()["reason"].startswith("waiting for 1 CPU")
     # Cancelling a job that waits in Ray's queue; then one sleeper: the slot waiter gets its turn.
     ws.send(json.dumps({"v": 1, "type": "cancel", "job": on_ray}))

@@ -34,6 +34,21 @@ def test_server_restart_fails_running_jobs_and_runs_queued_ones(make_server):
     assert [e["state"] for e in srv.events(running) if e["kind"] == "status"] == ["queued", "running", "failed"]
 
 
+def test_a_job_waits_queued_with_the_reason_while_every_slot_is_busy(make_server):
+    srv = make_server(env={"TORCHPAD_CPU_SLOTS": "1"})
+    ws = srv.connect()
+    first = srv.submit(ws, "import time\nprint('first', flush=True)\ntime.sleep(2)\n", rid="a")
+    stream(ws, first, until=lambda e: e["kind"] == "stdout")
+    second = srv.submit(ws, "print('second')", rid="b")
+    assert srv.wait_final(second)["state"] == "succeeded"
+    statuses = [(e["state"], e.get("reason")) for e in srv.events(second) if e["kind"] == "status"]
+    assert statuses[:2] == [("queued", None), ("queued", "waiting for 1 CPU slot (0 of 1 free on this server)")]
+    assert [s for s, _ in statuses[2:]] == ["running", "succeeded"]
+    a, b = srv.get(f"/api/jobs/{first}").json(), srv.get(f"/api/jobs/{second}").json()
+    assert a["state"] == "succeeded" and b["started"] >= a["finished"]  # it ran once the slot was free
+    ws.close()
+
+
 async def _read_until_closed(srv, n: int):
     """Submit, stop reading until the job is done, then read what comes: (events, close code)."""
     sock = socket.socket()
