@@ -20,7 +20,7 @@ import statistics
 
 from server_common import events_of, running_server, wait_warm, ws_connect
 
-REPEATS = 9
+REPEATS = 15
 LOOP = """
 import time, torch, torchpad
 torch.manual_seed(0)
