@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import grad_mode
-from .engine import run_backward
+from .engine import accumulate_leaf, run_backward
 from .function import Function as _Node
 from .grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 from .tensor import Tensor
@@ -58,7 +58,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         metrics.on_backward(outputs[0].array.item())
     for t, g in zip(outputs, grads):
         if t._ctx is None:  # backward on a leaf: its own grad is the seed
-            t._accumulate_grad(g)
+            accumulate_leaf(t, g)
     with grad_mode.no_grad():
         run_backward(outputs, grads, bool(retain_graph or create_graph))
 

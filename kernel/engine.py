@@ -37,13 +37,41 @@ def _topo_order(roots: list) -> list:
     return post
 
 
+def run_hooks(t, g: np.ndarray) -> np.ndarray:
+    """`t`'s tensor hooks on its whole gradient `g`, in the order registered; each may replace it."""
+    from .tensor import _TYPE_NAMES, Tensor
+
+    for hook in list(t._hooks.values()):
+        result = hook(Tensor._make(g))
+        if result is None:
+            continue
+        if not isinstance(result, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if result.array.shape != g.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if result.array.dtype != g.dtype:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was torch.{_TYPE_NAMES[g.dtype.name]} "
+                               f"got torch.{_TYPE_NAMES[result.array.dtype.name]})")
+        g = result.array
+    return g
+
+
+def accumulate_leaf(t, g: np.ndarray) -> None:
+    """A leaf's whole gradient of this backward, through its hooks, into `.grad`."""
+    t._accumulate_grad(run_hooks(t, g) if t._hooks else g)
+
+
 def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
     """Propagate `out_grads` from `outputs` to the leaves.
 
     Without `capture`, gradients accumulate into leaves' `.grad` (and retain_grad tensors').
     With `capture` (a list of tensors), their gradients are returned by id and nothing is accumulated.
+    A leaf's contributions are summed before its hooks see them; a non-leaf's hooks (and
+    retain_grad) act when the pass reaches its node, whose `output_ref` names the tensor.
     """
     grads: dict[int, np.ndarray] = {}
+    leaves: dict[int, list] = {}  # id -> [tensor, summed gradient]
     roots = []
     for t, g in zip(outputs, out_grads):
         if t._ctx is None:
@@ -51,20 +79,27 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
         key = id(t._ctx)
         grads[key] = grads[key] + g if key in grads else g
         roots.append(t._ctx)
-    captured: dict[int, np.ndarray] = {}
     capture_nodes = {id(t._ctx): id(t) for t in capture or () if t._ctx is not None}
     capture_leaves = {id(t) for t in capture or () if t._ctx is None}
     for t, g in zip(outputs, out_grads):  # an output that is itself a leaf or a captured tensor
         if capture is not None and id(t) in capture_leaves:
-            captured[id(t)] = g
+            leaves[id(t)] = [t, g]
     for node in _topo_order(roots):
         g = grads.pop(id(node), None)
         if g is None:
             continue
         if node.released:
             raise RuntimeError(SECOND_BACKWARD)
-        if id(node) in capture_nodes:
-            captured[capture_nodes[id(node)]] = g
+        captured_here = capture_nodes.get(id(node))
+        if captured_here is not None:
+            leaves[captured_here] = [None, g]  # as PyTorch: a captured non-leaf's gradient before its hooks
+        ref = node.__dict__.get("output_ref")
+        out = ref() if ref is not None else None
+        if out is not None and out._ctx is node:
+            if out._hooks:
+                g = run_hooks(out, g)
+            if capture is None and out._retains_grad:
+                out._accumulate_grad(g)
         in_grads = node.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
@@ -77,13 +112,12 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
             if ig.dtype != p.array.dtype:
                 ig = ig.astype(p.array.dtype)
             if pctx is None:
-                if capture is None:
-                    p._accumulate_grad(ig)
-                elif id(p) in capture_leaves:
-                    captured[id(p)] = captured[id(p)] + ig if id(p) in captured else ig
+                if capture is None or id(p) in capture_leaves:
+                    if id(p) in leaves:
+                        leaves[id(p)][1] = leaves[id(p)][1] + ig
+                    else:
+                        leaves[id(p)] = [p, ig]
                 continue
-            if capture is None and p._retains_grad:
-                p._accumulate_grad(ig)
             key = id(pctx)
             grads[key] = grads[key] + ig if key in grads else ig
         if not retain_graph and node.saves_tensors:
@@ -91,4 +125,8 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
             node.__dict__.clear()  # free saved arrays, like PyTorch frees saved tensors
             node.__dict__.update(keep)
             node.released = True
-    return captured
+    if capture is None:
+        for t, g in leaves.values():
+            accumulate_leaf(t, g)
+        return {}
+    return {key: run_hooks(t, g) if t is not None and t._hooks else g for key, (t, g) in leaves.items()}

@@ -6,9 +6,12 @@ backward) and PyTorch's error checks live.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import dtypes, grad_mode
+from .hooks import RemovableHandle
 from .device import device as Device, check_device
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -21,7 +24,7 @@ _NON_LEAF_GRAD = (
 
 
 class Tensor:
-    __slots__ = ("array", "requires_grad", "_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("array", "requires_grad", "_grad", "_ctx", "_retains_grad", "_hooks", "__weakref__")
     __array_priority__ = 1000  # numpy scalars defer to our reflected operators
 
     def __new__(cls, *args, **kwargs):
@@ -39,6 +42,7 @@ class Tensor:
         t._grad = None
         t._ctx = ctx
         t._retains_grad = False
+        t._hooks = None
         return t
 
     # ---- attributes -------------------------------------------------------------------
@@ -193,6 +197,7 @@ class Tensor:
     def retain_grad(self) -> None:
         if self._ctx is not None:
             self._retains_grad = True
+            self._ctx.output_ref = weakref.ref(self)  # the engine fills .grad when it reaches this node
 
     def to(self, *args, **kwargs) -> "Tensor":
         dtype = to_args_dtype(args, kwargs)
@@ -291,7 +296,14 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook):
-        raise RuntimeError("register_hook is not supported by the TorchPad kernel")
+        """Call `hook(grad)` with this tensor's whole gradient during backward; a tensor it returns replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = {}
+        if self._ctx is not None:
+            self._ctx.output_ref = weakref.ref(self)
+        return RemovableHandle(self._hooks, hook)
 
     # ---- in-place support ---------------------------------------------------------------
     def _check_inplace(self) -> None:
@@ -308,6 +320,8 @@ class Tensor:
             self.array = result.array
             self._ctx = result._ctx
             self.requires_grad = True
+            if self._retains_grad or self._hooks:  # they follow the tensor to its new node
+                self._ctx.output_ref = weakref.ref(self)
         else:
             if result.array.shape != self.array.shape:
                 np.copyto(self.array, np.broadcast_to(result.array, self.array.shape), casting="unsafe")

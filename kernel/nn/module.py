@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import grad_mode
 from ..device import check_device
+from ..hooks import RemovableHandle
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -74,10 +75,10 @@ class Module:
         return out
 
     def register_forward_hook(self, hook):
-        return _Handle(self._forward_hooks, hook)
+        return RemovableHandle(self._forward_hooks, hook)
 
     def register_forward_pre_hook(self, hook):
-        return _Handle(self._forward_pre_hooks, hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
 
     # ---- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
@@ -453,23 +454,3 @@ def _remove_from(module: Module, name: str) -> None:
             del s[name]
     if "_non_persistent_buffers_set" in d:
         d["_non_persistent_buffers_set"].discard(name)
-
-
-class _Handle:
-    """What register_*_hook returns: `.remove()` unregisters the hook."""
-
-    _next = 0
-
-    def __init__(self, store: dict, hook) -> None:
-        _Handle._next += 1
-        self.store, self.id = store, _Handle._next
-        store[self.id] = hook
-
-    def remove(self) -> None:
-        self.store.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()

@@ -27,6 +27,7 @@ class Parameter(Tensor):
         p.grad = None
         p._ctx = None
         p._retains_grad = False
+        p._hooks = None
         return p
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
