@@ -71,7 +71,7 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
     retain_grad) act when the pass reaches its node, whose `output_ref` names the tensor.
     """
     grads: dict[int, np.ndarray] = {}
-    leaves: dict[int, list] = {}  # id -> [tensor, summed gradient]
+    leaves: dict[int, list] = {}  # tensor id -> [leaf tensor (None: a captured non-leaf), summed gradient]
     roots = []
     for t, g in zip(outputs, out_grads):
         if t._ctx is None:
@@ -113,10 +113,11 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
                 ig = ig.astype(p.array.dtype)
             if pctx is None:
                 if capture is None or id(p) in capture_leaves:
-                    if id(p) in leaves:
-                        leaves[id(p)][1] = leaves[id(p)][1] + ig
-                    else:
+                    summed = leaves.get(id(p))
+                    if summed is None:
                         leaves[id(p)] = [p, ig]
+                    else:
+                        summed[1] = summed[1] + ig
                 continue
             key = id(pctx)
             grads[key] = grads[key] + ig if key in grads else ig

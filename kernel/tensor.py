@@ -197,7 +197,7 @@ class Tensor:
     def retain_grad(self) -> None:
         if self._ctx is not None:
             self._retains_grad = True
-            self._ctx.output_ref = weakref.ref(self)  # the engine fills .grad when it reaches this node
+            self._bind_to_node()
 
     def to(self, *args, **kwargs) -> "Tensor":
         dtype = to_args_dtype(args, kwargs)
@@ -302,8 +302,12 @@ class Tensor:
         if self._hooks is None:
             self._hooks = {}
         if self._ctx is not None:
-            self._ctx.output_ref = weakref.ref(self)
+            self._bind_to_node()
         return RemovableHandle(self._hooks, hook)
+
+    def _bind_to_node(self) -> None:
+        """Let the engine find this tensor from its node, to run its hooks and fill a retained .grad."""
+        self._ctx.output_ref = weakref.ref(self)
 
     # ---- in-place support ---------------------------------------------------------------
     def _check_inplace(self) -> None:
@@ -321,7 +325,7 @@ class Tensor:
             self._ctx = result._ctx
             self.requires_grad = True
             if self._retains_grad or self._hooks:  # they follow the tensor to its new node
-                self._ctx.output_ref = weakref.ref(self)
+                self._bind_to_node()
         else:
             if result.array.shape != self.array.shape:
                 np.copyto(self.array, np.broadcast_to(result.array, self.array.shape), casting="unsafe")
