@@ -11,12 +11,14 @@ import math
 
 import numpy as np
 
+from .. import compute
 from .. import random as _random
 from ..function import Function
 from ..ops.linalg import _dn
 from ..ops.elementwise import relu as _ops_relu
 from ..ops.elementwise import _erf, sigmoid, tanh  # noqa: F401  (re-exported as F.sigmoid, F.tanh)
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
+from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..tensor import Tensor
 from ..ops.conv import *  # noqa: F401,F403
 from ..ops.norm import *  # noqa: F401,F403
@@ -43,7 +45,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
-        out = x @ w.T
+        out = compute.matmul(x, w.T) if x.ndim > 1 else x @ w.T
         if b is not None:
             out += b
         return out
@@ -51,13 +53,13 @@ class Linear(Function):
     def backward(self, g):
         n = self.needs_input_grad
         x, w = self.x, self.w
-        gx = g @ w if n[0] else None
+        gx = (compute.matmul(g, w) if g.ndim > 1 else g @ w) if n[0] else None
         gw = gb = None
         if n[1]:
             if x.ndim == 1:
                 gw = np.outer(g, x)
             else:
-                gw = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+                gw = compute.gemm(g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]), trans_a=True)
         if len(n) > 2 and n[2]:
             gb = g.reshape(-1, g.shape[-1]).sum(axis=0) if g.ndim > 1 else g
         return gx, gw, gb

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import compute
 from ..function import Function
 from ..tensor import Tensor
 
@@ -97,7 +98,7 @@ class Conv2d(Function):
         ho = _out_size(x.shape[2], kh, stride[0], *padding[0], dilation[0])
         wo = _out_size(x.shape[3], kw, stride[1], *padding[1], dilation[1])
         cols = _im2col(x, (kh, kw), (ho, wo), stride, padding, dilation, groups)
-        out = np.matmul(w.reshape(groups, o // groups, -1), cols).reshape(o, -1)
+        out = compute.gemm(w.reshape(groups, o // groups, -1), cols).reshape(o, -1)
         self.cols, self.w, self.x4 = cols, w, x.shape
         self.geom = ((kh, kw), (ho, wo), stride, padding, dilation)
         return _batch_major(out, x.shape[0], (ho, wo), b).reshape(out_shape)
@@ -110,10 +111,10 @@ class Conv2d(Function):
         need = self.needs_input_grad
         dx = dw = db = None
         if need[0]:
-            dcols = np.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1), gm)
+            dcols = compute.gemm(w.reshape(groups, o // groups, -1), gm, trans_a=True)
             dx = _col2im(dcols, (n, c, h, wd), (kh, kw), (ho, wo), stride, padding, dilation).reshape(self.shapes[0])
         if need[1]:
-            dw = np.matmul(gm, cols.transpose(0, 2, 1)).reshape(self.shapes[1])
+            dw = compute.gemm(gm, cols, trans_b=True).reshape(self.shapes[1])
         if len(need) > 2 and need[2]:
             db = gm.sum(axis=2).reshape(o)
         return dx, dw, db
@@ -132,7 +133,7 @@ class ConvTranspose2d(Function):
         wo = (wd - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
         pads = ((padding[0], padding[0]), (padding[1], padding[1]))  # of the equivalent forward conv
         xm = _channel_major(x).reshape(groups, cin // groups, -1)
-        cols = np.matmul(w.reshape(groups, cin // groups, -1).transpose(0, 2, 1), xm)
+        cols = compute.gemm(w.reshape(groups, cin // groups, -1), xm, trans_a=True)
         out = _col2im(cols, (n, cout, ho, wo), (kh, kw), (h, wd), stride, pads, dilation)
         if b is not None:
             out += b.reshape(1, cout, 1, 1)
@@ -149,10 +150,10 @@ class ConvTranspose2d(Function):
         need = self.needs_input_grad
         dx = dw = db = None
         if need[0]:
-            dxm = np.matmul(w.reshape(groups, cin // groups, -1), gcols).reshape(cin, -1)
+            dxm = compute.gemm(w.reshape(groups, cin // groups, -1), gcols).reshape(cin, -1)
             dx = _batch_major(dxm, n, hw).reshape(self.shapes[0])
         if need[1]:
-            dw = np.matmul(xm, gcols.transpose(0, 2, 1)).reshape(self.shapes[1])
+            dw = compute.gemm(xm, gcols, trans_b=True).reshape(self.shapes[1])
         if len(need) > 2 and need[2]:
             db = g.sum(axis=(0, 2, 3))
         return dx, dw, db

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import compute
 from ..function import Function, named
 from ..tensor import Tensor
 
@@ -14,7 +15,7 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "addmm",
 class MatMul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return compute.matmul(a, b) if a.ndim > 1 and b.ndim > 1 else a @ b
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -26,7 +27,7 @@ class MatMul(Function):
             if b.ndim == 1:
                 ga = np.expand_dims(g, -1) * b
             else:
-                ga = (np.expand_dims(g, -2) if a.ndim == 1 else g) @ np.swapaxes(b, -1, -2)
+                ga = compute.matmul(np.expand_dims(g, -2) if a.ndim == 1 else g, np.swapaxes(b, -1, -2))
                 if a.ndim == 1:
                     ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if n[1]:
@@ -35,7 +36,7 @@ class MatMul(Function):
             elif b.ndim == 1:
                 gb = (np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0]
             else:
-                gb = np.swapaxes(a, -1, -2) @ g
+                gb = compute.matmul(np.swapaxes(a, -1, -2), g)
             if gb.ndim > b.ndim:  # batched a with an unbatched b
                 gb = gb.reshape(-1, *b.shape).sum(0)
         return ga, gb

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import random
+from .. import compute, random
 from ..function import Function
 
 __all__ = ["lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
@@ -41,7 +41,7 @@ def _tanh_(a: np.ndarray) -> np.ndarray:
 def _project(x, w_ih, b):
     """Input projection for all time steps at once: (T, B, I) @ W_ih^T + b -> (T, B, G*H)."""
     T, B, I = x.shape
-    xp = x.reshape(T * B, I) @ w_ih.T
+    xp = compute.gemm(x.reshape(T * B, I), w_ih, trans_b=True)
     if b is not None:
         xp += b
     return xp.reshape(T, B, -1)
@@ -86,7 +86,7 @@ def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     Hs = np.empty((T, B, H), x.dtype)
     for t in _steps(T, reverse):
         a = A[t]
-        np.matmul(h, whh, out=a)
+        compute.gemm(h, whh, out=a)
         a += xp[t]
         s = a[:, : 3 * H]
         np.exp(s, out=s)
@@ -123,7 +123,7 @@ def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
         np.multiply(dh, MD[t, :, 0], out=dG4[t, :, 0])
         np.multiply(dc[:, None, :], MD[t, :, 1:], out=dG4[t, :, 1:])
         dc *= f[t]
-        dh = dG4[t].reshape(B, 4 * H) @ whh
+        dh = compute.gemm(dG4[t].reshape(B, 4 * H), whh)
     return dG4.reshape(T, B, 4 * H), dh, dc  # in the (o, i, f, g) order: see _GATE_ORDER
 
 
@@ -145,7 +145,7 @@ def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     Hs = np.empty((T, B, H), x.dtype)
     hp = np.empty((B, 3 * H), x.dtype)
     for t in _steps(T, reverse):
-        np.matmul(h, whh, out=hp)
+        compute.gemm(h, whh, out=hp)
         rz = np.add(xp[t, :, : 2 * H], hp[:, : 2 * H], out=RZ[t])
         _sigmoid_of_negated_(rz)
         hn = HN[t]
@@ -181,7 +181,7 @@ def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
         np.multiply(dn, Q3[t], out=d[:, :H])
         np.multiply(dh, Q2[t], out=d[:, H : 2 * H])
         np.multiply(dn, r[t], out=d[:, 2 * H :])
-        back = d @ w_hh
+        back = compute.gemm(d, w_hh)
         dh = dh * z[t]
         dh += back
     dXP = np.concatenate([dHP[:, :, : 2 * H], dN], axis=2)
@@ -195,7 +195,7 @@ def _rnn_forward(relu):
         whh = np.ascontiguousarray(w_hh.T)
         Hs = np.empty((T, B, w_hh.shape[1]), x.dtype)
         for t in _steps(T, reverse):
-            a = np.matmul(h, whh, out=Hs[t])
+            a = compute.gemm(h, whh, out=Hs[t])
             a += xp[t]
             np.maximum(a, 0, out=a) if relu else _tanh_(a)
             h = a
@@ -211,7 +211,7 @@ def _rnn_backward(relu):
         for t in _steps(len(Hs), not reverse):
             if gy is not None:
                 dh = dh + gy[t]
-            dh = np.multiply(dh, D[t], out=dP[t]) @ w_hh
+            dh = compute.gemm(np.multiply(dh, D[t], out=dP[t]), w_hh)
         return dP, dh, None
 
     return backward
@@ -308,7 +308,7 @@ class RNNStack(Function):
                 flat_x, flat_h = dXP.reshape(T * B, -1), dHP.reshape(T * B, -1)
                 base = 3 + k * per
                 if needs[base]:
-                    grads[base] = flat_x.T @ inp.reshape(T * B, -1)
+                    grads[base] = compute.gemm(flat_x, inp.reshape(T * B, -1), trans_a=True)
                 if needs[base + 1]:
                     grads[base + 1] = _recurrent_weight_grad(dHP, Hs, h, d == 1)
                 if per == 4:
@@ -319,7 +319,7 @@ class RNNStack(Function):
                         if grads[j] is not None:
                             grads[j] = to_torch(grads[j], H)
                 if need_dx:
-                    part = (flat_x @ (w_ih if to_internal is None else to_internal(w_ih, H))).reshape(inp.shape)
+                    part = compute.gemm(flat_x, w_ih if to_internal is None else to_internal(w_ih, H)).reshape(inp.shape)
                     dx = part if dx is None else dx + part
             gy = dx
         if needs[0] and self.batch_first:
@@ -334,9 +334,9 @@ def _recurrent_weight_grad(dHP, Hs, h0, reverse):
     H = Hs.shape[2]
     first, rest = (T - 1, slice(0, T - 1)) if reverse else (0, slice(1, T))
     prev = slice(1, T) if reverse else slice(0, T - 1)
-    grad = dHP[first].T @ h0
+    grad = compute.gemm(dHP[first], h0, trans_a=True)
     if T > 1:
-        grad += dHP[rest].reshape(-1, G).T @ Hs[prev].reshape(-1, H)
+        grad += compute.gemm(dHP[rest].reshape(-1, G), Hs[prev].reshape(-1, H), trans_a=True)
     return grad
 
 

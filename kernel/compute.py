@@ -1,0 +1,112 @@
+"""The compute seam: the matrix products the kernel's heavy ops are made of, behind one switch.
+
+Ops (matmul, linear, convolution, recurrent gates) call `gemm`/`matmul` here, never a library.
+The default is NumPy, everywhere. A host with a faster library (the browser worker, whose
+Pyodide NumPy has no BLAS) installs it with `use_host_gemm`: a callable that takes raw float32
+buffer addresses and sizes, so arrays cross without a copy on our side. Products the host
+cannot take (other dtypes, odd strides, tiny sizes where a call costs more than it saves)
+stay on NumPy, so the results never depend on which path ran beyond float32 rounding.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["gemm", "matmul", "use_host_gemm", "active", "HOST_MIN_WORK"]
+
+# A host call costs tens of microseconds; below this many multiply-adds NumPy is faster.
+HOST_MIN_WORK = 1 << 15
+
+_host: Callable | None = None
+_host_name = "numpy"
+
+
+def use_host_gemm(fn: Callable | None, name: str = "host") -> None:
+    """Route float32 products to `fn(pa, pb, pc, batch_a, batch_b, m, k, n, trans_a, trans_b)`, or back to NumPy (None).
+
+    `fn` reads A (batch_a, m, k) [or (batch_a, k, m) when trans_a], B (batch_b, k, n) [or (batch_b, n, k)]
+    from C-contiguous float32 buffers at the given addresses (a batch of 1 broadcasts) and writes
+    C (max(batch_a, batch_b), m, n) at `pc`.
+    """
+    global _host, _host_name
+    _host, _host_name = fn, (name if fn is not None else "numpy")
+
+
+def active() -> str:
+    """Which implementation float32 products use now: "numpy" or the host's name."""
+    return _host_name
+
+
+def _addr(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def _as_rows(a: np.ndarray, trans: bool) -> tuple[np.ndarray, bool]:
+    """`a` as a C-contiguous array and the transpose flag that keeps its meaning (a transposed view flips the flag)."""
+    if a.flags.c_contiguous:
+        return a, trans
+    swapped = np.swapaxes(a, -1, -2)
+    if swapped.flags.c_contiguous:
+        return swapped, not trans
+    return np.ascontiguousarray(a), trans
+
+
+def _numpy_gemm(a, b, trans_a, trans_b, out):
+    a = np.swapaxes(a, -1, -2) if trans_a else a
+    b = np.swapaxes(b, -1, -2) if trans_b else b
+    if out is None:
+        return np.matmul(a, b)
+    return np.matmul(a, b, out=out)
+
+
+def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = False, out: np.ndarray | None = None) -> np.ndarray:
+    """op(a) @ op(b) for 2-D or 3-D arrays (op transposes the last two axes when asked).
+
+    A 3-D operand's batch broadcasts against a 2-D one or a batch of 1, as in np.matmul.
+    """
+    if _host is None or a.dtype != np.float32 or b.dtype != np.float32 or not (2 <= a.ndim <= 3 and 2 <= b.ndim <= 3):
+        return _numpy_gemm(a, b, trans_a, trans_b, out)
+    m, k = (a.shape[-1], a.shape[-2]) if trans_a else a.shape[-2:]
+    k2, n = (b.shape[-1], b.shape[-2]) if trans_b else b.shape[-2:]
+    ba = a.shape[0] if a.ndim == 3 else 1
+    bb = b.shape[0] if b.ndim == 3 else 1
+    batch = max(ba, bb)
+    if k != k2 or (ba != bb and 1 not in (ba, bb)) or batch * m * n * k < HOST_MIN_WORK:
+        return _numpy_gemm(a, b, trans_a, trans_b, out)
+    shape = (batch, m, n) if max(a.ndim, b.ndim) == 3 else (m, n)
+    target = out if out is not None and out.flags.c_contiguous and out.dtype == np.float32 else np.empty(shape, np.float32)
+    if target.size == 0:
+        return target
+    if k == 0:
+        target.fill(0)
+    else:
+        a, trans_a = _as_rows(a, trans_a)
+        b, trans_b = _as_rows(b, trans_b)
+        _host(_addr(a), _addr(b), _addr(target), ba, bb, m, k, n, bool(trans_a), bool(trans_b))
+    if out is not None and target is not out:
+        np.copyto(out, target)
+        return out
+    return target
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """np.matmul's semantics, with the 2-D and stacked cases routed through `gemm`."""
+    if _host is None or a.ndim < 2 or b.ndim < 2 or a.dtype != np.float32 or b.dtype != np.float32:
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    if a.ndim == b.ndim <= 3 or (a.ndim == 2 and b.ndim == 3):
+        return gemm(a, b, out=out)
+    if b.ndim == 2:  # (..., m, k) @ (k, n): one 2-D product over the stacked rows
+        if not a.flags.c_contiguous:
+            a = np.ascontiguousarray(a)
+        res = gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
+    else:
+        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a3 = np.broadcast_to(a, lead + a.shape[-2:]).reshape(-1, *a.shape[-2:])
+        b3 = np.broadcast_to(b, lead + b.shape[-2:]).reshape(-1, *b.shape[-2:])
+        res = gemm(a3, b3).reshape(lead + (a.shape[-2], b.shape[-1]))
+    if out is not None:
+        np.copyto(out, res)
+        return out
+    return res

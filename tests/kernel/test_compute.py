@@ -1,0 +1,142 @@
+"""The compute seam (kernel/compute.py): its NumPy path against real PyTorch, and the host path's
+plumbing (addresses, transposes, broadcast batches, views) through a host that reads raw memory."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+import pytest
+import torch as T
+
+from torchpad.kernel import compute
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def _view(addr: int, shape: tuple) -> np.ndarray:
+    """A float32 array over raw memory, as the browser's library sees Pyodide's heap."""
+    buf = (ctypes.c_float * int(np.prod(shape))).from_address(addr)
+    return np.frombuffer(buf, dtype=np.float32).reshape(shape)
+
+
+class RawHost:
+    """A host gemm that only gets addresses and sizes (like the worker's), computing in float64."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, pa, pb, pc, ba, bb, m, k, n, ta, tb):
+        self.calls.append((ba, bb, m, k, n, ta, tb))
+        a = _view(pa, (ba, k, m) if ta else (ba, m, k)).astype(np.float64)
+        b = _view(pb, (bb, n, k) if tb else (bb, k, n)).astype(np.float64)
+        a = a.transpose(0, 2, 1) if ta else a
+        b = b.transpose(0, 2, 1) if tb else b
+        _view(pc, (max(ba, bb), m, n))[...] = a @ b
+
+
+@pytest.fixture
+def host():
+    h = RawHost()
+    compute.use_host_gemm(h, "raw")
+    yield h
+    compute.use_host_gemm(None)
+
+
+def _rand(*shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _torch_op(a, ta):
+    t = T.from_numpy(np.ascontiguousarray(a))
+    return t.transpose(-1, -2) if ta else t
+
+
+CASES = [
+    ((64, 288), (288, 40), False, False),
+    ((288, 64), (288, 40), True, False),
+    ((64, 288), (40, 288), False, True),
+    ((288, 64), (40, 288), True, True),
+    ((3, 32, 50), (3, 50, 24), False, False),
+    ((3, 50, 32), (50, 24), True, False),
+    ((32, 50), (3, 24, 50), False, True),
+    ((1, 32, 50), (4, 50, 24), False, False),
+]
+
+
+@pytest.mark.parametrize("use_host", [False, True], ids=["numpy", "host"])
+@pytest.mark.parametrize("sa,sb,ta,tb", CASES)
+def test_gemm_matches_torch(request, sa, sb, ta, tb, use_host):
+    h = request.getfixturevalue("host") if use_host else None
+    a, b = _rand(*sa, seed=1), _rand(*sb, seed=2)
+    want = T.matmul(_torch_op(a, ta), _torch_op(b, tb)).numpy()
+    got = compute.gemm(a, b, ta, tb)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+    if h is not None:
+        assert len(h.calls) == 1, "a float32 product this size must go to the host"
+
+
+def test_transposed_views_reach_the_host_without_a_copy(host):
+    a, b = _rand(40, 300, seed=3), _rand(50, 300, seed=4)
+    got = compute.gemm(a.T, b.T, trans_a=True, trans_b=False)  # a.T is F-ordered: the host gets `a` untransposed
+    np.testing.assert_allclose(got, T.from_numpy(a) @ T.from_numpy(b).T, rtol=RTOL, atol=ATOL)
+    assert host.calls == [(1, 1, 40, 300, 50, False, True)]
+
+
+def test_strided_operands_and_out(host):
+    a = _rand(64, 600, seed=5)[:, ::2]  # neither C- nor F-contiguous: copied once
+    b = _rand(300, 70, seed=6)
+    out = np.empty((64, 70), np.float32)
+    res = compute.gemm(a, b, out=out)
+    assert res is out
+    np.testing.assert_allclose(out, T.from_numpy(np.ascontiguousarray(a)) @ T.from_numpy(b), rtol=RTOL, atol=ATOL)
+
+
+def test_small_float64_and_empty_products_stay_on_numpy(host):
+    np.testing.assert_allclose(compute.gemm(_rand(4, 5), _rand(5, 3)), _rand(4, 5) @ _rand(5, 3), rtol=RTOL)
+    a64, b64 = _rand(100, 100, dtype=np.float64), _rand(100, 100, seed=1, dtype=np.float64)
+    assert compute.gemm(a64, b64).dtype == np.float64
+    assert compute.gemm(np.zeros((300, 0), np.float32), np.zeros((0, 300), np.float32)).tolist() == np.zeros((300, 300)).tolist()
+    assert host.calls == []
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3, 64, 40), (40, 64)), ((2, 1, 64, 40), (3, 40, 64)), ((64, 40), (40, 64)), ((5, 64, 40), (40, 64))])
+def test_matmul_broadcasts_like_torch(host, sa, sb):
+    a, b = _rand(*sa, seed=7), _rand(*sb, seed=8)
+    np.testing.assert_allclose(compute.matmul(a, b), T.matmul(T.from_numpy(a), T.from_numpy(b)).numpy(), rtol=RTOL, atol=ATOL)
+    assert host.calls
+
+
+def test_active_names_the_path():
+    assert compute.active() == "numpy"
+    compute.use_host_gemm(RawHost(), "tfjs-wasm")
+    try:
+        assert compute.active() == "tfjs-wasm"
+    finally:
+        compute.use_host_gemm(None)
+    assert compute.active() == "numpy"
+
+
+def test_kernel_ops_use_the_seam(host):
+    """Linear, matmul, conv2d and LSTM forward/backward all reach the host, and still match PyTorch."""
+    import torchpad.kernel as K
+
+    x, w = _rand(64, 120, seed=9), _rand(80, 120, seed=10)
+    kx, kw = K.tensor(x, requires_grad=True), K.tensor(w, requires_grad=True)
+    tx, tw = T.tensor(x, requires_grad=True), T.tensor(w, requires_grad=True)
+    K.nn.functional.linear(kx, kw).square().sum().backward()
+    T.nn.functional.linear(tx, tw).square().sum().backward()
+    np.testing.assert_allclose(kx.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=1e-3)
+    np.testing.assert_allclose(kw.grad.numpy(), tw.grad.numpy(), rtol=RTOL, atol=1e-3)
+    n_linear = len(host.calls)
+    assert n_linear >= 3
+
+    xi, wi = _rand(4, 3, 16, 16, seed=11), _rand(8, 3, 3, 3, seed=12)
+    kx, kw = K.tensor(xi, requires_grad=True), K.tensor(wi, requires_grad=True)
+    tx, tw = T.tensor(xi, requires_grad=True), T.tensor(wi, requires_grad=True)
+    K.nn.functional.conv2d(kx, kw, padding=1).square().sum().backward()
+    T.nn.functional.conv2d(tx, tw, padding=1).square().sum().backward()
+    np.testing.assert_allclose(kx.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=1e-3)
+    np.testing.assert_allclose(kw.grad.numpy(), tw.grad.numpy(), rtol=RTOL, atol=1e-3)
+    assert len(host.calls) >= n_linear + 3
