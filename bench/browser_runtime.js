@@ -7,8 +7,9 @@
  *     snapshot)  vs  bare `loadPyodide` in a worker (Pyodide's own plain start)
  *   Stop latency of `while True: pass` (Stop -> run settled, measured in the page)  vs  the 0.5 s goal
  *   worker -> page throughput of stdout lines and metrics  vs  the same loop writing to an in-memory sink
- * NumPy comes from $TORCHPAD_PYODIDE_INDEX / $TORCHPAD_PYODIDE_MIRROR when set; otherwise it is made
- * unreachable (a dead local URL), so the "with NumPy" boot figure is reported only where NumPy loads.
+ * NumPy comes from $TORCHPAD_PYODIDE_INDEX / $TORCHPAD_PYODIDE_MIRROR when set, else from ../shared/pyodide-mirror
+ * when it exists (e2e/test-mirror.js); otherwise it is made unreachable (a dead local URL), so the
+ * "with NumPy" boot figure is reported only where NumPy loads.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +17,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "@playwright/test";
+import { withTestMirror } from "../e2e/test-mirror.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const RUNS = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
@@ -35,9 +37,10 @@ async function startServer() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const data = mkdtempSync(join(tmpdir(), "torchpad-bench-"));
-  const index = process.env.TORCHPAD_PYODIDE_INDEX || (process.env.TORCHPAD_PYODIDE_MIRROR ? null : `${url}/no-pyodide-index/`);
+  const env = withTestMirror();
+  const index = env.TORCHPAD_PYODIDE_INDEX || (env.TORCHPAD_PYODIDE_MIRROR ? null : `${url}/no-pyodide-index/`);
   const proc = spawn(join(REPO, ".venv/bin/torchpad"), ["serve", "--port", String(port), "--data-dir", data, "--token", "bench",
-    ...(index ? ["--pyodide-index", index] : [])], { cwd: REPO, stdio: "ignore" });
+    ...(index ? ["--pyodide-index", index] : [])], { cwd: REPO, stdio: "ignore", env });
   for (let i = 0; i < 1800; i++) {
     try { if ((await fetch(`${url}/api/health`)).ok) break; } catch {}
     await new Promise((r) => setTimeout(r, 100));

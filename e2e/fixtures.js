@@ -5,9 +5,10 @@
  *
  * `server` = {url, token, numpy, numpyReason, pyodideIndex}. One server per Playwright worker.
  * Where NumPy comes from (worker-scoped option `pyodide`):
- *   "auto" (default): $TORCHPAD_PYODIDE_INDEX if set; else the mirror folder in $TORCHPAD_PYODIDE_MIRROR
- *                     (served by the server at /pyodide-packages/); else the official CDN if it answers;
- *                     else a dead local URL, so boot is deterministic and `server.numpy` is false.
+ *   "auto" (default): $TORCHPAD_PYODIDE_INDEX if set; else the mirror folder in $TORCHPAD_PYODIDE_MIRROR,
+ *                     or ../shared/pyodide-mirror when it exists (test-mirror.js), served by the server
+ *                     at /pyodide-packages/; else the official CDN if it answers; else a dead local URL,
+ *                     so boot is deterministic and `server.numpy` is false.
  *   "dead": always the dead local URL (NumPy unreachable on purpose).
  * `serverArgs` (worker-scoped option) appends flags to `torchpad serve`.
  */
@@ -17,11 +18,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test as base, expect } from "@playwright/test";
+import { PYODIDE_VERSION, withTestMirror } from "./test-mirror.js";
 
 export { expect };
 export const TOKEN = "e2e-token";
 const REPO = resolve(import.meta.dirname, "..");
-const PYODIDE_VERSION = "314.0.7";
 export const CDN_INDEX = `https://cdn.jsdelivr.net/pyodide/v${PYODIDE_VERSION}/full/`;
 
 function freePort() {
@@ -43,16 +44,16 @@ async function reachable(url) {
   }
 }
 
-async function chooseIndex(mode, url) {
+async function chooseIndex(mode, url, env) {
   const dead = `${url}/no-pyodide-index/`;
   if (mode === "dead") return { index: dead, numpy: false, numpyReason: "NumPy made unreachable on purpose" };
-  if (process.env.TORCHPAD_PYODIDE_INDEX) return { index: process.env.TORCHPAD_PYODIDE_INDEX, numpy: true };
-  if (process.env.TORCHPAD_PYODIDE_MIRROR) return { index: null, numpy: true }; // the server serves the mirror
+  if (env.TORCHPAD_PYODIDE_INDEX) return { index: env.TORCHPAD_PYODIDE_INDEX, numpy: true };
+  if (env.TORCHPAD_PYODIDE_MIRROR) return { index: null, numpy: true }; // the server serves the mirror
   if (await reachable(`${CDN_INDEX}pyodide-lock.json`)) return { index: CDN_INDEX, numpy: true };
   return {
     index: dead, numpy: false,
     numpyReason: `NumPy for Pyodide is unavailable: ${CDN_INDEX} is unreachable and neither TORCHPAD_PYODIDE_MIRROR ` +
-      "(a folder made by `torchpad mirror-pyodide`) nor TORCHPAD_PYODIDE_INDEX is set",
+      "(a folder made by `torchpad mirror-pyodide`) nor TORCHPAD_PYODIDE_INDEX is set, and there is no ../shared/pyodide-mirror",
   };
 }
 
@@ -79,11 +80,12 @@ export const test = base.extend({
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
       const dataDir = mkdtempSync(join(tmpdir(), "torchpad-e2e-"));
-      const { index, numpy, numpyReason } = await chooseIndex(pyodide, url);
+      const env = withTestMirror();
+      const { index, numpy, numpyReason } = await chooseIndex(pyodide, url, env);
       const bin = join(REPO, ".venv/bin/torchpad");
       const args = ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--token", TOKEN,
                     "--web-dir", webDir, ...(index ? ["--pyodide-index", index] : []), ...serverArgs];
-      const proc = spawn(bin, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+      const proc = spawn(bin, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"], env });
       const output = [];
       proc.stdout.on("data", (d) => output.push(String(d)));
       proc.stderr.on("data", (d) => output.push(String(d)));

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-PYODIDE_VERSION = "314.0.7"
+PYODIDE_VERSION = "314.0.3"
 DEFAULT_PYODIDE_INDEX = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WEB_DIR = REPO_ROOT / "web" / "dist"
@@ -25,6 +25,7 @@ class Settings:
     data_dir: Path = Path(".torchpad")
     token: str | None = None
     allow_origins: list[str] = field(default_factory=list)
+    allow_remote_hosts: list[str] = field(default_factory=list)  # extra Host header names ('*': any)
     executor: str = "local"
     ray_address: str | None = None        # --executor ray: join this cluster; None starts a local Ray instance
     gpus: str = "all"

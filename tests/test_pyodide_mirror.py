@@ -118,3 +118,14 @@ def test_serve_exposes_the_mirror_and_points_the_page_at_it(index, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_server_pins_the_pyodide_version_the_page_ships():
+    """The default index (and so `torchpad mirror-pyodide`) must match the runtime the build serves:
+    Pyodide enforces its own lock file's wheel names and hashes."""
+    from torchpad.server.config import DEFAULT_PYODIDE_INDEX, PYODIDE_VERSION
+
+    repo = Path(__file__).resolve().parent.parent
+    pinned = json.loads((repo / "package.json").read_text())["dependencies"]["pyodide"]
+    assert PYODIDE_VERSION == pinned
+    assert f"/v{pinned}/" in DEFAULT_PYODIDE_INDEX
