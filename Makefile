@@ -24,7 +24,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # torch is pinned first so the `server` extra's `torch>=2.4` never resolves a CUDA build from the index.
-$(VENV)/.installed: pyproject.toml | $(PY)
+$(VENV)/.installed: pyproject.toml setup.py | $(PY)
 	$(PIP) install $(TORCH_PIN)
 	$(PIP) install -e ".[server,dev,ray]"
 	touch $@

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 
 PYODIDE_VERSION = "314.0.3"
 DEFAULT_PYODIDE_INDEX = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_WEB_DIR = REPO_ROOT / "web" / "dist"
+
+
+def packaged_web_dir() -> Path:
+    """The built page: torchpad.web's package data (web/dist in a checkout, torchpad/web/dist in a wheel)."""
+    return Path(str(resources.files("torchpad.web") / "dist"))
+
+
+DEFAULT_WEB_DIR = packaged_web_dir()
 
 KiB, MiB = 1024, 1024 * 1024
 
