@@ -78,4 +78,24 @@ def seed_lstm(torch, batch: int = 64, seq: int = 100):
     return _training_step(model, optim.Adam(model.parameters(), lr=0.001), nn.CrossEntropyLoss(), x, y)
 
 
-WORKLOADS = {"mlp": mlp, "seed_cnn": seed_cnn, "seed_lstm": seed_lstm}
+def transformer(torch, batch: int = 32, seq: int = 64):
+    """Transformer encoder (kernel issue III): 2 layers, d_model 128, 4 heads, feed-forward 512, dropout 0.1,
+    batch first, mean over the sequence -> 10 classes, Adam."""
+    nn, optim = _modules(torch)
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(128, 4, dim_feedforward=512, dropout=0.1, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.fc = nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.fc(self.encoder(x).mean(dim=1))
+
+    model = Encoder()
+    x, y = _batch(torch, (batch, seq, 128), 10)
+    return _training_step(model, optim.Adam(model.parameters(), lr=0.001), nn.CrossEntropyLoss(), x, y)
+
+
+WORKLOADS = {"mlp": mlp, "seed_cnn": seed_cnn, "seed_lstm": seed_lstm, "transformer": transformer}

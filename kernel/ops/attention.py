@@ -14,10 +14,7 @@ import math
 import numpy as np
 
 from .. import random as _random
-try:  # the compute seam (kernel/compute.py): products go where the host routes them
-    from ..compute import matmul as _mm
-except ImportError:  # pragma: no cover - a kernel without the seam
-    _mm = np.matmul
+from ..compute import matmul as _mm  # the compute seam: products go where the host routes them
 from ..function import Function, named
 from ..tensor import Tensor
 
