@@ -15,13 +15,14 @@ import secrets
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from . import protocol as p
-from .auth import bearer_token, token_in_url, token_matches
+from .auth import allowed_hosts, bearer_token, token_in_url, token_matches
 from .config import Settings
 from .executor import create_executor
 from .hostinfo import probe
@@ -39,19 +40,19 @@ def error_response(e: p.ProtocolError) -> JSONResponse:
     return JSONResponse({"error": e.code, "message": e.message}, status_code=HTTP_STATUS.get(e.code, 400))
 
 
+async def protocol_error(request: Request, e: p.ProtocolError) -> JSONResponse:
+    """The one place a refused request becomes an HTTP answer (Starlette's exception_handlers)."""
+    return error_response(e)
+
+
 def authed(handler):
     async def wrapper(request: Request):
         settings = request.app.state.settings
         if token_in_url(request.query_params):
-            return error_response(p.ProtocolError("unauthorized", "tokens in URLs are refused; send the header "
-                                                                  "'Authorization: Bearer <token>'"))
+            raise p.ProtocolError("unauthorized", "tokens in URLs are refused; send the header 'Authorization: Bearer <token>'")
         if not token_matches(bearer_token(request.headers), settings.token):
-            return error_response(p.ProtocolError("unauthorized", "missing or wrong token; send the header "
-                                                                  "'Authorization: Bearer <token>'"))
-        try:
-            return await handler(request)
-        except p.ProtocolError as e:
-            return error_response(e)
+            raise p.ProtocolError("unauthorized", "missing or wrong token; send the header 'Authorization: Bearer <token>'")
+        return await handler(request)
 
     return wrapper
 
@@ -67,11 +68,8 @@ async def read_json(request: Request):
     return p.decode(bytes(body), limit)
 
 
-def _after(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name, str(default))
-    if not raw.isdigit():
-        raise p.ProtocolError("bad_message", f"query parameter {name!r} must be a non-negative integer")
-    return int(raw)
+def _query_int(request: Request, name: str, default: int) -> int:
+    return p.query_int(request.query_params.get(name), name, default)
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -90,10 +88,13 @@ async def info(request: Request) -> JSONResponse:
 
 
 @authed
-async def jobs_collection(request: Request) -> JSONResponse:
+async def list_jobs(request: Request) -> JSONResponse:
+    return JSONResponse({"jobs": request.app.state.jobs.store.list_jobs(min(_query_int(request, "limit", 100), 1000))})
+
+
+@authed
+async def submit_job(request: Request) -> JSONResponse:
     jobs: JobManager = request.app.state.jobs
-    if request.method == "GET":
-        return JSONResponse({"jobs": jobs.store.list_jobs(min(_after(request, "limit", 100), 1000))})
     s = request.app.state.settings
     req = p.parse_job_request(await read_json(request), s.max_code_bytes, s.job_timeout)
     return JSONResponse({"job": jobs.submit(req)}, status_code=201)
@@ -111,7 +112,7 @@ async def job_events(request: Request) -> JSONResponse:
     jobs: JobManager = request.app.state.jobs
     job_id = request.path_params["job"]
     state = jobs.require(job_id)
-    rows = jobs.store.events_after(job_id, _after(request, "after", 0), min(_after(request, "limit", 1000), 5000))
+    rows = jobs.store.events_after(job_id, _query_int(request, "after", 0), min(_query_int(request, "limit", 1000), 5000))
     return JSONResponse({"job": job_id, "state": state, "events": [json.loads(data) for _, data in rows]})
 
 
@@ -130,18 +131,20 @@ async def create_share(request: Request) -> JSONResponse:
     return JSONResponse({"id": share_id, "url": f"/s/{share_id}"}, status_code=201)
 
 
-async def read_share(request: Request) -> JSONResponse:
+def _share(request: Request) -> str:
     payload = request.app.state.jobs.store.get_share(request.path_params["share"])
     if payload is None:
-        return error_response(p.ProtocolError("unknown_share", "no such share link"))
-    return JSONResponse({"payload": payload})
+        raise p.ProtocolError("unknown_share", "no such share link")
+    return payload
+
+
+async def read_share(request: Request) -> JSONResponse:
+    return JSONResponse({"payload": _share(request)})
 
 
 async def open_share(request: Request):
-    share_id = request.path_params["share"]
-    if request.app.state.jobs.store.get_share(share_id) is None:
-        return error_response(p.ProtocolError("unknown_share", "no such share link"))
-    return RedirectResponse(f"/#s={share_id}", status_code=302)
+    _share(request)
+    return RedirectResponse(f"/#s={request.path_params['share']}", status_code=302)
 
 
 # -- the application --------------------------------------------------------------------------
@@ -177,7 +180,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/health", health),
         Route("/api/config", client_config),
         Route("/api/info", info),
-        Route("/api/jobs", jobs_collection, methods=["GET", "POST"]),
+        Route("/api/jobs", list_jobs, methods=["GET"]),  # GET routes answer HEAD too
+        Route("/api/jobs", submit_job, methods=["POST"]),
         Route("/api/jobs/{job}", job_detail),
         Route("/api/jobs/{job}/events", job_events),
         Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
@@ -189,10 +193,12 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.web_dir.is_dir():
         routes.append(Mount("/", StaticFiles(directory=settings.web_dir, html=True), name="web"))
-    middleware = [Middleware(IsolationHeaders)]
+    hosts = allowed_hosts(settings.host, settings.allow_origins, settings.allow_remote_hosts)
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False), Middleware(IsolationHeaders)]
     if settings.allow_origins:
-        middleware.insert(0, Middleware(CORSMiddleware, allow_origins=settings.allow_origins, allow_methods=["GET", "POST"],
+        middleware.insert(1, Middleware(CORSMiddleware, allow_origins=settings.allow_origins, allow_methods=["GET", "POST"],
                                         allow_headers=["Authorization", "Content-Type"]))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={p.ProtocolError: protocol_error})
     app.state.settings = settings
     return app

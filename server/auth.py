@@ -10,6 +10,8 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+import socket
+from urllib.parse import urlsplit
 
 URL_TOKEN_PARAMS = ("token", "access_token", "auth", "api_key", "key")
 
@@ -57,3 +59,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+WILDCARD_BINDS = ("", "0.0.0.0", "::")
+
+
+def _host_name(host: str) -> str:
+    """A host as it appears in a Host header: IPv6 literals in brackets, lower case."""
+    host = host.strip().lower()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def allowed_hosts(bind: str, allow_origins, allow_remote_hosts) -> list[str]:
+    """Host header values the server answers (DNS rebinding defence, as Jupyter does).
+
+    Loopback names, the address it was told to bind (this machine's names when that is a
+    wildcard), the hosts of --allow-origin URLs and --allow-remote-host names ('*' allows any).
+    """
+    hosts = set(LOOPBACK_HOSTS)
+    if bind in WILDCARD_BINDS:
+        hosts.update({socket.gethostname().lower(), socket.getfqdn().lower()})
+    else:
+        hosts.add(_host_name(bind))
+    hosts.update(_host_name(urlsplit(o).hostname or "") for o in allow_origins if urlsplit(o).hostname)
+    hosts.update(_host_name(h) for h in allow_remote_hosts)
+    return sorted(h for h in hosts if h)

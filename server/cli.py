@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
                    default=[o for o in _env("ALLOW_ORIGIN", "").replace(",", " ").split() if o],
                    help="another origin allowed to use the API and websocket, e.g. https://pad.example.com; "
                         "repeatable (TORCHPAD_ALLOW_ORIGIN, space- or comma-separated)")
+    p.add_argument("--allow-remote-host", action="append", metavar="NAME",
+                   default=[h for h in _env("ALLOW_REMOTE_HOST", "").replace(",", " ").split() if h],
+                   help="a Host header name the server answers besides loopback, its --host address and the "
+                        "--allow-origin hosts, e.g. gpu-box.lan; '*' answers any (TORCHPAD_ALLOW_REMOTE_HOST)")
     p.add_argument("--executor", choices=["local", "ray"], default=_env("EXECUTOR", "local"),
                    help="where jobs run: local subprocesses or a Ray cluster (TORCHPAD_EXECUTOR, default local)")
     p.add_argument("--ray-address", default=_env("RAY_ADDRESS", None), metavar="auto|HOST:PORT|ray://HOST:PORT",
@@ -57,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args) -> Settings:
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, token=args.token, allow_origins=args.allow_origin,
+                    allow_remote_hosts=args.allow_remote_host,
                     executor=args.executor, ray_address=args.ray_address, gpus=args.gpus, max_queued=args.max_queued,
                     job_timeout=args.job_timeout,
                     pyodide_index=args.pyodide_index, web_dir=args.web_dir, **env_overrides())

@@ -12,7 +12,6 @@ one transaction. Subscribers are plain callbacks `(job_id, seq)`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 from typing import Callable
@@ -29,16 +28,6 @@ FINAL = ("succeeded", "failed", "cancelled")
 TRANSITIONS = {"new": ("queued",), "queued": ("running", "failed", "cancelled"), "running": FINAL}
 
 Subscriber = Callable[[str, int], None]
-
-
-def event_frame(job_id: str, data: str) -> str:
-    """The websocket `event` message around an event's stored JSON text (no re-encoding)."""
-    return f'{{"v":1,"type":"event","job":{json.dumps(job_id)},"event":{data}}}'
-
-
-def events_frame(job_id: str, datas: list[str]) -> str:
-    """The websocket `events` message: several consecutive events of one job, as stored."""
-    return f'{{"v":1,"type":"events","job":{json.dumps(job_id)},"events":[{",".join(datas)}]}}'
 
 
 class JobManager:

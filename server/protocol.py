@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 
 VERSION = 1
@@ -17,6 +18,11 @@ DEVICES = ("auto", "cuda", "cpu")
 MAX_GPUS = 64
 MAX_NAME = 200
 MAX_ID = 128
+MAX_DEPTH = 32          # nesting of JSON arrays/objects; ours need 3
+MAX_INT = 2 ** 63 - 1   # seqs, limits and offsets are SQLite integers
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string (unrolled: linear time)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_ONE_KIND = str.maketrans("{}", "[]")
 
 
 class ProtocolError(Exception):
@@ -78,15 +84,47 @@ def error_message(code: str, text: str, id: str | None = None) -> dict:
     return msg
 
 
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before parsing (deep nesting overflows the parser's stack).
+
+    Only the brackets outside strings count; each pass deletes the innermost pairs, so what is
+    still paired after MAX_DEPTH passes was nested deeper. Mismatched kinds are the parser's to report.
+    """
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).translate(_ONE_KIND)
+    too_deep = "[" * (MAX_DEPTH + 1) in brackets
+    for _ in range(MAX_DEPTH):
+        if too_deep or "[]" not in brackets:
+            break
+        brackets = brackets.replace("[]", "")
+    else:
+        too_deep = "[]" in brackets
+    if too_deep:
+        raise ProtocolError("bad_message", f"message is nested deeper than {MAX_DEPTH} levels")
+
+
 def decode(raw: str | bytes, max_bytes: int) -> object:
-    """Size check, then JSON; both failures are ProtocolErrors."""
-    size = len(raw.encode() if isinstance(raw, str) else raw)
+    """Size check, nesting check, then JSON; every failure is a ProtocolError."""
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > max_bytes:
         raise ProtocolError("too_large", f"message is {size} bytes; the limit is {max_bytes} bytes")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
+    except UnicodeDecodeError as e:
         raise ProtocolError("bad_message", f"message is not valid JSON: {e}") from None
+    _check_depth(text)
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise ProtocolError("bad_message", f"message is not valid JSON: {e}") from None
+
+
+def query_int(raw: str | None, name: str, default: int) -> int:
+    """A non-negative integer query parameter (ASCII digits, at most MAX_INT)."""
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_INT:
+        raise ProtocolError("bad_message", f"query parameter {name!r} must be an integer from 0 to {MAX_INT}")
+    return int(raw)
 
 
 def _get(obj: dict, key: str, kind, what: str, *, required: bool = True, default=None, id=None):
@@ -180,8 +218,8 @@ def parse_client_message(obj, max_code_bytes: int, max_timeout: float):
         return Cancel(job=_job_id(obj, rid), id=rid)
     if type_ == "subscribe":
         after = _get(obj, "after_seq", int, "a non-negative integer", required=False, default=0, id=rid)
-        if after < 0:
-            raise ProtocolError("bad_message", f"after_seq must be >= 0, got {after}", rid)
+        if not 0 <= after <= MAX_INT:
+            raise ProtocolError("bad_message", f"after_seq must be an integer from 0 to {MAX_INT}, got {after}", rid)
         return Subscribe(job=_job_id(obj, rid), after_seq=after, id=rid)
     shown = type_[:40] if isinstance(type_, str) else type_
     raise ProtocolError("bad_message", f"unknown message type {shown!r}; expected auth, submit, cancel or subscribe", rid)

@@ -13,18 +13,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import NamedTuple
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import protocol as p
 from .auth import origin_allowed, token_in_url, token_matches
-from .jobs import FINAL, event_frame, events_frame
+from .jobs import FINAL
+from .wire import event_frame, events_frame
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_SLOW = 4008
 BATCH_BYTES = 64 * 1024  # event text per `events` message (one event may be bigger on its own)
-_CLOSE = object()
+TOO_SLOW = "too slow: resume from your last seq"
+
+
+class Close(NamedTuple):
+    """The writer's last item: send the close frame."""
+    code: int
+    reason: str
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -50,13 +58,20 @@ class Connection:
         self.batch = False  # the client asked for `events` messages in its auth
 
     # -- sending ------------------------------------------------------------------------
-    def send(self, msg: dict | str) -> None:
+    async def send(self, msg: dict | str) -> bool:
+        """Queue one message, waiting for room; a queue full for `ws_stall_s` closes with 4008.
+
+        While a reply waits, this connection reads no further requests, so a client that
+        pipelines requests is slowed down by TCP instead of being cut off.
+        """
         if self.closing:
-            return
+            return False
         try:
-            self.out.put_nowait(msg if isinstance(msg, str) else json.dumps(msg))
-        except asyncio.QueueFull:
-            self.close(CLOSE_SLOW, "too slow: resume from your last seq", drop_queued=True)
+            await asyncio.wait_for(self.out.put(msg if isinstance(msg, str) else json.dumps(msg)), self.settings.ws_stall_s)
+            return True
+        except asyncio.TimeoutError:
+            self.close(CLOSE_SLOW, TOO_SLOW, drop_queued=True)
+            return False
 
     def close(self, code: int, reason: str, drop_queued: bool = False) -> None:
         if self.closing:
@@ -66,14 +81,14 @@ class Connection:
         if drop_queued or self.out.full():  # what the client could not take; it will resume
             while not self.out.empty():
                 self.out.get_nowait()
-        self.out.put_nowait((_CLOSE, code, reason))
+        self.out.put_nowait(Close(code, reason))
 
     async def _writer(self) -> None:
         with contextlib.suppress(Exception):  # the peer went away: nothing left to do
             while True:
                 item = await self.out.get()
-                if isinstance(item, tuple):
-                    await self.ws.close(item[1], item[2])
+                if isinstance(item, Close):
+                    await self.ws.close(item.code, item.reason)
                     return
                 await self.ws.send_text(item)
 
@@ -82,12 +97,12 @@ class Connection:
         writer = asyncio.create_task(self._writer())
         try:
             if await self._authenticate():
-                self.send(p.message("ready", info=self.ws.app.state.info()))
+                await self.send(p.message("ready", info=self.ws.app.state.info()))
                 while not self.closing:
                     raw = await self._receive()
                     if raw is None:
                         break
-                    self._handle(raw)
+                    await self._handle(raw)
         except WebSocketDisconnect:
             pass
         finally:
@@ -107,7 +122,7 @@ class Connection:
         try:
             raw = await asyncio.wait_for(self._receive(), self.settings.auth_timeout_s)
         except asyncio.TimeoutError:
-            self.send(p.error_message("unauthorized", "no auth message in time"))
+            await self.send(p.error_message("unauthorized", "no auth message in time"))
             self.close(CLOSE_UNAUTHORIZED, "unauthorized")
             return False
         if raw is None:
@@ -127,27 +142,34 @@ class Connection:
             text = problem  # an auth message with a bad field: say which
         else:
             text = 'the first message must be {"v":1,"type":"auth","token":"..."}'
-        self.send(p.error_message("unauthorized", text))
+        await self.send(p.error_message("unauthorized", text))
         self.close(CLOSE_UNAUTHORIZED, "unauthorized")
         return False
 
-    def _handle(self, raw) -> None:
+    async def _handle(self, raw) -> None:
         s = self.settings
         try:
             msg = p.parse_client_message(p.decode(raw, s.max_message_bytes), s.max_code_bytes, s.job_timeout)
-            if isinstance(msg, p.Auth):
-                self.send(p.error_message("bad_message", "already authenticated"))
-            elif isinstance(msg, p.Submit):
-                job_id = self.jobs.submit(msg)
-                self.send(p.message("accepted", id=msg.id, job=job_id))
-                self._follow(job_id, 0)
-            elif isinstance(msg, p.Cancel):
-                self.jobs.cancel(msg.job, id=msg.id)
-            elif isinstance(msg, p.Subscribe):
-                self.jobs.require(msg.job, msg.id)
-                self._follow(msg.job, msg.after_seq)
+            await self.HANDLERS[type(msg)](self, msg)
         except p.ProtocolError as e:
-            self.send(e.to_message())
+            await self.send(e.to_message())
+
+    async def _on_auth(self, msg: p.Auth) -> None:
+        raise p.ProtocolError("bad_message", "already authenticated")
+
+    async def _on_submit(self, msg: p.Submit) -> None:
+        job_id = self.jobs.submit(msg)
+        if await self.send(p.message("accepted", id=msg.id, job=job_id)):
+            self._follow(job_id, 0)
+
+    async def _on_cancel(self, msg: p.Cancel) -> None:
+        self.jobs.cancel(msg.job, id=msg.id)
+
+    async def _on_subscribe(self, msg: p.Subscribe) -> None:
+        self.jobs.require(msg.job, msg.id)
+        self._follow(msg.job, msg.after_seq)
+
+    HANDLERS = {p.Auth: _on_auth, p.Submit: _on_submit, p.Cancel: _on_cancel, p.Subscribe: _on_subscribe}
 
     # -- following a job's events ---------------------------------------------------------
     def _follow(self, job_id: str, after_seq: int) -> None:
@@ -167,7 +189,7 @@ class Connection:
                     try:  # wait for room, but not for ever: a reader that stopped reading is cut off
                         await asyncio.wait_for(self.out.put(frame), self.settings.ws_stall_s)
                     except asyncio.TimeoutError:
-                        self.close(CLOSE_SLOW, "too slow: resume from your last seq", drop_queued=True)
+                        self.close(CLOSE_SLOW, TOO_SLOW, drop_queued=True)
                         return
                     cursor = seq
                 if not rows:

@@ -1,0 +1,30 @@
+"""What travels between the server's parts, in one place: websocket event frames, the
+longest line read from a job process, and a free port for rendezvous and test servers.
+
+Event frames wrap an event's stored JSON text without decoding and re-encoding it, so a
+follower's cost per event is one string format.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+STREAM_LIMIT = 1 << 20  # longest line read from a job process at once (longer ones come in pieces)
+
+
+def event_frame(job_id: str, data: str) -> str:
+    """The websocket `event` message around an event's stored JSON text (no re-encoding)."""
+    return f'{{"v":1,"type":"event","job":{json.dumps(job_id)},"event":{data}}}'
+
+
+def events_frame(job_id: str, datas: list[str]) -> str:
+    """The websocket `events` message: several consecutive events of one job, as stored."""
+    return f'{{"v":1,"type":"events","job":{json.dumps(job_id)},"events":[{",".join(datas)}]}}'
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it; the caller binds it soon after)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
