@@ -16,13 +16,15 @@ from .creation import (  # noqa: F401
     multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
     tensor, zeros, zeros_like,
 )
-from .device import device  # noqa: F401
+from .device import device, get_default_device, set_default_device  # noqa: F401
 from .dtypes import (  # noqa: F401
     bool_ as bool, dtype, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
     set_default_dtype, uint8,
 )
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
+
+del linalg  # noqa: F821  (ops' star export brought ops.linalg; torch.linalg is kernel/linalg.py, loaded on use)
 from .printing import set_printoptions  # noqa: F401
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from .serialization import load, save  # noqa: F401
@@ -54,7 +56,7 @@ def numel(input) -> "int":
 def __getattr__(name: str):
     # `import torch` alone makes torch.nn / torch.optim / torch.utils.data reachable, as in PyTorch;
     # loaded on first use so that importing the kernel stays fast.
-    if name in ("nn", "optim", "utils"):
+    if name in ("nn", "optim", "utils", "linalg", "functional", "distributions"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

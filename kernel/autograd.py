@@ -158,3 +158,27 @@ class Function:
         if isinstance(out, Tensor):
             return Tensor._make(out.array, True, node)
         raise RuntimeError("TorchPad's custom autograd.Function supports a single Tensor output")
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, other) -> bool:
+        return isinstance(other, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """The pre-0.4 wrapper PyTorch keeps: `Variable(t)` is a new leaf Tensor sharing t's data."""
+
+    def __new__(cls, data=None, requires_grad=False, volatile=False):
+        if volatile:
+            import warnings
+
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
+        if data is None:
+            data = Tensor._make(np.zeros((0,), np.float32))
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        out = Tensor._make(data.array)
+        if requires_grad:
+            out.requires_grad_(True)
+        return out

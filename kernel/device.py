@@ -36,6 +36,37 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> "device":
+        """`with torch.device(...)`: the default device inside the block, as in PyTorch."""
+        global _default
+        _stack.append(_default)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _default
+        _default = _stack.pop()
+
+
+_default = None  # None: CPU
+_stack: list = []
+
+
+def set_default_device(d) -> None:
+    """The kernel computes on the CPU: "cpu" (or None) is accepted, CUDA raises as a CPU-only PyTorch does."""
+    global _default
+    if d is not None:
+        d = device(d) if not isinstance(d, int) else device("cuda", d)
+        check_device(d)
+        if d.type == "meta":
+            raise RuntimeError("TorchPad's browser kernel does not support torch.set_default_device('meta'); "
+                               "run this program on the GPU server runtime")
+    _default = d
+
+
+def get_default_device() -> device:
+    return device("cpu")
+
 
 def check_device(d) -> None:
     """Moving to CPU is a no-op; CUDA raises like a CPU-only PyTorch build."""
