@@ -45,11 +45,24 @@ test("the connection indicator says what the server offers", async ({ page, serv
   expect(page.url()).not.toContain(server.token);
   await page.reload();
   await expect(page.locator("#connection")).toHaveAttribute("data-state", "ok");
-  // A wrong token is reported, not hidden.
+  // A wrong token is caught in the dialog before it is saved; Enter saves (not cancels).
   await page.locator("#settings-btn").click();
+  const dialog = page.locator("#settings");
+  await expect(dialog).toContainText("The token is printed where torchpad serve runs");
   await page.getByLabel("Token").fill("wrong-token");
-  await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.locator("#connection")).toHaveText("Token refused");
+  await page.getByLabel("Token").press("Enter");
+  await expect(dialog.locator("[data-role=settings-error]")).toContainText("The server refused this token");
+  await expect(dialog).toBeVisible();
+  await expect(page.getByLabel("Token")).toBeFocused();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.locator("#connection")).toHaveAttribute("data-state", "ok"); // the good token was kept
+  expect(await page.evaluate(() => JSON.parse(localStorage.getItem("torchpad.settings")).token)).toBe(server.token);
+  await page.locator("#settings-btn").click();
+  await page.getByLabel("Token").fill(server.token);
+  await page.getByLabel("Token").press("Enter");
+  await expect(dialog).toBeHidden();
+  await expect(page.locator("#connection")).toHaveAttribute("data-state", "ok");
   // Chromium itself logs the refused request; that one line is expected here.
   const refused = errors.filter((e) => /status of 401/.test(e));
   expect(refused.length).toBeGreaterThan(0);

@@ -2,9 +2,10 @@
 import "./styles.css";
 import { createEditor } from "./ui/editor.js";
 import { createConsole } from "./ui/console.js";
-import { createCharts, addMetric, PALETTE } from "./ui/charts.js";
+import { createCharts } from "./ui/charts.js";
 import { createRunsList } from "./ui/runsList.js";
-import { listRuns, putRun, deleteRun, prune } from "./ui/runsStore.js";
+import { createRun, addMetric, addOutput, isActive, metricsCsv, outputText } from "./ui/runRecord.js";
+import { listRuns, putRun, deleteRun, prune, journalInFlight } from "./ui/runsStore.js";
 import { examples, exampleById, fillExamplesMenu } from "./ui/examples.js";
 import { loadSettings, saveSettings, setupSettingsDialog } from "./ui/settings.js";
 import { createConnection } from "./ui/connection.js";
@@ -22,7 +23,9 @@ let settings = loadSettings();
 let work = loadWork() || { code: (exampleById("hello") || examples[0])?.code || "", example: "hello", dirty: false };
 let runs = [];
 let current = null; // {run, runner, stopping}
+let selected = null; // the run whose output the console shows and the output buttons act on
 let browserRunner = null;
+const lastNote = new WeakMap(); // run -> the last reason/stderr line shown, so a reason is not repeated
 
 // ---- panes -----------------------------------------------------------------------------------
 const status = createStatusBar($("#statusbar"));
@@ -41,6 +44,24 @@ const editor = createEditor($("#editor"), {
 });
 addEventListener("pagehide", () => saveWork(work));
 $("#clear").addEventListener("click", () => output.clear());
+const chartView = (() => {
+  try {
+    return { smoothing: 0, log: false, ...JSON.parse(localStorage.getItem("torchpad.chartView") || "{}") };
+  } catch {
+    return { smoothing: 0, log: false };
+  }
+})();
+function setChartView(next) {
+  Object.assign(chartView, next);
+  localStorage.setItem("torchpad.chartView", JSON.stringify(chartView));
+  $("#smoothing").value = String(chartView.smoothing);
+  $("#smoothing-value").textContent = String(chartView.smoothing);
+  $("#log-scale").checked = chartView.log;
+  charts.setView(chartView);
+}
+setChartView({});
+$("#smoothing").addEventListener("input", (e) => setChartView({ smoothing: Number(e.target.value) }));
+$("#log-scale").addEventListener("change", (e) => setChartView({ log: e.target.checked }));
 
 /** Show another program; unsaved edits are kept as "Your previous work" first. */
 function replaceCode(code, example) {
@@ -139,6 +160,7 @@ async function bootBrowser() {
 
 // ---- runs ------------------------------------------------------------------------------------
 const runsList = createRunsList($("#runs"), {
+  onSelect: (run) => selectRun(run),
   onToggle(run, visible) {
     run.visible = visible;
     putRun(run);
@@ -152,31 +174,50 @@ const runsList = createRunsList($("#runs"), {
   async onDelete(run) {
     if (current?.run === run) return output.write("info", "Stop the run before deleting it.");
     runs = runs.filter((r) => r !== run);
+    if (selected === run) selectRun(null);
     await deleteRun(run.id);
     refreshRuns();
   },
 });
 function refreshRuns() {
-  runsList.render(runs);
+  runsList.render(runs, selected);
   charts.update(runs);
   $("#runs-empty").hidden = runs.length > 0;
 }
-setInterval(() => current && runsList.render(runs), 500);
+setInterval(() => current && runsList.render(runs, selected), 500);
 
-function nextColor() {
-  const used = new Set(runs.filter((r) => r.visible).map((r) => r.color % PALETTE.length));
-  for (let i = 0; i < PALETTE.length; i++) {
-    const c = (runs.length + i) % PALETTE.length;
-    if (!used.has(c)) return c;
-  }
-  return runs.length % PALETTE.length;
+/** Show a run's stored output in the console (or nothing) and point the output buttons at it. */
+function selectRun(run) {
+  selected = run;
+  output.clear();
+  for (const [kind, text] of run?.output || []) output.write(kind, text);
+  const tools = $("#run-tools");
+  tools.hidden = !run;
+  if (run) tools.querySelector("[data-role=run-title]").textContent = run.name;
+  runsList.render(runs, selected);
 }
 
-function runName(target) {
+/** Write a line of a run's output: kept with the run, shown when the run is the selected one. */
+function say(run, kind, text) {
+  addOutput(run, kind, text);
+  if (selected === run) output.write(kind, text);
+}
+
+function download(name, text, type = "text/plain") {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+const fileStem = (run) => run.name.replace(/[^\w.-]+/g, "_").replace(/^_+|_+$/g, "") || "run";
+$("#run-code").addEventListener("click", () => selected && replaceCode(selected.code ?? "", selected.example));
+$("#run-csv").addEventListener("click", () => selected && download(`${fileStem(selected)}-metrics.csv`, metricsCsv(selected), "text/csv"));
+$("#run-output").addEventListener("click", () => selected && download(`${fileStem(selected)}-output.txt`, outputText(selected)));
+
+function baseName() {
   const ex = exampleById(work.example);
-  const base = ex && !work.dirty ? ex.title : "main.py";
-  const n = runs.filter((r) => r.name.startsWith(base)).length + 1;
-  return `${base} #${n}`;
+  return ex && !work.dirty ? ex.title : "main.py";
 }
 
 function showRunState() {
@@ -188,33 +229,67 @@ function showRunState() {
 }
 
 function handleEvent(run, ev) {
+  if (ev.seq) run.lastSeq = ev.seq;
   switch (ev.kind) {
     case "status":
       if (ev.device) run.device = ev.device;
       if (ev.state) run.state = ev.state;
-      if (ev.reason && ev.state !== "succeeded" && !run.error && ev.reason !== run.reasonShown) {
-        output.write("info", `${ev.state}: ${ev.reason}`);
-        run.reasonShown = ev.reason;
+      if (ev.reason && ev.state !== "succeeded" && !run.error && ev.reason !== lastNote.get(run)) {
+        say(run, "info", `${ev.state}: ${ev.reason}`);
+        lastNote.set(run, ev.reason);
       }
       showRunState();
       break;
     case "stdout":
     case "stderr":
-      output.write(ev.kind, ev.text);
-      if (ev.kind === "stderr") run.reasonShown = ev.text; // the runtime's own note; no need to repeat it
+      say(run, ev.kind, ev.text);
+      if (ev.kind === "stderr") lastNote.set(run, ev.text); // the runtime's own note; no need to repeat it
       break;
     case "metric":
-      addMetric(run, ev.step, ev.values);
+      addMetric(run, ev.step, ev.values, ev.x);
       charts.update(runs);
       break;
     case "error": {
       // The traceback ends with the "Type: message" line already; print it alone when there is none.
-      output.write("stderr", (ev.traceback || "").replace(/\n+$/, "") || `${ev.type}: ${ev.message}`);
+      say(run, "stderr", (ev.traceback || "").replace(/\n+$/, "") || `${ev.type}: ${ev.message}`);
       run.error = { type: ev.type, message: ev.message, line: ev.line ?? null };
-      editor.markError(ev.line ?? null);
+      if (selected === run) editor.markError(ev.line ?? null);
       break;
     }
   }
+}
+
+/** Follow `run` to its end: `start(onEvent)` starts (or re-attaches to) it and resolves with {state, reason}. */
+async function follow(run, runner, start) {
+  current = { run, runner, stopping: false };
+  document.body.dataset.running = "true";
+  $("#run").disabled = true;
+  $("#stop").disabled = false;
+  refreshRuns();
+  showRunState();
+  if (run.target === "server") setTimeout(() => current?.run === run && connection.refresh(), 300);
+  const persist = setInterval(() => putRun(run), 2000);
+  let result;
+  try {
+    result = await start((ev) => handleEvent(run, ev));
+  } catch (e) {
+    result = { state: "failed", reason: e.message };
+  }
+  clearInterval(persist);
+  if (run.target === "server") connection.refresh();
+  run.state = result.state;
+  run.endedAt = Date.now();
+  if (result.reason && result.state !== "succeeded" && !run.error && result.reason !== lastNote.get(run)) {
+    say(run, result.state === "failed" ? "stderr" : "info", result.reason);
+  }
+  current = null;
+  delete document.body.dataset.running;
+  $("#run").disabled = false;
+  $("#stop").disabled = true;
+  const line = run.error?.line ? ` (line ${run.error.line})` : "";
+  status.run(`${run.state}${line}`, run.state, run.startedAt, run.endedAt);
+  await putRun(run);
+  refreshRuns();
 }
 
 async function startRun() {
@@ -226,46 +301,46 @@ async function startRun() {
   }
   const code = editor.getCode();
   editor.markError(null);
-  const run = {
-    id: crypto.randomUUID(), name: runName(target), target, device: target === "browser" ? "browser" : "",
-    state: "queued", startedAt: Date.now(), endedAt: null, metrics: {}, visible: true, color: nextColor(),
-    example: work.dirty ? null : work.example,
-  };
+  const run = createRun(runs, { code, target, base: baseName(), example: work.dirty ? null : work.example });
+  if (target === "server") run.server = serverRunner.url;
   runs.push(run);
   for (const id of await prune(runs)) runs = runs.filter((r) => r.id !== id);
   const runner = target === "browser" ? await bootBrowser() : serverRunner;
-  current = { run, runner, stopping: false };
-  document.body.dataset.running = "true";
-  $("#run").disabled = true;
-  $("#stop").disabled = false;
-  output.write("info", `── ${run.name} · ${target === "browser" ? "browser" : serverRunner.url} ──`);
-  refreshRuns();
-  showRunState();
-  if (target === "server") setTimeout(() => current?.run === run && connection.refresh(), 300);
-  const persist = setInterval(() => putRun(run), 2000);
-  let result;
-  try {
-    result = await runner.run(code, { name: "main.py", options: { device: "auto" }, onEvent: (ev) => handleEvent(run, ev) });
-  } catch (e) {
-    result = { state: "failed", reason: e.message };
-  }
-  clearInterval(persist);
-  if (target === "server") connection.refresh();
-  run.state = result.state;
-  run.endedAt = Date.now();
-  if (result.reason && result.state !== "succeeded" && !run.error && result.reason !== run.reasonShown) {
-    output.write(result.state === "failed" ? "stderr" : "info", result.reason);
-  }
-  delete run.reasonShown;
-  current = null;
-  delete document.body.dataset.running;
-  $("#run").disabled = false;
-  $("#stop").disabled = true;
-  const line = run.error?.line ? ` (line ${run.error.line})` : "";
-  status.run(`${run.state}${line}`, run.state, run.startedAt, run.endedAt);
-  await putRun(run);
-  refreshRuns();
+  selected = run; // the console keeps what it shows and goes on with this run
+  $("#run-tools").hidden = false;
+  $("#run-tools [data-role=run-title]").textContent = run.name;
+  say(run, "info", `── ${run.name} · ${target === "browser" ? "browser" : serverRunner.url} ──`);
+  const onJob = (job) => ((run.job = job), putRun(run));
+  await follow(run, runner, (onEvent) => runner.run(code, { name: "main.py", options: { device: "auto" }, onEvent, onJob }));
 }
+
+/** After a reload: follow the newest unfinished server run again from its last stored event; mark the rest as cut short. */
+function resumeRuns(stored) {
+  const open = stored.filter(isActive);
+  const resumable = !current && open.filter((r) => r.target === "server" && r.job && serverRunner && r.server === serverRunner.url).at(-1);
+  for (const run of open) {
+    if (run === resumable) continue;
+    run.state = "interrupted";
+    run.endedAt ??= Date.now();
+    const why = run.target === "browser"
+      ? "This browser run was cut short when the page was reloaded or closed (a browser run lives in the page)."
+      : !run.job
+        ? "The page was reloaded before the server accepted this job."
+        : `Not re-attached: the server ${run.server || ""} is no longer the one in Settings (or a newer run was re-attached).`;
+    say(run, "info", why);
+    putRun(run);
+  }
+  if (!resumable) return;
+  say(resumable, "info", `Re-attached to server job ${resumable.job} after the reload (from event ${resumable.lastSeq + 1}).`);
+  const runner = serverRunner;
+  follow(resumable, runner, (onEvent) => runner.attach(resumable.job, { afterSeq: resumable.lastSeq, onEvent }));
+}
+
+addEventListener("pagehide", () => {
+  if (!current) return;
+  putRun(current.run); // its newest output, metrics and seq: what a re-attach continues from
+  journalInFlight();
+});
 
 /** Stop the current run; returns true when there was one (so Escape is consumed). */
 function stopRun() {
@@ -336,13 +411,13 @@ connection.refresh();
 status.run("ready", "idle");
 listRuns()
   .then((stored) => {
-    // A run still "running" when the page closed did not finish here.
-    for (const r of stored) if (!["succeeded", "failed", "cancelled"].includes(r.state)) (r.state = "interrupted"), putRun(r);
     runs = [...stored, ...runs.filter((r) => !stored.some((s) => s.id === r.id))];
+    if (!current && runs.length) selectRun(runs.at(-1));
+    resumeRuns(stored);
     refreshRuns();
   })
   .catch((e) => output.write("stderr", `Could not read saved runs: ${e.message}`));
 openSharedLink().then(() => settings.target === "browser" && bootBrowser());
 
 // For the browser console and the end-to-end tests.
-window.torchpad = { getCode: editor.getCode, errorLine: editor.errorLine, runs: () => runs };
+window.torchpad = { getCode: editor.getCode, errorLine: editor.errorLine, runs: () => runs, charts: (name) => charts.inspect(name) };

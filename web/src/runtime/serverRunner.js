@@ -1,6 +1,7 @@
 /** Runs code on a TorchPad server over its websocket protocol (docs/protocol.md).
  *
- * Same shape as BrowserRunner: run(code, {name, onEvent}) -> Promise<{state}>, stop().
+ * Same shape as BrowserRunner: run(code, {name, onEvent}) -> Promise<{state}>, stop(); and
+ * attach(job, {afterSeq, onEvent}) follows a job submitted earlier (a reloaded page re-attaches).
  * The stream survives dropped connections: the runner reconnects, authenticates again and
  * subscribes from the last seq it saw (the server closes slow readers with code 4008).
  */
@@ -49,10 +50,20 @@ export class ServerRunner {
     return this.request("/api/shares", { method: "POST", body: { payload } });
   }
 
-  run(code, { name = "main.py", options = {}, onEvent = () => {} } = {}) {
+  /** Submit `code` and stream its events; `onJob(job)` hears the job id once the server accepts it. */
+  run(code, { name = "main.py", options = {}, onEvent = () => {}, onJob = () => {} } = {}) {
+    return this._stream({ code, name, options, onEvent, onJob });
+  }
+
+  /** Follow an already submitted job (e.g. after a page reload) from the event after `afterSeq`; stop() works as for run(). */
+  attach(job, { afterSeq = 0, onEvent = () => {} } = {}) {
+    return this._stream({ job, afterSeq, onEvent, onJob: () => {} });
+  }
+
+  _stream({ code, name, options, job = null, afterSeq = 0, onEvent, onJob }) {
     if (this.current) throw new Error("a run is already in progress");
     return new Promise((resolve) => {
-      const run = (this.current = { job: null, lastSeq: 0, stopping: false, done: false, ws: null, retries: 0 });
+      const run = (this.current = { job, lastSeq: afterSeq, submitted: job != null, stopping: false, done: false, ws: null, retries: 0 });
       const finish = (state, reason) => {
         if (run.done) return;
         run.done = true;
@@ -81,13 +92,14 @@ export class ServerRunner {
           if (msg.type === "ready") {
             run.retries = 0;
             this.onConnection("connected", msg.info);
-            if (run.job) send({ type: "subscribe", job: run.job, after_seq: run.lastSeq });
+            if (run.job) send({ type: "subscribe", id: (run.subId = crypto.randomUUID()), job: run.job, after_seq: run.lastSeq });
             else if (!run.submitted) {
               run.submitted = true;
               send({ type: "submit", id: run.reqId = crypto.randomUUID(), code, name, options });
             }
           } else if (msg.type === "accepted") {
             run.job = msg.job;
+            onJob(msg.job);
             if (run.stopping) send({ type: "cancel", job: run.job });
           } else if ((msg.type === "events" || msg.type === "event") && msg.job === run.job) {
             for (const ev of msg.events || [msg.event]) {
@@ -98,6 +110,7 @@ export class ServerRunner {
             }
           } else if (msg.type === "error") {
             if (msg.code === "unauthorized") finish("failed", "The server refused the token (check Settings)");
+            else if (msg.code === "unknown_job" && msg.id === run.subId) finish("failed", `The server no longer has job ${run.job}`);
             else if (!run.job || msg.id === run.reqId) finish("failed", `${msg.message || msg.code}`);
           }
         };

@@ -1,80 +1,93 @@
-/** Live metric charts: one uPlot per metric name, x = step, one series per visible run.
- * Redraws at most once per animation frame however fast metrics arrive.
+/** Live metric charts: one uPlot per metric name, x = step (or the name the program gave it),
+ * one series per visible run, in a grid of cells with a minimum height that scrolls rather than
+ * overlaps. Redraws at most once per animation frame however fast metrics arrive.
  */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-
-export const PALETTE = ["#2f7de1", "#e8590c", "#2b9348", "#c2255c", "#7048e8", "#0c8599", "#a07a00", "#5c677d"];
-
-export function formatValue(v) {
-  if (typeof v === "string") return v; // "nan", "inf", "-inf"
-  if (v == null || Number.isNaN(v)) return "–";
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(3);
-  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
-}
+import { colorOf, formatValue } from "./runRecord.js";
+import { drawn } from "./series.js";
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
-function axis() {
+function axis(label) {
   const stroke = css("--muted") || "#666";
   const grid = { stroke: css("--grid") || "#8883", width: 1 };
-  return { stroke, grid, ticks: { stroke: grid.stroke, width: 1, size: 4 }, font: "11px system-ui, sans-serif", size: 40 };
+  return {
+    stroke, grid, ticks: { stroke: grid.stroke, width: 1, size: 4 }, font: "11px system-ui, sans-serif", size: 40,
+    ...(label ? { label, labelSize: 16, labelFont: "11px system-ui, sans-serif" } : {}),
+  };
 }
 
+const MIN_HEIGHT = 150;
+const MAX_HEIGHT = 240;
+const MARKER_SPACING_PX = 10; // markers while a series has fewer points than this many pixels each
+
+const el = (tag, cls, text) => Object.assign(document.createElement(tag), cls ? { className: cls } : {}, text != null ? { textContent: text } : {});
+
 export function createCharts(container, { emptyNote }) {
-  const charts = new Map(); // metric name -> {el, head, plot, key}
+  const charts = new Map(); // metric name -> {el, head, plot, key, series, counts}
   let runs = [];
+  let view = { smoothing: 0, log: false };
   let scheduled = false;
 
-  const HEIGHT = 130;
   const width = (chart) => Math.max(160, chart.el.clientWidth);
+  const height = (chart) => Math.round(Math.min(MAX_HEIGHT, Math.max(MIN_HEIGHT, width(chart) * 0.45)));
 
+  /** The caption: metric name, then each run's name and value (the last, or at the cursor). */
   function headerFor(chart, name, idx) {
-    const parts = chart.series.map((run) => {
+    const vals = el("span", "vals");
+    for (const run of chart.series) {
       const m = run.metrics[name];
-      let i = m.steps.length - 1;
-      if (idx != null) i = m.steps.indexOf(chart.plot.data[0][idx]);
-      const v = i >= 0 ? m.raw[i] : null;
-      return `<span class="val" style="--c:${PALETTE[run.color % PALETTE.length]}" title="${run.name}">${formatValue(v)}</span>`;
-    });
-    const step = idx != null ? `step ${chart.plot.data[0][idx]}` : "";
-    chart.head.innerHTML = `<span class="metric-name"></span><span class="vals">${parts.join("")}</span><span class="at">${step}</span>`;
-    chart.head.querySelector(".metric-name").textContent = name;
+      const i = idx != null ? m.steps.indexOf(chart.plot.data[0][idx]) : m.steps.length - 1;
+      const val = el("span", "val");
+      val.style.setProperty("--c", colorOf(run));
+      val.title = run.name;
+      val.append(el("span", "run-name", run.name), el("span", "num", formatValue(i >= 0 ? m.raw[i] : null)));
+      vals.append(val);
+    }
+    const at = el("span", "at", idx != null ? `${chart.xLabel} ${chart.plot.data[0][idx]}` : "");
+    chart.head.replaceChildren(el("span", "metric-name", name), vals, at);
   }
 
   function dataFor(series, name) {
-    if (series.length === 1) {
-      const m = series[0].metrics[name];
-      return [m.steps, m.values];
-    }
-    return uPlot.join(series.map((r) => [r.metrics[name].steps, r.metrics[name].values]));
+    const one = (r) => [r.metrics[name].steps, drawn(r.metrics[name].values, view)];
+    return series.length === 1 ? one(series[0]) : uPlot.join(series.map(one));
   }
 
-  function build(name, series) {
+  const keyOf = (series) => `${view.log}|${series.map((r) => `${r.id}:${r.color}:${r.name}`).join(",")}`;
+
+  function build(name, series, counts) {
     let chart = charts.get(name);
     if (!chart) {
-      const el = document.createElement("figure");
-      el.className = "chart";
-      el.dataset.metric = name;
-      const head = document.createElement("figcaption");
-      el.append(head);
-      container.append(el);
-      resizer.observe(el);
-      chart = { el, head };
+      const figure = el("figure", "chart");
+      figure.dataset.metric = name;
+      const head = el("figcaption");
+      figure.append(head);
+      container.append(figure);
+      resizer.observe(figure);
+      chart = { el: figure, head };
       charts.set(name, chart);
     }
     chart.plot?.destroy();
     chart.series = series;
-    chart.key = series.map((r) => `${r.id}:${r.color}`).join(",");
+    chart.counts = counts;
+    chart.key = keyOf(series);
+    chart.xLabel = series.map((r) => r.xLabel?.[name]).find(Boolean) || "step";
+    // Markers where a line alone would show little: a single point, or points far apart.
+    const showPoints = (u, si) => {
+      const n = chart.counts?.[si - 1] ?? 0;
+      return n <= 1 || n * MARKER_SPACING_PX * devicePixelRatio <= u.bbox.width;
+    };
     const opts = {
       width: width(chart),
-      height: HEIGHT,
+      height: height(chart),
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: false } },
-      axes: [axis(), axis()],
-      series: [{ label: "step" }, ...series.map((r) => ({ label: r.name, stroke: PALETTE[r.color % PALETTE.length], width: 1.5, spanGaps: true, points: { show: false } }))],
+      scales: { x: { time: false }, y: view.log ? { distr: 3 } : {} },
+      axes: [axis(chart.xLabel), axis()],
+      series: [{ label: chart.xLabel }, ...series.map((r) => ({
+        label: r.name, stroke: colorOf(r), width: 1.5, spanGaps: true, points: { show: showPoints, size: 6, fill: colorOf(r) },
+      }))],
       hooks: { setCursor: [(u) => headerFor(chart, name, u.cursor.idx)] },
     };
     chart.plot = new uPlot(opts, dataFor(series, name), chart.el);
@@ -94,13 +107,14 @@ export function createCharts(container, { emptyNote }) {
     }
     for (const name of names) {
       const series = visible.filter((r) => r.metrics[name]?.steps.length);
-      const key = series.map((r) => `${r.id}:${r.color}`).join(",");
       const chart = charts.get(name);
-      if (!chart || chart.key !== key) build(name, series);
-      else chart.plot.setData(dataFor(series, name));
+      const counts = series.map((r) => r.metrics[name].values.filter((v) => v != null).length);
+      if (!chart || chart.key !== keyOf(series)) build(name, series, counts);
+      else (chart.counts = counts), chart.plot.setData(dataFor(series, name));
       const c = charts.get(name);
       c.el.dataset.points = String(series.reduce((n, r) => n + r.metrics[name].steps.length, 0));
       c.el.dataset.series = String(series.length);
+      c.el.dataset.x = c.xLabel;
       if (c.plot.cursor.idx == null) headerFor(c, name, null);
     }
     emptyNote.hidden = names.length > 0;
@@ -117,7 +131,7 @@ export function createCharts(container, { emptyNote }) {
   const resizer = new ResizeObserver((entries) => {
     for (const { target } of entries) {
       const c = charts.get(target.dataset.metric);
-      if (c?.plot && c.plot.width !== width(c)) c.plot.setSize({ width: width(c), height: HEIGHT });
+      if (c?.plot && c.plot.width !== width(c)) c.plot.setSize({ width: width(c), height: height(c) });
     }
   });
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
@@ -126,34 +140,20 @@ export function createCharts(container, { emptyNote }) {
   });
 
   return {
-    /** Show these runs (each {id, name, color, visible, metrics}); call again after any change. */
+    /** Show these runs (each {id, name, color, visible, metrics, xLabel}); call again after any change. */
     update(nextRuns) {
       runs = nextRuns;
       schedule();
     },
+    /** What a metric's chart draws now: [x, ...y per run] and the y scale's distribution (3 = log); for tests. */
+    inspect(name) {
+      const plot = charts.get(name)?.plot;
+      return plot ? { data: plot.data.map((a) => [...a]), distr: plot.scales.y.distr } : null;
+    },
+    /** smoothing: EMA weight in [0, 1); log: a logarithmic y scale. */
+    setView(next) {
+      view = { ...view, ...next };
+      schedule();
+    },
   };
-}
-
-/** Append one metric event's values to a run's series (kept sorted by step, last write wins). */
-export function addMetric(run, step, values) {
-  for (const [name, value] of Object.entries(values)) {
-    const m = (run.metrics[name] ||= { steps: [], values: [], raw: [] });
-    const num = typeof value === "number" ? value : null; // "nan"/"inf" are gaps on the chart
-    const n = m.steps.length;
-    if (n === 0 || step > m.steps[n - 1]) {
-      m.steps.push(step);
-      m.values.push(num);
-      m.raw.push(value);
-    } else {
-      let i = m.steps.findIndex((s) => s >= step);
-      if (m.steps[i] === step) {
-        m.values[i] = num;
-        m.raw[i] = value;
-      } else {
-        m.steps.splice(i, 0, step);
-        m.values.splice(i, 0, num);
-        m.raw.splice(i, 0, value);
-      }
-    }
-  }
 }

@@ -1,21 +1,7 @@
-/** The runs list: one row per run (newest first) to show/hide, rename and delete.
+/** The runs list: one row per run (newest first) to select, show/hide, rename and delete.
  * Rows are keyed by run id and updated in place, so focus and an open rename survive updates.
  */
-import { PALETTE, formatValue } from "./charts.js";
-
-export function formatDuration(ms) {
-  if (ms == null || ms < 0) return "–";
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m} m ${Math.floor(s % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} m`;
-}
-
-export function finalMetrics(run) {
-  return Object.entries(run.metrics)
-    .map(([name, m]) => `${name} ${formatValue(m.raw[m.raw.length - 1])}`)
-    .join(" · ");
-}
+import { colorOf, finalMetrics, formatDuration, runDuration } from "./runRecord.js";
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -24,7 +10,7 @@ function el(tag, cls, text) {
   return e;
 }
 
-export function createRunsList(list, { onToggle, onRename, onDelete }) {
+export function createRunsList(list, { onSelect, onToggle, onRename, onDelete }) {
   const rows = new Map();
 
   function startRename(run, row) {
@@ -59,7 +45,9 @@ export function createRunsList(list, { onToggle, onRename, onDelete }) {
     toggle.type = "checkbox";
     toggle.className = "swatch";
     toggle.addEventListener("change", () => onToggle(li.run, toggle.checked));
-    const name = el("span", "name");
+    const name = el("button", "name");
+    name.type = "button";
+    name.addEventListener("click", () => onSelect(li.run));
     const meta = el("span", "meta");
     const state = el("span", "state");
     const final = el("span", "final");
@@ -80,8 +68,8 @@ export function createRunsList(list, { onToggle, onRename, onDelete }) {
   }
 
   return {
-    /** Show `runs` (oldest first in the array; listed newest first). */
-    render(runs, now = Date.now()) {
+    /** Show `runs` (oldest first in the array; listed newest first), marking the `selected` one. */
+    render(runs, selected = null, now = Date.now()) {
       const ids = new Set(runs.map((r) => r.id));
       for (const [id, row] of rows) if (!ids.has(id)) (row.li.remove(), rows.delete(id));
       let prev = null;
@@ -90,15 +78,17 @@ export function createRunsList(list, { onToggle, onRename, onDelete }) {
         if (!row) rows.set(run.id, (row = makeRow(run)));
         row.li.run = run;
         row.li.dataset.state = run.state;
+        row.li.classList.toggle("selected", run === selected);
+        row.name.setAttribute("aria-pressed", String(run === selected));
+        row.name.title = `Show the output of ${run.name}`;
         row.toggle.checked = run.visible;
-        row.toggle.style.setProperty("--c", PALETTE[run.color % PALETTE.length]);
+        row.toggle.style.setProperty("--c", colorOf(run));
         row.toggle.setAttribute("aria-label", `Show ${run.name} on the charts`);
         row.renameBtn.setAttribute("aria-label", `Rename ${run.name}`);
         row.deleteBtn.setAttribute("aria-label", `Delete ${run.name}`);
         row.name.textContent = run.name;
         row.state.textContent = run.state;
-        const end = run.endedAt ?? (run.state === "running" || run.state === "queued" || run.state === "stopping" ? now : null);
-        row.meta.textContent = `${run.target}${run.device && run.device !== run.target ? ` · ${run.device}` : ""} · ${formatDuration(end && end - run.startedAt)}`;
+        row.meta.textContent = `${run.target}${run.device && run.device !== run.target ? ` · ${run.device}` : ""} · ${formatDuration(runDuration(run, now))}`;
         row.final.textContent = finalMetrics(run);
         const want = prev ? prev.nextSibling : list.firstChild;
         if (row.li !== want) list.insertBefore(row.li, want);

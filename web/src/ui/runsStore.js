@@ -45,12 +45,14 @@ function write(id, run) {
   return tx("readwrite", (s) => apply(s, id, run)).finally(() => inFlight.get(id) === entry && inFlight.delete(id));
 }
 
-addEventListener("pagehide", () => {
+/** Copy the writes still in flight to localStorage (at `pagehide`; again after a last write made there). */
+export function journalInFlight() {
   if (!inFlight.size) return;
   try {
     localStorage.setItem(JOURNAL, JSON.stringify([...inFlight].map(([id, { run }]) => [id, run])));
   } catch {} // over quota: nothing more can be done while the page goes away
-});
+}
+addEventListener("pagehide", journalInFlight);
 
 /** Apply what an earlier page could not commit before it unloaded. */
 async function replayJournal() {

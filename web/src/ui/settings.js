@@ -29,7 +29,25 @@ export function normalizeServerUrl(text) {
   }
 }
 
-/** Wire the settings <dialog>: fill it from storage, save on submit, report the change. */
+/** Ask the server's /api/info with `token`: null when it answers, else why not (shown in the dialog). */
+export async function checkServer(serverUrl, token, fetchImpl = globalThis.fetch) {
+  let res;
+  try {
+    res = await fetchImpl(`${serverUrl}/api/info`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  } catch {
+    return `Cannot reach ${serverUrl}: is \`torchpad serve\` running there?`;
+  }
+  if (res.status === 401 || res.status === 403) {
+    return token
+      ? "The server refused this token. Copy it from where `torchpad serve` runs (it prints it at start)."
+      : "This server needs a token: `torchpad serve` prints it where it runs.";
+  }
+  if (!res.ok) return `${serverUrl}/api/info answered HTTP ${res.status}: is this a TorchPad server?`;
+  const info = await res.json().catch(() => null);
+  return info && typeof info === "object" ? null : `${serverUrl} did not answer like a TorchPad server`;
+}
+
+/** Wire the settings <dialog>: fill it from storage; Save (or Enter) checks the token, then saves and reports the change. */
 export function setupSettingsDialog(dialog, { onSave }) {
   const form = dialog.querySelector("form");
   const url = form.elements.serverUrl;
@@ -43,15 +61,32 @@ export function setupSettingsDialog(dialog, { onSave }) {
     dialog.showModal();
     url.focus();
   };
-  form.addEventListener("submit", (e) => {
-    if (e.submitter?.value === "cancel") return;
+  const save = form.querySelector("button[value=save]");
+  dialog.querySelector("button[value=cancel]").addEventListener("click", () => dialog.close("cancel"));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault(); // closes only once the server accepted the token
+    if (save.disabled) return;
     const serverUrl = normalizeServerUrl(url.value);
     if (url.value.trim() && !serverUrl) {
-      e.preventDefault();
       error.textContent = "That is not a URL; try http://host:8000";
       return;
     }
-    saveSettings({ serverUrl, token: token.value.trim() });
+    const next = { serverUrl, token: token.value.trim() };
+    if (serverUrl) {
+      error.textContent = "";
+      save.disabled = true;
+      save.textContent = "Checking…";
+      const problem = await checkServer(serverUrl, next.token);
+      save.disabled = false;
+      save.textContent = "Save";
+      if (problem) {
+        error.textContent = problem;
+        (problem.includes("token") ? token : url).focus();
+        return;
+      }
+    }
+    saveSettings(next);
+    dialog.close("save");
     onSave(loadSettings());
   });
   return { open };

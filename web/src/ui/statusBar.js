@@ -1,5 +1,5 @@
 /** The status bar: browser-runtime boot progress, the current run's state and its elapsed time. */
-import { formatDuration } from "./runsList.js";
+import { formatDuration } from "./runRecord.js";
 
 const BOOT_TEXT = {
   runtime: "Loading the Python runtime…",

@@ -1,0 +1,111 @@
+/** Runs are first-class: each keeps its code and output, survives reloads, and a server run cut by a
+ * reload re-attaches from its last stored seq (Stop included); output and metrics download.
+ */
+import { readFileSync } from "node:fs";
+import { test, expect, openPlayground, pasteCode, connectServer, newestRun, setTarget, getCode } from "./page-helpers.js";
+
+const JOB_MS = 120_000; // the first job imports torch on a shared 2-core machine
+const BOOT_MS = 240_000;
+
+const counting = (steps, sleep) => `import time
+import torchpad
+for step in range(${steps}):
+    print(f"step {step}")
+    torchpad.log(step=step, value=step * 0.5)
+    time.sleep(${sleep})
+print("finished")
+`;
+
+const points = async (page, metric) => Number((await page.locator(`.chart[data-metric=${metric}]`).getAttribute("data-points")) || 0);
+const stepLines = async (page) => (await page.locator("#console .stdout").allTextContents())
+  .filter((l) => l.startsWith("step ")).map((l) => Number(l.split(" ")[1]));
+
+async function serverPage(page, server, code) {
+  await openPlayground(page, server.url);
+  await connectServer(page, server);
+  await setTarget(page, "server");
+  await pasteCode(page, code);
+}
+
+test("a server run cut by a reload re-attaches and finishes live with its complete output", async ({ page, server }) => {
+  test.setTimeout(JOB_MS + 90_000);
+  const steps = 40;
+  await serverPage(page, server, counting(steps, 0.15));
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect.poll(() => points(page, "value"), { timeout: JOB_MS }).toBeGreaterThan(5);
+  await page.reload();
+  await page.waitForFunction(() => window.torchpad?.getCode);
+  await expect(page.locator("#console")).toContainText("Re-attached to server job");
+  await expect(newestRun(page)).toHaveAttribute("data-state", "running");
+  await expect(page.getByRole("button", { name: "Stop" })).toBeEnabled();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: JOB_MS });
+  expect(await stepLines(page)).toEqual([...Array(steps).keys()]); // every line once, in order, across the reload
+  await expect(page.locator("#console")).toContainText("finished");
+  expect(await points(page, "value")).toBe(steps);
+  // And it stays complete after one more reload (output kept in IndexedDB).
+  await page.reload();
+  await page.waitForFunction(() => window.torchpad?.getCode);
+  await expect(page.locator("#console")).toContainText("finished");
+  expect(await stepLines(page)).toEqual([...Array(steps).keys()]);
+});
+
+test("Stop works on a re-attached server run", async ({ page, server }) => {
+  test.setTimeout(JOB_MS + 90_000);
+  await serverPage(page, server, counting(100000, 0.05));
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect.poll(() => points(page, "value"), { timeout: JOB_MS }).toBeGreaterThan(2);
+  await page.reload();
+  await page.waitForFunction(() => window.torchpad?.getCode);
+  await expect(newestRun(page)).toHaveAttribute("data-state", "running");
+  const before = await points(page, "value");
+  await expect.poll(() => points(page, "value")).toBeGreaterThan(before); // live again
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "cancelled", { timeout: 30_000 });
+  await expect(page.getByRole("button", { name: "Run" })).toBeEnabled();
+});
+
+test("selecting a run shows its output, opens its code and downloads its metrics and output", async ({ page, server }) => {
+  test.setTimeout(2 * JOB_MS);
+  await serverPage(page, server, counting(3, 0));
+  const first = await getCode(page);
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: JOB_MS });
+  const second = 'print("the second program")\n';
+  await pasteCode(page, second);
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.locator("#runs li.run")).toHaveCount(2);
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: JOB_MS });
+  // The first run: its own output only, and its code back in the editor.
+  const older = page.locator("#runs li.run").last();
+  await older.locator(".name").click();
+  await expect(older).toHaveClass(/selected/);
+  await expect(page.locator("#console")).toContainText("step 2");
+  await expect(page.locator("#console")).not.toContainText("the second program");
+  await page.getByRole("button", { name: "Open its code" }).click();
+  await expect.poll(() => getCode(page)).toBe(first);
+  const csv = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Metrics CSV" }).click();
+  const csvFile = await csv;
+  expect(csvFile.suggestedFilename()).toMatch(/metrics\.csv$/);
+  expect(readFileSync(await csvFile.path(), "utf8")).toBe("step,value\n0,0\n1,0.5\n2,1\n");
+  const out = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Output .txt" }).click();
+  const text = readFileSync(await (await out).path(), "utf8");
+  expect(text).toContain("step 0\nstep 1\nstep 2\nfinished\n");
+  // After a reload the newest run's output is shown again.
+  await page.reload();
+  await page.waitForFunction(() => window.torchpad?.getCode);
+  await expect(page.locator("#console")).toContainText("the second program");
+});
+
+test("a browser run cut by a reload says so", async ({ page, server }) => {
+  test.setTimeout(BOOT_MS + 60_000);
+  await openPlayground(page, server.url);
+  await pasteCode(page, 'import time\nprint("started", flush=True)\nwhile True:\n    time.sleep(0.1)\n');
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(page.locator("#console .stdout").filter({ hasText: "started" })).toHaveCount(1, { timeout: BOOT_MS });
+  await page.reload();
+  await page.waitForFunction(() => window.torchpad?.getCode);
+  await expect(newestRun(page)).toHaveAttribute("data-state", "interrupted");
+  await expect(page.locator("#console")).toContainText("This browser run was cut short");
+});
