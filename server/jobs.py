@@ -187,4 +187,6 @@ class JobManager:
             log.exception("job %s: executor error", job_id)
             state, reason = "failed", f"executor error: {type(e).__name__}: {e}"
         self._tasks.pop(job_id, None)
+        for notice in limiter.finish():  # a dropped stretch still open: its one notice, before the final status
+            self._queue(job_id, notice)
         self._transition(job_id, state, reason)

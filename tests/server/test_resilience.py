@@ -92,6 +92,10 @@ def test_slow_reader_is_closed_with_4008_and_resumes_without_loss(make_server):
     ws.close()
 
 
+def markers(events: list[dict]) -> list[str]:
+    return [e["text"] for e in events if e["kind"] == "stderr" and e["text"].startswith("[torchpad]")]
+
+
 def test_output_and_metric_limits_drop_with_one_marker(make_server):
     srv = make_server(env={"TORCHPAD_OUTPUT_LINES_PER_S": "5", "TORCHPAD_OUTPUT_BURST_LINES": "20",
                            "TORCHPAD_METRICS_PER_S": "5", "TORCHPAD_METRICS_BURST": "30",
@@ -102,13 +106,33 @@ def test_output_and_metric_limits_drop_with_one_marker(make_server):
     assert final_status(events)["state"] == "succeeded"
     lines = texts(events)
     assert lines[:20] == [str(i) for i in range(20)] and len(lines) < 40
-    markers = [e["text"] for e in events if e["kind"] == "stderr" and e["text"].startswith("[torchpad]")]
-    assert any("lines/s" in m for m in markers) and any("metrics" in m for m in markers)
-    assert len(markers) == 2  # one per episode, not one per dropped line
-    assert 30 <= len([e for e in events if e["kind"] == "metric"]) < 60
+    metrics = [e for e in events if e["kind"] == "metric"]
+    assert 30 <= len(metrics) < 60
+    lines_note, metrics_note = markers(events)  # one per stretch, not one per dropped line
+    assert lines_note == f"[torchpad] {200 - len(lines)} output lines dropped: output was faster than 5 lines/s (bursts of 20)"
+    assert metrics_note == (f"[torchpad] {200 - len(metrics)} metric events dropped: metrics were logged faster than "
+                            "5 per second (bursts of 30)")
     job = srv.submit(ws, "for i in range(15):\n    print('x' * 10000)\n", rid="big")
     events = stream(ws, job)
     assert len(texts(events)) == 9  # 9 lines fit in 100000 bytes
     assert [e["text"] for e in events if e["kind"] == "stderr"] == [
-        "[torchpad] output is over the limit of 100000 bytes for this job; further output is dropped"]
+        "[torchpad] 6 output lines dropped: output is over the limit of 100000 bytes for this job"]
     ws.close()
+
+
+def test_a_steady_flood_gets_one_drop_notice_with_its_count(make_server):
+    # The bucket refills a few lines at a time during the flood; each refill used to start a new notice.
+    srv = make_server(env={"TORCHPAD_OUTPUT_LINES_PER_S": "500", "TORCHPAD_OUTPUT_BURST_LINES": "100",
+                           "TORCHPAD_METRICS_PER_S": "500", "TORCHPAD_METRICS_BURST": "100"})
+    n = 60_000
+    job = srv.post("/api/jobs", json={"code": f"import torchpad\nfor i in range({n}):\n    print(i)\n    torchpad.log(x=i)\n"}).json()["job"]
+    assert srv.wait_final(job)["state"] == "succeeded"
+    events, after = [], 0
+    while batch := srv.events(job, after):
+        events += batch
+        after = batch[-1]["seq"]
+    lines, metrics, notes = texts(events), [e for e in events if e["kind"] == "metric"], markers(events)
+    assert len(notes) == 2, notes
+    assert notes[0].startswith(f"[torchpad] {n - len(lines)} output lines dropped")
+    assert notes[1].startswith(f"[torchpad] {n - len(metrics)} metric events dropped")
+    assert len(lines) < n // 2  # the limit did drop most of them
