@@ -11,6 +11,7 @@ from collections import OrderedDict, namedtuple
 from .. import grad_mode
 from ..device import check_device
 from ..hooks import RemovableHandle
+from . import backward_hooks
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -62,12 +63,17 @@ class Module:
     def __call__(self, *args, **kwargs):
         d = self.__dict__
         if not d.get("_forward_hooks") and not d.get("_forward_pre_hooks"):
+            if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+                return backward_hooks.call(self, args, kwargs)
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             r = hook(self, args)
             if r is not None:
                 args = r if isinstance(r, tuple) else (r,)
-        out = self.forward(*args, **kwargs)
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            out = backward_hooks.call(self, args, kwargs)
+        else:
+            out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             r = hook(self, args, out)
             if r is not None:
@@ -79,6 +85,18 @@ class Module:
 
     def register_forward_pre_hook(self, hook):
         return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) during backward; may return a new grad_input."""
+        return backward_hooks.register(self, hook, True, "_backward_hooks", prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) before the module's input gradients are computed; may return a new grad_output."""
+        return backward_hooks.register(self, hook, True, "_backward_pre_hooks", prepend)
+
+    def register_backward_hook(self, hook):
+        """The deprecated form: sees the gradients of the inputs of the module's last op (exact for one-op modules)."""
+        return backward_hooks.register(self, hook, False, "_backward_hooks")
 
     # ---- registration -----------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
