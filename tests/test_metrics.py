@@ -87,10 +87,25 @@ def test_kernel_backward_logs_loss(events):
 def test_autolog_off(events):
     torchpad.autolog(False)
     _kernel_loss().backward()
+    _kernel_loss().backward()
     assert events == []
     torchpad.autolog(True)
     _kernel_loss().backward()
-    assert len(events) == 1
+    _kernel_loss().backward()
+    assert len(events) == 2
+
+
+def test_a_single_backward_logs_no_loss(events):
+    """A one-off autograd demo is not a training loop: nothing is charted until a second backward."""
+    w = K.tensor([3.0], requires_grad=True)
+    (w * w + 4).sum().backward()  # y = 13
+    assert events == []
+    for target in (2.0, 1.0, 0.5):
+        ((w - target) ** 2).sum().backward()
+    assert events == [{"kind": "metric", "step": s, "values": {"loss": v}} for s, v in enumerate([13.0, 1.0, 4.0, 6.25])]
+    metrics.reset()
+    (w * w).sum().backward()
+    assert len(events) == 4  # a new run starts over: its single backward is held again
 
 
 def test_only_scalar_implicit_backward_logs(events):

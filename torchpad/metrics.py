@@ -24,6 +24,7 @@ _sink: Sink = _print_sink
 _next_step = 0
 _autolog_enabled = True
 _autolog_step = 0
+_first_loss = None  # the first backward's loss, held until a second one shows a training loop
 
 
 def set_sink(sink: Sink | None) -> None:
@@ -34,10 +35,11 @@ def set_sink(sink: Sink | None) -> None:
 
 def reset() -> None:
     """Forget step counters (a new run starts at step 0)."""
-    global _next_step, _autolog_step, _autolog_enabled
+    global _next_step, _autolog_step, _autolog_enabled, _first_loss
     _next_step = 0
     _autolog_step = 0
     _autolog_enabled = True
+    _first_loss = None
 
 
 def _scalar(name: str, value) -> float | str:
@@ -88,10 +90,23 @@ def autolog_enabled() -> bool:
 
 
 def on_backward(loss_value: float) -> None:
-    """Called by the runtime when a scalar `.backward()` runs: logs `loss` with its own counter."""
-    global _autolog_step
+    """Called by the runtime when a scalar `.backward()` runs: logs `loss` with its own counter.
+
+    Only repeated backward calls (a training loop) are charted: a one-off autograd demo
+    (`y.backward()` once) logs nothing, so its value never sets the scale of a loss chart.
+    The first value is held and logged as step 0 when the second call arrives.
+    """
+    global _autolog_step, _first_loss
     if not _autolog_enabled or _sink is _print_sink:
         return  # plain Python prints explicit logs only, so scripts print what they print under PyTorch
     v = float(loss_value)
-    _sink({"kind": "metric", "step": _autolog_step, "values": {"loss": v if v - v == 0.0 else str(v)}})
+    value = v if v - v == 0.0 else str(v)
+    if _autolog_step == 0:
+        if _first_loss is None:
+            _first_loss = value
+            return
+        _sink({"kind": "metric", "step": 0, "values": {"loss": _first_loss}})
+        _first_loss = None
+        _autolog_step = 1
+    _sink({"kind": "metric", "step": _autolog_step, "values": {"loss": value}})
     _autolog_step += 1
