@@ -17,8 +17,10 @@ import signal
 import socket
 import sys
 
+from .containment import Cage, Containment
 from .executor import Emit, JobSpec, Started
 from .hostinfo import HostInfo, select_gpus
+from .outcome import job_outcome
 from .pool import Pool
 from .runner import decode_line
 
@@ -65,10 +67,13 @@ class LocalExecutor:
         self.cpus = Pool(range(max(1, settings.cpu_slots)), "CPU slot")
         self._warm: asyncio.Task | None = None
         self._procs: set[asyncio.subprocess.Process] = set()
+        self._cages: dict[int, Cage] = {}  # runner pid -> its cage (containment.py)
+        self.containment = Containment(settings.data_dir, os.environ.get("TORCHPAD_JOB_CONTAINMENT", "auto"))
         self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
+        await asyncio.to_thread(self.containment.sweep_leftovers)
         self._warm = asyncio.create_task(self._spawn())
 
     async def close(self) -> None:
@@ -81,10 +86,13 @@ class LocalExecutor:
             _killpg(proc.pid, signal.SIGKILL)
         for proc in list(self._procs):
             await proc.wait()
+            await self._uncage(proc)
+        self.containment.close()
 
     def info(self) -> dict:
         warm_ready = bool(self._warm and self._warm.done() and not self._warm.cancelled() and self._warm.exception() is None)
-        return {"name": self.name, "warm_ready": warm_ready, "gpus": self.gpu_ids, "gpus_free": len(self.gpus.free),
+        return {"name": self.name, "warm_ready": warm_ready, "containment": self.containment.mode,
+                "gpus": self.gpu_ids, "gpus_free": len(self.gpus.free),
                 "cpu_slots": self.cpus.size, "cpu_slots_free": len(self.cpus.free), "waiting": self.gpus.waiting + self.cpus.waiting}
 
     async def _spawn(self, env: dict | None = None) -> asyncio.subprocess.Process:
@@ -94,6 +102,11 @@ class LocalExecutor:
             start_new_session=True, limit=STREAM_LIMIT,
             env={**os.environ, **(env or {}), "TORCHPAD_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"})
         self._procs.add(proc)
+        try:
+            self._cages[proc.pid] = self.containment.cage(proc.pid)
+        except OSError:
+            _killpg(proc.pid, signal.SIGKILL)
+            raise
         await proc.stdout.readline()  # {"kind": "warm"}: torch is imported (b"" if it died trying)
         return proc
 
@@ -102,6 +115,7 @@ class LocalExecutor:
         proc = await task if task else await self._spawn()
         if proc.returncode is not None:  # it died while waiting (killed from outside)
             self._procs.discard(proc)
+            await self._uncage(proc)
             proc = await self._spawn()
         return proc
 
@@ -159,7 +173,7 @@ class LocalExecutor:
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 if pending and any(results.get(pumps[t], {}).get("state") != "succeeded" for t in done):
                     await self._stop(procs)  # one rank failed: the others would wait for it forever
-            return self._outcome(procs, results)
+            return job_outcome([p.returncode for p in procs], results)
         finally:
             await self._stop(procs)
             if world == 1:
@@ -183,30 +197,15 @@ class LocalExecutor:
         try:  # the runner is gone; its output drains at once unless a leftover child holds the pipes
             await asyncio.wait_for(asyncio.shield(readers), PIPE_DRAIN_S)
         except asyncio.TimeoutError:
-            _killpg(proc.pid, signal.SIGKILL)  # the user's background children end with the job
+            await self._uncage(proc)  # the user's background children end with the job
             await readers
 
-    @staticmethod
-    def _outcome(procs, results: dict) -> tuple[str, str | None]:
-        states = [results.get(rank, {}).get("state") for rank in range(len(procs))]
-        if all(s == "succeeded" for s in states):
-            return "succeeded", None
-        for rank, s in enumerate(states):
-            if s in ("failed", "cancelled"):
-                reason = results[rank].get("reason")
-                return s, str(reason)[:500] if reason else ("KeyboardInterrupt" if s == "cancelled" else "the program failed")
-        who = "job process" if len(procs) == 1 else "a job process"
-        for proc in procs:
-            code = proc.returncode
-            if code is not None and code < 0:
-                name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-                return "failed", f"{who} was killed by {name} (out of memory, or killed from outside)"
-        codes = [p.returncode for p in procs]
-        return "failed", f"{who} exited (code {max(codes, key=lambda c: c or 0)}) before the program finished"
-
     async def _stop(self, procs) -> None:
-        """SIGTERM each process group, SIGKILL after the grace period; reap; sweep leftovers."""
+        """SIGTERM each process group, SIGKILL after the grace period; reap; end the rest of each cage."""
         alive = [p for p in procs if p.returncode is None]
+        for p in alive:
+            if cage := self._cages.get(p.pid):
+                cage.note_descendants()
         for p in alive:
             _killpg(p.pid, signal.SIGTERM)
         if alive:
@@ -218,4 +217,12 @@ class LocalExecutor:
             _killpg(p.pid, signal.SIGKILL)  # the user's own children, if any outlived the runner
         for p in procs:
             await asyncio.shield(p.wait())
+            await asyncio.shield(self._uncage(p))
             self._procs.discard(p)
+
+    async def _uncage(self, proc) -> None:
+        """SIGKILL whatever is left of the runner's cage (daemons the program started) and drop it."""
+        cage = self._cages.get(proc.pid)
+        if cage is not None:
+            if await asyncio.to_thread(cage.kill_all):
+                self._cages.pop(proc.pid, None)

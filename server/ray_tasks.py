@@ -30,6 +30,7 @@ from typing import Iterator
 
 import ray
 
+from .outcome import job_outcome
 from .runner import decode_line
 
 BATCH_EVENTS = 500          # events per yielded batch, at most ...
@@ -91,8 +92,6 @@ def sweep_group() -> None:
 def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
                    proc: subprocess.Popen | None = None) -> Iterator[list[dict]]:
     """Run the job in a runner process and yield its events in batches; the last event is the result."""
-    from .local_executor import LocalExecutor
-
     proc = proc or spawn_runner()
     lines: queue.Queue = queue.Queue()
     spec = json.dumps({"code": code, "env": env, "rank": rank, "world_size": world_size}).encode() + b"\n"
@@ -130,7 +129,7 @@ def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
         if batch:
             yield batch
     proc.wait()
-    state, reason = LocalExecutor._outcome([proc], {0: result} if result else {})
+    state, reason = job_outcome([proc.returncode], {0: result} if result else {})
     yield [{"kind": "result", "state": state, "reason": reason}]
 
 

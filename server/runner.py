@@ -13,6 +13,7 @@ stderr pipe, so output written below Python (C libraries) still reaches the user
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ import threading
 import time
 from collections import deque
 
+from .containment import descendants
 from .events import encode
 
 MAX_LINE = 64 * 1024
@@ -33,9 +35,9 @@ class EventChannel:
     `send` only appends to a deque (thread-safe, well under a microsecond), so logging every
     step of a tight training loop costs the loop almost nothing; every `interval` s what has
     queued becomes one line, written by the busy sender itself (no thread hand-off inside
-    its loop) or, when it went quiet, by a writer thread. Urgent events (an error, the result)
-    flush at once. A metric event for the same step as the metric event just before it joins
-    that one (when their names differ), so the automatic `loss` and a `torchpad.log(...)` of
+    its loop) or, when it went quiet, by a writer thread. Urgent events (output lines, an error,
+    the result) flush at once, so only metrics wait. A metric event for the same step as the
+    metric event just before it joins that one (when their names differ), so the automatic `loss` and a `torchpad.log(...)` of
     the same step travel, are stored and are drawn as one event.
     """
 
@@ -95,11 +97,14 @@ def decode_line(line: str) -> list:
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL us when the server dies, so a crashed server leaves no jobs behind."""
+    """Ask Linux to SIGKILL us when the server dies, so a crashed server leaves no jobs behind, and
+    to make us the parent of our descendants' orphans (a daemon that double-forked stays ours to sweep)."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        libc.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
     except (OSError, AttributeError):
         pass
     if os.getppid() != parent_pid:
@@ -147,7 +152,10 @@ def run_job(spec: dict, channel: EventChannel) -> tuple[str, str | None]:
             event = {**event, "text": text if len(text) <= MAX_LINE else text[:MAX_LINE] + " [line truncated]"}
         elif event["kind"] == "error":
             errors.append(f"{prefix}{event['type']}: {event['message']}"[:500])
-        channel.send(event, urgent=event["kind"] == "error")
+        # Output lines and errors go to the pipe at once (with what queued before them): a line the
+        # program wrote is the server's even if the process dies the next instant (kill -9, a
+        # segfault); metrics stay batched.
+        channel.send(event, urgent=event["kind"] != "metric")
 
     if spec.get("world_size", 1) > 1 and os.environ.get("TORCHPAD_DEVICE") == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
@@ -167,6 +175,7 @@ def main() -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     die_with_parent(int(os.environ.get("TORCHPAD_PARENT_PID", os.getppid())))
+    faulthandler.enable(sys.__stderr__)  # a segfault or abort leaves the Python stack in the job's stderr
     import torch  # noqa: F401 - the warm part: paid before the job arrives
 
     import torchpad.usercode  # noqa: F401
@@ -179,6 +188,11 @@ def main() -> int:
     channel.send({"kind": "result", "state": state, "reason": reason}, urgent=True)
     sys.stdout.flush()
     sys.stderr.flush()
+    for pid in descendants(os.getpid()):  # what the program left running ends with it
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
     os._exit(0)  # don't wait on threads the user's code may have left running
 
 
