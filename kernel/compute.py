@@ -73,10 +73,13 @@ def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = Fa
     ba = a.shape[0] if a.ndim == 3 else 1
     bb = b.shape[0] if b.ndim == 3 else 1
     batch = max(ba, bb)
-    if k != k2 or (ba != bb and 1 not in (ba, bb)) or batch * m * n * k < HOST_MIN_WORK:
+    if k != k2 or (ba != bb and 1 not in (ba, bb)) or batch * m * n * k < HOST_MIN_WORK or (_addr(a) | _addr(b)) % 4:
         return _numpy_gemm(a, b, trans_a, trans_b, out)
     shape = (batch, m, n) if max(a.ndim, b.ndim) == 3 else (m, n)
-    target = out if out is not None and out.flags.c_contiguous and out.dtype == np.float32 else np.empty(shape, np.float32)
+    if out is not None and out.shape != shape:
+        return _numpy_gemm(a, b, trans_a, trans_b, out)  # NumPy's error or broadcasting rules
+    direct = out is not None and out.flags.c_contiguous and out.dtype == np.float32 and _addr(out) % 4 == 0
+    target = out if direct else np.empty(shape, np.float32)
     if target.size == 0:
         return target
     if k == 0:

@@ -3,6 +3,7 @@
  * - Pyodide's runtime (from the `pyodide` npm package) -> dist/pyodide/
  * - the kernel zip (torchpad/ + kernel/ as torchpad/kernel/, made by kernel_zip.py) -> dist/generated/
  * - Pyodide's memory snapshot (made by pyodideSnapshot.mjs) -> dist/generated/
+ * - TensorFlow.js's core and wasm backend (UMD bundles + binaries; the fast compute path, web/src/runtime/compute/) -> dist/tfjs/
  * In `vite dev` the same URLs are answered by a middleware, so the worker code is identical.
  */
 import { execFileSync } from "node:child_process";
@@ -13,6 +14,14 @@ import { join, resolve } from "node:path";
 const REPO = resolve(import.meta.dirname, "../..");
 const PYODIDE_DIR = join(REPO, "node_modules/pyodide");
 const PYODIDE_FILES = /\.(mjs|js|wasm|zip|map)$|^pyodide-lock\.json$/;
+const TFJS = join(REPO, "node_modules/@tensorflow");
+/** The fast compute path's files, served under /tfjs/: TensorFlow.js's UMD bundles and wasm binaries. */
+const TFJS_FILES = {
+  "tf-core.min.js": "tfjs-core/dist/tf-core.min.js",
+  "tf-backend-wasm.min.js": "tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
+  ...Object.fromEntries(["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"]
+    .map((f) => [f, `tfjs-backend-wasm/dist/${f}`])),
+};
 export const KERNEL_ZIP = "generated/torchpad-kernel.zip";
 export const SNAPSHOT = "generated/pyodide-snapshot.bin.gz";
 
@@ -51,6 +60,9 @@ export function torchpadRuntime() {
       for (const f of pyodideFiles()) {
         this.emitFile({ type: "asset", fileName: `pyodide/${f}`, source: readFileSync(join(PYODIDE_DIR, f)) });
       }
+      for (const [name, file] of Object.entries(TFJS_FILES)) {
+        this.emitFile({ type: "asset", fileName: `tfjs/${name}`, source: readFileSync(join(TFJS, file)) });
+      }
       this.emitFile({ type: "asset", fileName: KERNEL_ZIP, source: kernelZip() });
       this.emitFile({ type: "asset", fileName: SNAPSHOT, source: pyodideSnapshot() });
     },
@@ -61,6 +73,7 @@ export function torchpadRuntime() {
         if (path === `/${KERNEL_ZIP}`) body = kernelZip();
         else if (path === `/${SNAPSHOT}`) body = pyodideSnapshot();
         else if (path.startsWith("/pyodide/") && pyodideFiles().includes(path.slice(9))) body = readFileSync(join(PYODIDE_DIR, path.slice(9)));
+        else if (path.startsWith("/tfjs/") && TFJS_FILES[path.slice(6)]) body = readFileSync(join(TFJS, TFJS_FILES[path.slice(6)]));
         else return next();
         const ext = path.slice(path.lastIndexOf("."));
         res.setHeader("Content-Type", TYPES[ext] || "application/octet-stream");

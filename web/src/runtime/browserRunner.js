@@ -8,7 +8,8 @@
  *     "numpy"        loading NumPy from the package index (loaded/total in bytes),
  *     "numpy-failed" NumPy unreachable: `message` names `url` and the two ways out,
  *     "kernel"       installing the kernel zip (loaded/total in bytes),
- *     "ready"        boot done; also carries {numpy: bool, torch: bool, bootMs, coreMs, message?},
+ *     "ready"        boot done; also carries {numpy: bool, torch: bool, bootMs, coreMs, message?,
+ *                    compute: {path: "tfjs-wasm" | "numpy" | "none", reason, threads}},
  *     "restarting"   the worker was terminated (Stop did not take) and a fresh one boots.
  *   await runner.ready                       // resolves at "ready" (even when NumPy failed)
  *   const {state, reason, error} = await runner.run(code, {name, onEvent})
@@ -28,8 +29,9 @@ export const STOP_GRACE_MS = 2000;
 const SIGINT = 2;
 
 export class BrowserRunner {
-  constructor({ pyodideIndex, onBoot = () => {}, workerUrl } = {}) {
+  constructor({ pyodideIndex, onBoot = () => {}, workerUrl, compute = "auto" } = {}) {
     this.pyodideIndex = pyodideIndex;
+    this.compute = compute; // "auto": the fast wasm library where it loads; "numpy": NumPy only
     this.onBoot = onBoot;
     this.workerUrl = workerUrl;
     this.current = null;
@@ -52,7 +54,7 @@ export class BrowserRunner {
     this.worker.onmessage = (e) => this._onMessage(e.data);
     this.worker.onerror = (e) => this._onWorkerError(`The Python worker failed: ${e.message || e}`);
     this.bootInfo = null;
-    this.worker.postMessage({ type: "boot", pyodideIndex: this.pyodideIndex, interrupt: this.interrupt });
+    this.worker.postMessage({ type: "boot", pyodideIndex: this.pyodideIndex, interrupt: this.interrupt, compute: this.compute });
   }
 
   _onMessage(msg) {

@@ -9,11 +9,13 @@ const t0 = performance.now();
 
 const runner = new BrowserRunner({
   pyodideIndex: config.pyodide_index,
+  compute: new URLSearchParams(location.search).get("compute") || "auto", // ?compute=numpy: NumPy only
   onBoot(info) {
     bootLog.push({ at: performance.now() - t0, ...info });
     const size = info.total ? ` ${(info.loaded / 1e6).toFixed(1)} / ${(info.total / 1e6).toFixed(1)} MB` : "";
     $("boot").textContent = info.phase + size;
     if (info.message) $("boot-message").textContent = info.message;
+    if (info.compute) $("compute").textContent = info.compute.path + (info.compute.reason ? ` (${info.compute.reason})` : "");
   },
 });
 

@@ -1,17 +1,20 @@
 /** The browser runtime's module worker: Pyodide from our origin, NumPy from the configured
  * package index, the kernel zip from our origin, then runs code on request.
  *
- * Messages: in {type: "boot", pyodideIndex, interrupt}, {type: "run", id, code, name};
- * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used), {type: "events", id, json}, {type: "result", id, state}.
+ * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"numpy"}, {type: "run", id, code, name};
+ * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used and which compute path
+ * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason), {type: "events", id, json}, {type: "result", id, state}.
  * Every download goes through `fetch`, which is wrapped here to report bytes as they arrive,
  * so the page can show sizes during boot instead of a silent wait.
  */
 import HOST_PY from "./pyhost.py?raw";
+import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
 
 const ORIGIN = self.location.origin;
 const PYODIDE_URL = `${ORIGIN}/pyodide/`;
 const KERNEL_ZIP_URL = `${ORIGIN}/generated/torchpad-kernel.zip`;
 const SNAPSHOT_URL = `${ORIGIN}/generated/pyodide-snapshot.bin.gz`;
+const TFJS_URL = `${ORIGIN}/tfjs/`;
 
 let pyodide = null;
 let host = null;
@@ -132,9 +135,10 @@ async function reachable(url) {
   }
 }
 
-async function boot({ pyodideIndex, interrupt: buffer }) {
+async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }) {
   const t0 = performance.now();
   interrupt = buffer;
+  const computeLoading = loadCompute({ libUrl: TFJS_URL, disabled: computeSetting === "numpy" }); // in parallel with Python
   const index = pyodideIndex || PYODIDE_URL;
   const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
   const options = {
@@ -152,8 +156,17 @@ async function boot({ pyodideIndex, interrupt: buffer }) {
   }
   const { numpy, kernel, coreDone, snapshot } = started;
   progress = null;
+  const compute = await computeLoading;
+  if (kernel.torch) {
+    try {
+      installCompute(pyodide, compute);
+    } catch (e) {
+      Object.assign(compute, { path: "numpy", reason: `The fast compute path could not be installed: ${e?.message || e}` });
+    }
+  }
   report({
     phase: "ready", numpy: numpy.ok, torch: kernel.torch, snapshot, coreMs: coreDone - t0, bootMs: performance.now() - t0,
+    compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0 },
     ...(kernel.message ? { message: kernel.message } : {}),
   });
 }

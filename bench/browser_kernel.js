@@ -1,0 +1,126 @@
+/** Training-step speed of the kernel in the page (issue 11), in real Chromium through the page's
+ * worker, each workload against the same program on native PyTorch CPU in the same run.
+ *
+ *   npm run build && node bench/browser_kernel.js [--runs N] [--steps N] [--workloads cnn,lstm,mlp]
+ *                                                  [--compute auto|numpy] [--web-dir DIR]
+ *
+ * For each workload (bench/workloads.py: the seed CNN, the seed LSTM, an MLP) a fresh page boots,
+ * runs one warm-up step and then `--steps` timed steps; native PyTorch (this checkout's .venv) runs
+ * the same builder and steps in a child process. Repeated `--runs` times, alternating the two; the
+ * medians are printed with their ratio, with the page's compute path and its peak WebAssembly memory
+ * (Pyodide's heap + the compute library's heap: wasm memories only grow, so the size at the end of a
+ * fresh page's workload is its peak). NumPy comes from the same places as in bench/browser_runtime.js.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "@playwright/test";
+import { withTestMirror } from "../e2e/test-mirror.js";
+
+const REPO = resolve(import.meta.dirname, "..");
+const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
+const RUNS = Number(arg("--runs", 3));
+const STEPS = Number(arg("--steps", 3));
+const COMPUTE = arg("--compute", "auto");
+const WEB_DIR = resolve(arg("--web-dir", join(REPO, "web/dist")));
+const WORKLOADS = arg("--workloads", "cnn,lstm,mlp").split(",");
+const BUILDERS = { cnn: "seed_cnn", lstm: "seed_lstm", mlp: "mlp" };
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"];
+const WORKLOADS_PY = readFileSync(join(REPO, "bench/workloads.py"), "utf8");
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The program both sides run: build the workload, one warm-up step, then STEPS timed steps (ms each). */
+function program(builder, torchName) {
+  return `
+import json, sys, time, types
+workloads = types.ModuleType("workloads")
+exec(compile(${JSON.stringify(WORKLOADS_PY)}, "workloads.py", "exec"), workloads.__dict__)
+import ${torchName} as torch
+torch.manual_seed(0)
+step = workloads.${builder}(torch)
+step()
+times = []
+for _ in range(${STEPS}):
+    t = time.perf_counter()
+    loss = step()
+    times.append((time.perf_counter() - t) * 1000)
+out = {"times": times, "loss": loss}
+try:
+    import _torchpad_compute
+    out["memory"] = json.loads(_torchpad_compute.memory())
+    out["path"] = _torchpad_compute.path
+except ImportError:
+    pass
+print(json.dumps(out))
+`;
+}
+
+async function freePort() {
+  return new Promise((ok) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); }); });
+}
+
+async function startServer() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const data = mkdtempSync(join(tmpdir(), "torchpad-bench-"));
+  const env = withTestMirror();
+  const index = env.TORCHPAD_PYODIDE_INDEX || (env.TORCHPAD_PYODIDE_MIRROR ? null : `${url}/no-pyodide-index/`);
+  const proc = spawn(join(REPO, ".venv/bin/torchpad"), ["serve", "--port", String(port), "--data-dir", data, "--token", "bench",
+    "--web-dir", WEB_DIR, ...(index ? ["--pyodide-index", index] : [])], { cwd: REPO, stdio: "ignore", env });
+  for (let i = 0; i < 1800; i++) {
+    try { if ((await fetch(`${url}/api/health`)).ok) break; } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop: () => { proc.kill(); rmSync(data, { recursive: true, force: true }); } };
+}
+
+async function inPage(browser, url, builder) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${url}/runtime-harness.html?compute=${COMPUTE}`);
+    await page.waitForFunction(() => window.harness?.bootLog.some((b) => b.phase === "ready"), null, { timeout: 180_000 });
+    const ready = await page.evaluate(() => window.harness.bootLog.at(-1));
+    if (!ready.torch) throw new Error(`the page has no kernel: ${ready.message || JSON.stringify(ready)}`);
+    const result = await page.evaluate((code) => window.harness.run(code), program(builder, "torch"));
+    const out = result.events.filter((e) => e.kind === "stdout").map((e) => e.text).join("\n");
+    if (result.state !== "succeeded") throw new Error(`${builder} failed in the page: ${JSON.stringify(result.events.slice(-3))}`);
+    return { ...JSON.parse(out), compute: ready.compute };
+  } finally {
+    await context.close();
+  }
+}
+
+function native(builder) {
+  const out = execFileSync(join(REPO, ".venv/bin/python"), ["-c", program(builder, "torch")], { cwd: REPO, encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "2" } });
+  return JSON.parse(out.trim().split("\n").at(-1));
+}
+
+const server = await startServer();
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium", args: ARGS });
+const mb = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+try {
+  console.log(`browser kernel: ${STEPS} timed steps after one warm-up, median of ${RUNS} runs each; compute=${COMPUTE}`);
+  for (const name of WORKLOADS) {
+    const builder = BUILDERS[name];
+    const ours = [], anchor = [];
+    let last;
+    for (let r = 0; r < RUNS; r++) {
+      last = await inPage(browser, server.url, builder);
+      ours.push(median(last.times));
+      anchor.push(median(native(builder).times));
+    }
+    const [o, a] = [median(ours), median(anchor)];
+    const mem = last.memory ? `peak wasm ${mb(last.memory.pyodide + last.memory.library)} (Pyodide ${mb(last.memory.pyodide)} + library ${mb(last.memory.library)})` : "";
+    console.log(`${name.padEnd(5)} page ${o.toFixed(0).padStart(7)} ms   native PyTorch CPU ${a.toFixed(1).padStart(7)} ms   ratio ${(o / a).toFixed(2).padStart(6)}   ` +
+      `path ${last.compute?.path}${last.compute?.threads ? ` (${last.compute.threads} threads)` : ""}   ${mem}`);
+    console.log(`      runs: page [${ours.map((x) => x.toFixed(0)).join(", ")}] ms, native [${anchor.map((x) => x.toFixed(1)).join(", ")}] ms`);
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}

@@ -1,0 +1,84 @@
+/** The browser's fast compute path: the kernel's float32 matrix products run in TensorFlow.js's
+ * WebAssembly backend (XNNPACK, SIMD, and threads where the page is cross-origin isolated),
+ * because Pyodide's NumPy has no BLAS and is 10-50x slower at them.
+ *
+ *   const compute = await loadCompute({ libUrl: `${ORIGIN}/tfjs/` });
+ *   compute.path            // "tfjs-wasm" or "numpy" (with compute.reason saying why)
+ *   installCompute(pyodide, compute)   // routes torchpad.kernel.compute's products here
+ *
+ * Hand-off: Python passes the addresses of C-contiguous float32 arrays in Pyodide's heap; this
+ * module views them in place (no copy on Pyodide's side), the backend copies each operand once
+ * into its own heap, and the product is copied straight from the backend's heap into the
+ * output array's memory. NumPy stays the path wherever the library cannot load.
+ */
+
+const numpyPath = (reason) => ({ path: "numpy", reason });
+
+/** TensorFlow.js's own UMD bundles, evaluated in the worker's global scope (they set `self.tf`).
+ * Bundling its ES modules instead breaks the threaded backend: its pthread workers are made from
+ * the factory's source text, which a bundler's renaming leaves pointing at names that are not there. */
+async function loadScript(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  (0, eval)(await res.text());
+}
+
+/** Loads the library from `libUrl` (the UMD bundles and the .wasm binaries); never throws: a failure is the NumPy path with the reason. */
+export async function loadCompute({ libUrl, disabled = false } = {}) {
+  if (disabled) return numpyPath("the fast compute path was turned off (compute=numpy)");
+  try {
+    await loadScript(`${libUrl}tf-core.min.js`);
+    await loadScript(`${libUrl}tf-backend-wasm.min.js`);
+    const tf = self.tf;
+    tf.wasm.setWasmPaths(libUrl);
+    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+    if (!simd) return numpyPath("this browser's WebAssembly has no SIMD");
+    const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
+    if (!(await tf.setBackend("wasm"))) return numpyPath(`TensorFlow.js's wasm backend did not start (its files are served from ${libUrl})`);
+    await tf.ready();
+    return { path: "tfjs-wasm", simd, threads: threads ? tf.wasm.getThreadsCount() : 1, ...products(tf, tf.backend()) };
+  } catch (e) {
+    return numpyPath(`TensorFlow.js's wasm backend could not load: ${e?.message || e}`);
+  }
+}
+
+/** The products on the backend, over raw addresses in another module's heap (`heapOf()` gives it). */
+function products(tf, backend) {
+  let pyHeap = null; // set by installCompute: () => Pyodide's current HEAPF32 (it is replaced when memory grows)
+  const lib = backend.wasm;
+
+  /** C (max(ba, bb), m, n) at pc = op(A) @ op(B); A (ba, m, k) or (ba, k, m) at pa; B (bb, k, n) or (bb, n, k) at pb. */
+  function gemm(pa, pb, pc, ba, bb, m, k, n, ta, tb) {
+    const heap = pyHeap();
+    const a = tf.tensor3d(heap.subarray(pa / 4, pa / 4 + ba * m * k), ta ? [ba, k, m] : [ba, m, k], "float32");
+    const b = tf.tensor3d(heap.subarray(pb / 4, pb / 4 + bb * k * n), tb ? [bb, n, k] : [bb, k, n], "float32");
+    const c = tf.matMul(a, b, ta, tb);
+    const size = Math.max(ba, bb) * m * n;
+    const at = backend.getMemoryOffset(c.dataId) / 4;
+    pyHeap().set(lib.HEAPF32.subarray(at, at + size), pc / 4);
+    a.dispose();
+    b.dispose();
+    c.dispose();
+  }
+
+  /** Bytes of WebAssembly memory: Pyodide's heap and the library's (memories only grow, so this is the peak). */
+  const memory = () => ({ pyodide: pyHeap ? pyHeap().buffer.byteLength : 0, library: lib.HEAPU8.buffer.byteLength });
+
+  return { gemm, memory, bindHeap: (fn) => (pyHeap = fn) };
+}
+
+/** Routes torchpad.kernel.compute's float32 products to the loaded library (no-op on the NumPy path).
+ * Also registers `_torchpad_compute` (path, reason, threads, memory() -> JSON bytes) for programs and benchmarks. */
+export function installCompute(pyodide, compute) {
+  const info = { path: compute.path, reason: compute.reason || "", threads: compute.threads || 0 };
+  const memory = () => JSON.stringify(compute.memory?.() || { pyodide: pyodide._module.HEAPU8.buffer.byteLength, library: 0 });
+  if (compute.path !== "tfjs-wasm") {
+    pyodide.registerJsModule("_torchpad_compute", { ...info, memory });
+    return;
+  }
+  compute.bindHeap(() => pyodide._module.HEAPF32);
+  pyodide.registerJsModule("_torchpad_compute", { ...info, gemm: compute.gemm, memory });
+  pyodide.runPython(
+    "import _torchpad_compute as _c\nfrom torchpad.kernel import compute as _k\n_k.use_host_gemm(_c.gemm, _c.path)\ndel _c, _k",
+  );
+}
