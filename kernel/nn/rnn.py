@@ -13,9 +13,10 @@ import numpy as np
 from .. import dtypes
 from ..ops import recurrent as R
 from ..tensor import Tensor
-from . import init
+from . import init, rnn_steps
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -70,8 +71,6 @@ class RNNBase(Module):
             raise ValueError("proj_size should be a positive integer or zero to disable projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size:
-            raise NotImplementedError("the TorchPad kernel's LSTM does not support proj_size yet")
         if mode not in R.GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
@@ -82,11 +81,14 @@ class RNNBase(Module):
         self._flat_weights_names, self._all_weights = [], []
         for layer in range(num_layers):
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else hidden_size * directions
+                real_hidden = proj_size or hidden_size
+                layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, real_hidden)}
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 names = []
                 for kind, shape in shapes.items():
                     setattr(self, kind + suffix, _empty(shape, dtype))
@@ -142,6 +144,8 @@ class RNNBase(Module):
 
     def _run(self, input: Tensor, hx):
         """Single-state forward (RNN, GRU): checks, then the Function; unbatched in and out."""
+        if isinstance(input, PackedSequence):
+            return rnn_steps.run(self, input, hx)
         is_batched = self._batched(input, "RNN" if self.mode.startswith("RNN") else self.mode)
         batch_dim = 0 if self.batch_first else 1
         if not is_batched:
@@ -227,6 +231,8 @@ class LSTM(RNNBase):
                          proj_size, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence) or self.proj_size:
+            return rnn_steps.run(self, input, hx)
         is_batched = self._batched(input, "LSTM")
         batch_dim = 0 if self.batch_first else 1
         if not is_batched:
