@@ -80,7 +80,8 @@ test("a metric logged once draws a marker; the x axis takes the program's name",
   await expect(page.locator(".chart[data-metric=accuracy]")).toHaveAttribute("data-points", "1");
   await expect.poll(() => pixelsOf(page, "accuracy", "#2f7de1")).toBeGreaterThan(10); // the marker, in the run's colour
   await expect(page.locator(".chart[data-metric=loss]")).toHaveAttribute("data-x", "epoch");
-  await expect(page.locator(".chart[data-metric=loss] .u-label")).toContainText(["epoch"]);
+  await expect(page.locator(".chart[data-metric=loss] .x-title")).toHaveText("epoch");
+  await expect(page.locator(".chart[data-metric=accuracy] .x-title")).toHaveText("step");
 });
 
 test("smoothing and the log scale redraw every chart and are remembered", async ({ page, server }) => {

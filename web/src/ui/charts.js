@@ -9,13 +9,10 @@ import { drawn } from "./series.js";
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
-function axis(label) {
+function axis() {
   const stroke = css("--muted") || "#666";
   const grid = { stroke: css("--grid") || "#8883", width: 1 };
-  return {
-    stroke, grid, ticks: { stroke: grid.stroke, width: 1, size: 4 }, font: "11px system-ui, sans-serif", size: 40,
-    ...(label ? { label, labelSize: 16, labelFont: "11px system-ui, sans-serif" } : {}),
-  };
+  return { stroke, grid, ticks: { stroke: grid.stroke, width: 1, size: 4 }, font: "11px system-ui, sans-serif", size: 40 };
 }
 
 const MIN_HEIGHT = 150;
@@ -62,10 +59,11 @@ export function createCharts(container, { emptyNote }) {
       const figure = el("figure", "chart");
       figure.dataset.metric = name;
       const head = el("figcaption");
-      figure.append(head);
+      const xTitle = el("div", "x-title"); // the x axis's name, under the plot
+      figure.append(head, xTitle);
       container.append(figure);
       resizer.observe(figure);
-      chart = { el: figure, head };
+      chart = { el: figure, head, xTitle };
       charts.set(name, chart);
     }
     chart.plot?.destroy();
@@ -84,13 +82,14 @@ export function createCharts(container, { emptyNote }) {
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false }, y: view.log ? { distr: 3 } : {} },
-      axes: [axis(chart.xLabel), axis()],
+      axes: [axis(), axis()],
       series: [{ label: chart.xLabel }, ...series.map((r) => ({
         label: r.name, stroke: colorOf(r), width: 1.5, spanGaps: true, points: { show: showPoints, size: 6, fill: colorOf(r) },
       }))],
       hooks: { setCursor: [(u) => headerFor(chart, name, u.cursor.idx)] },
     };
-    chart.plot = new uPlot(opts, dataFor(series, name), chart.el);
+    chart.plot = new uPlot(opts, dataFor(series, name), (u, init) => (chart.xTitle.before(u.root), init()));
+    chart.xTitle.textContent = chart.xLabel;
   }
 
   function render() {
