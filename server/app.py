@@ -33,7 +33,7 @@ from .store import Store
 from .ws import websocket_endpoint
 
 HTTP_STATUS = {"bad_message": 400, "unauthorized": 401, "unknown_job": 404, "unknown_share": 404, "job_finished": 409,
-               "too_large": 413, "queue_full": 429}
+               "too_large": 413, "queue_full": 429, "store_unavailable": 503}
 
 
 def error_response(e: p.ProtocolError) -> JSONResponse:
@@ -201,4 +201,5 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={p.ProtocolError: protocol_error})
     app.state.settings = settings
+    app.state.unauthenticated = 0  # websockets that still owe their auth message (ws.py caps them)
     return app

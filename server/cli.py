@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .auth import generate_token, is_loopback
 from .config import DEFAULT_PYODIDE_INDEX, DEFAULT_WEB_DIR, ENV_ONLY, Settings, env_overrides
+from .jobenv import JobUser
+from .tokenguard import make_undumpable, read_token_file, scrub_argv, token_in_argv
 
 EPILOG = """\
 Every flag can also be set with its environment variable (shown in brackets); flags win.
@@ -31,7 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", ".torchpad")),
                    help="folder for the SQLite database of jobs, events and share links (TORCHPAD_DATA_DIR, default .torchpad)")
     p.add_argument("--token", default=_env("TOKEN", None),
-                   help="access token; when absent one is generated and printed (TORCHPAD_TOKEN)")
+                   help="access token; when absent one is generated and printed (TORCHPAD_TOKEN). Prefer the "
+                        "variable or --token-file: a command line is visible to every local user")
+    p.add_argument("--token-file", type=Path, default=_env("TOKEN_FILE", None), metavar="PATH",
+                   help="read the access token from this file, which must be mode 0600 (TORCHPAD_TOKEN_FILE)")
+    p.add_argument("--job-user", default=_env("JOB_USER", None), metavar="NAME",
+                   help="run jobs as this user (the server must run as root), so they cannot read the server's "
+                        "data or token (TORCHPAD_JOB_USER)")
     p.add_argument("--allow-origin", action="append", metavar="URL",
                    default=[o for o in _env("ALLOW_ORIGIN", "").replace(",", " ").split() if o],
                    help="another origin allowed to use the API and websocket, e.g. https://pad.example.com; "
@@ -63,7 +71,7 @@ def settings_from_args(args) -> Settings:
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, token=args.token, allow_origins=args.allow_origin,
                     allow_remote_hosts=args.allow_remote_host,
                     executor=args.executor, ray_address=args.ray_address, gpus=args.gpus, max_queued=args.max_queued,
-                    job_timeout=args.job_timeout,
+                    job_timeout=args.job_timeout, job_user=args.job_user,
                     pyodide_index=args.pyodide_index, web_dir=args.web_dir, **env_overrides())
 
 
@@ -71,9 +79,27 @@ def serve_main(argv: list[str]) -> int:
     import uvicorn
 
     from .app import create_app
+    from .connections import connection_caps, guarded_protocol, raise_open_file_limit
 
     args = build_parser().parse_args(argv)
+    if token_in_argv(argv):
+        scrub_argv(args.token)
+        print("torchpad serve: --token is visible to other local users while the server starts; "
+              "prefer TORCHPAD_TOKEN or --token-file", file=sys.stderr)
+    make_undumpable()  # jobs of the same user cannot read /proc/<server>/environ
+    os.umask(0o077)  # the data directory and database: the server's user only
+    if args.token_file and not args.token:
+        try:
+            args.token = read_token_file(args.token_file)
+        except ValueError as e:
+            print(f"torchpad serve: {e}", file=sys.stderr)
+            return 2
     settings = settings_from_args(args)
+    try:
+        JobUser(settings.job_user)
+    except ValueError as e:
+        print(f"torchpad serve: {e}", file=sys.stderr)
+        return 2
     if not settings.token:
         if not is_loopback(settings.host):
             print(f"torchpad serve: refusing to bind {settings.host} (not loopback) without a token; "
@@ -83,6 +109,8 @@ def serve_main(argv: list[str]) -> int:
         print(f"TorchPad on http://{settings.host}:{settings.port}/  token: {settings.token}", flush=True)
     else:
         print(f"TorchPad on http://{settings.host}:{settings.port}/  (token from --token/TORCHPAD_TOKEN)", flush=True)
+    max_connections, settings.max_unauthenticated = connection_caps(settings, raise_open_file_limit())
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                ws_max_size=4 * settings.max_message_bytes)
+                ws_max_size=4 * settings.max_message_bytes, timeout_keep_alive=settings.keep_alive_s,
+                http=guarded_protocol(settings.request_timeout_s, max_connections))
     return 0

@@ -40,11 +40,14 @@ class Settings:
     job_timeout: float = 3600.0
     pyodide_index: str = DEFAULT_PYODIDE_INDEX
     web_dir: Path = DEFAULT_WEB_DIR
+    job_user: str | None = None           # --job-user: run jobs as this account (root servers)
     # Limits without a flag (environment only).
     max_code_bytes: int = 256 * KiB
     max_message_bytes: int = 1 * MiB
     max_share_bytes: int = 512 * KiB
     cpu_slots: int = 4                    # concurrent CPU jobs on a host without (or not using) GPUs
+    warm_runners: int = 2                 # spare job processes with torch imported (one ready + one starting)
+    job_containment: str = "auto"         # auto | cgroup | pgroup: how a job's processes are kept together
     output_lines_per_s: float = 2000.0    # stdout+stderr lines, token bucket ...
     output_burst_lines: int = 20000       # ... of this size
     output_max_bytes: int = 64 * MiB      # total stdout+stderr bytes per job
@@ -54,10 +57,16 @@ class Settings:
     ws_stall_s: float = 10.0              # queue full this long (client not reading) -> close 4008
     kill_grace_s: float = 2.0             # SIGTERM -> SIGKILL
     auth_timeout_s: float = 10.0
+    request_timeout_s: float = 10.0       # an HTTP request's headers and body must arrive within this
+    keep_alive_s: float = 5.0             # an idle keep-alive connection is closed after this
+    max_connections: int = 0              # open HTTP connections (0: half the open-file limit)
+    max_unauthenticated: int = 0          # websockets still owing their auth message (0: an eighth of it)
 
 
 ENV_ONLY = ("max_code_bytes", "max_message_bytes", "max_share_bytes", "cpu_slots", "output_lines_per_s", "output_burst_lines",
-            "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "ws_stall_s", "kill_grace_s", "auth_timeout_s")
+            "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "ws_stall_s", "kill_grace_s", "auth_timeout_s",
+            "warm_runners", "job_containment",
+            "request_timeout_s", "keep_alive_s", "max_connections", "max_unauthenticated")
 
 
 def env_overrides(environ=os.environ) -> dict:
@@ -67,5 +76,5 @@ def env_overrides(environ=os.environ) -> dict:
     for name in ENV_ONLY:
         raw = environ.get(f"TORCHPAD_{name.upper()}")
         if raw is not None:
-            out[name] = float(raw) if types[name] == "float" else int(raw)
+            out[name] = float(raw) if types[name] == "float" else raw if types[name] == "str" else int(raw)
     return out

@@ -15,6 +15,7 @@ import contextlib
 import json
 from typing import NamedTuple
 
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import protocol as p
@@ -43,7 +44,17 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if not origin_allowed(ws.headers.get("origin"), ws.scope, ws.headers, settings.allow_origins):
         await ws.close(CLOSE_FORBIDDEN, "origin not allowed")  # before accept: the handshake gets HTTP 403
         return
-    await ws.accept()
+    state = ws.app.state
+    if state.unauthenticated >= settings.max_unauthenticated > 0:
+        await ws.send_denial_response(JSONResponse(
+            {"error": "busy", "message": "too many connections waiting to authenticate; try again later"}, status_code=503))
+        return
+    state.unauthenticated += 1  # until _authenticate is over (counted before accept: no overshoot)
+    try:
+        await ws.accept()
+    except BaseException:
+        state.unauthenticated -= 1
+        raise
     await Connection(ws).serve()
 
 
@@ -119,6 +130,13 @@ class Connection:
         return msg["text"] if msg.get("text") is not None else msg.get("bytes", b"")
 
     async def _authenticate(self) -> bool:
+        """Counted among the unauthenticated connections (capped in websocket_endpoint) until it ends."""
+        try:
+            return await self._check_auth()
+        finally:
+            self.ws.app.state.unauthenticated -= 1
+
+    async def _check_auth(self) -> bool:
         try:
             raw = await asyncio.wait_for(self._receive(), self.settings.auth_timeout_s)
         except asyncio.TimeoutError:
