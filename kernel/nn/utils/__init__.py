@@ -9,7 +9,7 @@ import numpy as np
 from ... import creation
 from ...tensor import Tensor
 
-from . import rnn  # noqa: E402,F401  (torch.nn.utils.rnn is reachable after `import torch.nn`)
+from . import parametrize, prune, rnn  # noqa: E402,F401  (reachable after `import torch.nn`, as in PyTorch)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 
