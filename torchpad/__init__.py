@@ -7,10 +7,10 @@ is running.
 
 from importlib import import_module
 
-from .metrics import autolog, log
+from .metrics import autolog, log, show
 
 __version__ = "0.1.0"
-__all__ = ["log", "autolog", "datasets", "__version__"]
+__all__ = ["log", "autolog", "show", "datasets", "__version__"]
 
 
 def __getattr__(name: str):

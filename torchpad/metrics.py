@@ -17,7 +17,11 @@ Sink = Callable[[dict], None]
 
 
 def _print_sink(event: dict) -> None:
-    print(json.dumps({"step": event["step"], **event["values"]}), file=sys.stdout, flush=True)
+    if event["kind"] == "image":  # the picture itself is for the page; a script's output names it
+        line = {"step": event["step"], "image": event["name"], "shape": [event["h"], event["w"], event["channels"]]}
+    else:
+        line = {"step": event["step"], **event["values"]}
+    print(json.dumps(line), file=sys.stdout, flush=True)
 
 
 _sink: Sink = _print_sink
@@ -40,10 +44,15 @@ def reset() -> None:
     _autolog_step = 0
     _autolog_enabled = True
     _first_loss = None
+    _show_steps.clear()
 
 
 def _scalar(name: str, value) -> float | str:
     """A metric value as a JSON-safe number (non-finite values as the strings "nan", "inf", "-inf")."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and math.prod(shape) != 1:
+        raise TypeError(f"torchpad.log: metric {name!r} must be a number, a one-element tensor or a 2-D to 4-D tensor "
+                        f"(shown as an image), got shape {list(shape)}")
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -61,6 +70,7 @@ def _step(step) -> int:
 def log(step: int | None = None, **metrics) -> None:
     """Record named scalar metrics at `step` (default: one past the last logged step).
 
+    A 2-D to 4-D tensor (or nested list) is shown as an image instead (see torchpad/images.py).
     It runs once per step inside training loops, so plain finite floats (what `.item()`
     gives) take a path with no per-value calls; `metrics` is our own dict and becomes the event's.
     """
@@ -71,12 +81,31 @@ def log(step: int | None = None, **metrics) -> None:
         step = _next_step
     elif type(step) is not int:
         step = _step(step)
+    pictures = None
     for value in metrics.values():
         if type(value) is not float or value - value != 0.0:  # not a finite float: check and convert each
-            metrics = {name: _scalar(name, value) for name, value in metrics.items()}
+            from . import images
+
+            pictures = [images.image_event(n, v, step) for n, v in metrics.items() if images.is_image(v)]
+            metrics = {name: _scalar(name, value) for name, value in metrics.items() if not images.is_image(value)}
             break
     _next_step = step + 1
-    _sink({"kind": "metric", "step": step, "values": metrics})
+    if metrics:
+        _sink({"kind": "metric", "step": step, "values": metrics})
+    for event in pictures or ():
+        _sink(event)
+
+
+_show_steps: dict[str, int] = {}
+
+
+def show(value, name: str = "image") -> None:
+    """Show a 2-D to 4-D tensor once as an image (each call under one `name` is its next step)."""
+    from . import images
+
+    step = _show_steps.get(name, 0)
+    _sink(images.image_event(name, value, step))
+    _show_steps[name] = step + 1
 
 
 def autolog(enabled: bool = True) -> None:
