@@ -3,6 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import { test, expect, openPlayground, pasteCode, connectServer, newestRun, setTarget, getCode } from "./page-helpers.js";
+import { openHarness, run } from "./harness.js";
 
 const JOB_MS = 120_000; // the first job imports torch on a shared 2-core machine
 const BOOT_MS = 240_000;
@@ -108,4 +109,48 @@ test("a browser run cut by a reload says so", async ({ page, server }) => {
   await page.waitForFunction(() => window.torchpad?.getCode);
   await expect(newestRun(page)).toHaveAttribute("data-state", "interrupted");
   await expect(page.locator("#console")).toContainText("This browser run was cut short");
+});
+
+test("the Examples menu loads on Enter, not on each arrow step, and keeps the focus", async ({ page, server }) => {
+  await openPlayground(page, server.url);
+  const before = await getCode(page);
+  const menu = page.locator("#examples");
+  await menu.focus();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  const chosen = await menu.inputValue();
+  expect(chosen).not.toBe("");
+  expect(await getCode(page)).toBe(before); // stepping loads nothing
+  await page.keyboard.press("Enter");
+  const title = await page.locator(`#examples option[value="${chosen}"]`).textContent();
+  await expect.poll(() => getCode(page)).toMatch(new RegExp(`^# ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n`));
+  await expect(menu).toBeFocused();
+  // A mouse pick still loads at once.
+  const other = await page.locator("#examples option").nth(1).getAttribute("value");
+  await menu.selectOption(other);
+  await expect.poll(() => getCode(page)).toMatch(/^# /);
+  await expect(page.locator("#console")).toContainText("Example: ");
+});
+
+test("the status bar does not say ready while the browser runtime loads", async ({ page, server }) => {
+  await openPlayground(page, server.url);
+  const boot = page.locator("#statusbar [data-role=boot]");
+  const state = page.locator("#statusbar [data-role=run-state]");
+  // Whenever the runtime is still loading, the run state is not "ready".
+  const sample = () => page.evaluate(() => [document.querySelector("#statusbar [data-role=boot]").dataset.phase,
+    document.querySelector("#statusbar [data-role=run-state]").textContent]);
+  const [phase, text] = await sample();
+  if (phase !== "ready" && phase !== "numpy-failed") expect(text).not.toBe("ready");
+  await expect(boot).toHaveAttribute("data-phase", /ready|numpy-failed/, { timeout: 240_000 });
+  await expect(state).toHaveText("ready");
+});
+
+test("input() in a browser run explains itself", async ({ page, server }) => {
+  test.setTimeout(BOOT_MS + 30_000);
+  await openHarness(page, server);
+  const result = await run(page, 'name = input("Your name? ")\nprint("hi", name)\n');
+  expect(result.state).toBe("failed");
+  expect(result.error).toMatchObject({ type: "EOFError", line: 1 });
+  expect(result.error.message).toContain("input() cannot read from the keyboard in a browser run");
+  expect(result.error.message).toContain("Put the value in the code");
 });

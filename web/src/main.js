@@ -83,7 +83,23 @@ function fillMenu() {
   if (backup) menu.append(new Option("↺ Your previous work", BACKUP_OPTION));
 }
 fillMenu();
+// Arrow keys on a closed <select> change its value (and fire "change") at every step: those steps
+// only move the choice; Enter loads it. A pick with the mouse (or from the open list) loads at once.
+const STEP_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);
+let steppedByKey = false;
+menu.addEventListener("keydown", (e) => {
+  if (STEP_KEYS.has(e.key) && !e.altKey) steppedByKey = true;
+  else if (e.key === "Enter" && menu.value) {
+    e.preventDefault();
+    loadMenuChoice();
+  }
+});
 menu.addEventListener("change", () => {
+  if (steppedByKey) return void (steppedByKey = false);
+  loadMenuChoice();
+});
+function loadMenuChoice() {
+  steppedByKey = false;
   const id = menu.value;
   menu.value = "";
   if (id === BACKUP_OPTION) {
@@ -100,8 +116,7 @@ menu.addEventListener("change", () => {
     replaceCode(ex.code, ex.id);
     output.write("info", `Example: ${ex.title}${ex.expected ? ` — expected: ${ex.expected}` : ""}`);
   }
-  editor.focus();
-});
+}
 
 // ---- target, settings, connection -----------------------------------------------------------
 let serverRunner = null;
@@ -149,6 +164,7 @@ async function pyodideIndex() {
 function onBoot(info) {
   status.boot(info);
   if (info.phase === "numpy-failed" && settings.target === "browser") output.write("info", info.message);
+  if (info.phase === "ready" && !current) status.run("ready", "idle");
 }
 
 async function bootBrowser() {
@@ -408,7 +424,7 @@ addEventListener("hashchange", openSharedLink);
 // ---- start -----------------------------------------------------------------------------------
 for (const r of document.querySelectorAll("input[name=target]")) r.checked = r.value === settings.target;
 connection.refresh();
-status.run("ready", "idle");
+status.run(settings.target === "server" ? "ready" : "", "idle"); // the browser target says "ready" once its runtime is
 listRuns()
   .then((stored) => {
     runs = [...stored, ...runs.filter((r) => !stored.some((s) => s.id === r.id))];
