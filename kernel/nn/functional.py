@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from ..ops.conv import *  # noqa: F401,F403
 from ..ops.norm import *  # noqa: F401,F403
 from ..ops.pool import *  # noqa: F401,F403
+from ..ops.volumetric import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 
 
