@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { test, expect, openPlayground, pasteCode, connectServer, newestRun, setTarget, getCode } from "./page-helpers.js";
 import { openHarness, run } from "./harness.js";
+import { test as harnessTest } from "./fixtures.js"; // the runtime harness page, as e2e/runtime.spec.js drives it
 
 const JOB_MS = 120_000; // the first job imports torch on a shared 2-core machine
 const BOOT_MS = 240_000;
@@ -145,7 +146,7 @@ test("the status bar does not say ready while the browser runtime loads", async 
   await expect(state).toHaveText("ready");
 });
 
-test("input() in a browser run explains itself", async ({ page, server }) => {
+harnessTest("input() in a browser run explains itself", async ({ page, server }) => {
   test.setTimeout(BOOT_MS + 30_000);
   await openHarness(page, server);
   const result = await run(page, 'name = input("Your name? ")\nprint("hi", name)\n');

@@ -7,6 +7,7 @@ metrics are held and sent at most once per 50 ms, so a tight training loop canno
 the page. Held metrics also go out before any line (order is kept) and before a sleep.
 """
 
+import builtins
 import importlib.abc
 import json
 import sys
@@ -90,6 +91,17 @@ def interruptible_sleep(real_sleep, outbox, interrupt):
     return sleep
 
 
+NO_INPUT = ("input() cannot read from the keyboard in a browser run (the program runs in a background "
+            "worker with no console). Put the value in the code instead, e.g. `answer = \"yes\"`.")
+
+
+def no_input(prompt=""):
+    """input() for browser runs: Pyodide's stdin fails with `OSError: [Errno 29]`; say why instead."""
+    if prompt:
+        print(prompt, end="", flush=True)
+    raise EOFError(NO_INPUT)
+
+
 def run(code, name, post, interrupt=None):
     """Run `code` as main.py, posting events; returns the final state. `interrupt` is Stop's Int32Array."""
     outbox = Outbox(post)
@@ -97,10 +109,12 @@ def run(code, name, post, interrupt=None):
     metrics.reset()
     metrics.set_sink(outbox.emit)
     time.sleep = interruptible_sleep(real_sleep, outbox, interrupt)
+    real_input, builtins.input = builtins.input, no_input
     try:
         outbox.emit({"kind": "status", "state": "running", "device": "browser"})
         return run_user_code(code, outbox.emit, filename="main.py")
     finally:
         time.sleep = real_sleep
+        builtins.input = real_input
         metrics.set_sink(None)
         outbox.flush()
