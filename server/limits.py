@@ -78,6 +78,14 @@ class OutputLimiter:
             if not self.metrics.take():
                 return self._drop("metrics")
             return [*self.stretches["metrics"].notice(), event]
+        if kind == "image":  # a metric that also spends the output byte budget (about 8 bytes a pixel value)
+            size = 8 * len(event["data"])
+            if self.bytes + size > self.max_bytes:
+                return self._drop("bytes")
+            if not self.metrics.take():
+                return self._drop("metrics")
+            self.bytes += size
+            return [*self.stretches["metrics"].notice(), event]
         return [event]
 
     def finish(self) -> list[dict]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-MAX_SIDE = 256  # pixels a side of the whole picture (a grid included)
+MAX_SIDE = 128  # pixels a side of the whole picture (a grid included); server/events.py checks the same bound
 GAP = 1  # empty pixels between grid tiles
 
 
