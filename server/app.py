@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -28,11 +28,12 @@ from .executor import create_executor
 from .hostinfo import probe
 from .jobs import JobManager
 from .pyodide_mirror import mirror_routes, page_index
+from .retention import Retention
 from .static import IsolationHeaders
 from .store import Store
 from .ws import websocket_endpoint
 
-HTTP_STATUS = {"bad_message": 400, "unauthorized": 401, "unknown_job": 404, "unknown_share": 404, "job_finished": 409,
+HTTP_STATUS = {"bad_message": 400, "unauthorized": 401, "unknown_job": 404, "unknown_share": 404, "job_finished": 409, "job_running": 409,
                "too_large": 413, "queue_full": 429, "store_unavailable": 503}
 
 
@@ -124,6 +125,18 @@ async def job_cancel(request: Request) -> JSONResponse:
 
 
 @authed
+async def delete_job(request: Request) -> Response:
+    await request.app.state.retention.delete_job(request.path_params["job"])
+    return Response(status_code=204)
+
+
+@authed
+async def delete_share(request: Request) -> Response:
+    await request.app.state.retention.delete_share(request.path_params["share"])
+    return Response(status_code=204)
+
+
+@authed
 async def create_share(request: Request) -> JSONResponse:
     payload = p.parse_share(await read_json(request), request.app.state.settings.max_share_bytes)
     share_id = secrets.token_urlsafe(9)
@@ -169,9 +182,12 @@ def create_app(settings: Settings) -> Starlette:
             "limits": {"max_code_bytes": settings.max_code_bytes, "max_message_bytes": settings.max_message_bytes,
                        "job_timeout_s": settings.job_timeout, "max_queued": settings.max_queued}}
         await jobs.start()
+        app.state.retention = retention = Retention(settings.data_dir / "torchpad.sqlite3", jobs, settings)
+        await retention.start()
         try:
             yield
         finally:
+            await retention.close()
             await jobs.close()
             await executor.close()
             store.close()
@@ -182,11 +198,13 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/info", info),
         Route("/api/jobs", list_jobs, methods=["GET"]),  # GET routes answer HEAD too
         Route("/api/jobs", submit_job, methods=["POST"]),
-        Route("/api/jobs/{job}", job_detail),
+        Route("/api/jobs/{job}", job_detail, methods=["GET"]),
+        Route("/api/jobs/{job}", delete_job, methods=["DELETE"]),
         Route("/api/jobs/{job}/events", job_events),
         Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
         Route("/api/shares", create_share, methods=["POST"]),
-        Route("/api/shares/{share}", read_share),
+        Route("/api/shares/{share}", read_share, methods=["GET"]),
+        Route("/api/shares/{share}", delete_share, methods=["DELETE"]),
         Route("/s/{share}", open_share),
         WebSocketRoute("/ws", websocket_endpoint),
         *mirror_routes(),  # $TORCHPAD_PYODIDE_MIRROR at /pyodide-packages/ (docs/pyodide.md)
@@ -196,7 +214,7 @@ def create_app(settings: Settings) -> Starlette:
     hosts = allowed_hosts(settings.host, settings.allow_origins, settings.allow_remote_hosts)
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False), Middleware(IsolationHeaders)]
     if settings.allow_origins:
-        middleware.insert(1, Middleware(CORSMiddleware, allow_origins=settings.allow_origins, allow_methods=["GET", "POST"],
+        middleware.insert(1, Middleware(CORSMiddleware, allow_origins=settings.allow_origins, allow_methods=["GET", "POST", "DELETE"],
                                         allow_headers=["Authorization", "Content-Type"]))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={p.ProtocolError: protocol_error})

@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-timeout", type=float, default=float(_env("JOB_TIMEOUT", 3600)),
                    help="longest wall time of a job in seconds; a job's own timeout_s can only be shorter "
                         "(TORCHPAD_JOB_TIMEOUT, default 3600)")
+    p.add_argument("--keep-jobs-days", type=float, default=float(_env("KEEP_JOBS_DAYS", 30)), metavar="DAYS",
+                   help="delete finished jobs (code, output, metrics) older than this; 0 keeps them "
+                        "(TORCHPAD_KEEP_JOBS_DAYS, default 30)")
+    p.add_argument("--keep-shares-days", type=float, default=float(_env("KEEP_SHARES_DAYS", 365)), metavar="DAYS",
+                   help="delete share links older than this; 0 keeps them (TORCHPAD_KEEP_SHARES_DAYS, default 365)")
+    p.add_argument("--max-data-gb", type=float, default=float(_env("MAX_DATA_GB", 10)), metavar="GB",
+                   help="most data the database may hold; past it the oldest finished jobs, then the oldest share "
+                        "links, are deleted; 0: no cap (TORCHPAD_MAX_DATA_GB, default 10)")
     p.add_argument("--pyodide-index", default=_env("PYODIDE_INDEX", DEFAULT_PYODIDE_INDEX),
                    help="Pyodide package index the browser loads NumPy from (TORCHPAD_PYODIDE_INDEX, default the official CDN)")
     p.add_argument("--web-dir", type=Path, default=Path(_env("WEB_DIR", DEFAULT_WEB_DIR)),
@@ -71,7 +79,8 @@ def settings_from_args(args) -> Settings:
     return Settings(host=args.host, port=args.port, data_dir=args.data_dir, token=args.token, allow_origins=args.allow_origin,
                     allow_remote_hosts=args.allow_remote_host,
                     executor=args.executor, ray_address=args.ray_address, gpus=args.gpus, max_queued=args.max_queued,
-                    job_timeout=args.job_timeout, job_user=args.job_user,
+                    job_timeout=args.job_timeout, keep_jobs_days=args.keep_jobs_days,
+                    keep_shares_days=args.keep_shares_days, max_data_gb=args.max_data_gb, job_user=args.job_user,
                     pyodide_index=args.pyodide_index, web_dir=args.web_dir, **env_overrides())
 
 

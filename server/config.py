@@ -38,6 +38,9 @@ class Settings:
     gpus: str = "all"
     max_queued: int = 100
     job_timeout: float = 3600.0
+    keep_jobs_days: float = 30.0          # finished jobs older than this are deleted (0: kept)
+    keep_shares_days: float = 365.0       # share links older than this are deleted (0: kept)
+    max_data_gb: float = 10.0             # the database's size: the oldest finished jobs go first (0: no cap)
     pyodide_index: str = DEFAULT_PYODIDE_INDEX
     web_dir: Path = DEFAULT_WEB_DIR
     job_user: str | None = None           # --job-user: run jobs as this account (root servers)
@@ -57,6 +60,7 @@ class Settings:
     ws_stall_s: float = 10.0              # queue full this long (client not reading) -> close 4008
     kill_grace_s: float = 2.0             # SIGTERM -> SIGKILL
     auth_timeout_s: float = 10.0
+    retention_sweep_s: float = 300.0      # how often the retention limits are applied (also at start)
     request_timeout_s: float = 10.0       # an HTTP request's headers and body must arrive within this
     keep_alive_s: float = 5.0             # an idle keep-alive connection is closed after this
     max_connections: int = 0              # open HTTP connections (0: half the open-file limit)
@@ -64,7 +68,7 @@ class Settings:
 
 
 ENV_ONLY = ("max_code_bytes", "max_message_bytes", "max_share_bytes", "cpu_slots", "output_lines_per_s", "output_burst_lines",
-            "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "ws_stall_s", "kill_grace_s", "auth_timeout_s",
+            "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "ws_stall_s", "kill_grace_s", "auth_timeout_s", "retention_sweep_s",
             "warm_runners", "job_containment",
             "request_timeout_s", "keep_alive_s", "max_connections", "max_unauthenticated")
 

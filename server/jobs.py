@@ -97,6 +97,12 @@ class JobManager:
     def subscribe(self, job_id: str, callback: Subscriber) -> None:
         self._subscribers.setdefault(job_id, set()).add(callback)
 
+    def forget(self, job_id: str) -> None:
+        """The job was deleted (retention.py): drop what is cached and wake its followers, who then stop."""
+        self._state.pop(job_id, None)
+        self.store._last_seq.pop(job_id, None)
+        self._broadcast(job_id, 0, "")
+
     def unsubscribe(self, job_id: str, callback: Subscriber) -> None:
         subs = self._subscribers.get(job_id)
         if subs:

@@ -211,7 +211,7 @@ class Connection:
                         return
                     cursor = seq
                 if not rows:
-                    if self.jobs.state(job_id) in FINAL:
+                    if self.jobs.state(job_id) in (*FINAL, None):  # None: deleted meanwhile
                         return
                     await wake.wait()
         finally:
