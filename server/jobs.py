@@ -36,6 +36,7 @@ class JobManager:
         self._state: dict[str, str] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_reason: dict[str, str] = {}
+        self._fail_reason: dict[str, str] = {}  # jobs stopped because their output cannot be stored
         self._subscribers: dict[str, set[Subscriber]] = {}
         self._pending: dict[str, list[dict]] = {}
 
@@ -80,7 +81,11 @@ class JobManager:
         if self.queue_info()["queued"] >= self.settings.max_queued:
             raise ProtocolError("queue_full", f"the queue is full ({self.settings.max_queued} jobs waiting); try again later", req.id)
         job_id = secrets.token_hex(8)
-        self.store.create_job(job_id, req.name, req.code, req.options.to_json())
+        try:
+            self.store.create_job(job_id, req.name, req.code, req.options.to_json())
+        except ProtocolError as e:  # StoreUnavailable: the reply names the request
+            e.id = req.id
+            raise
         self._state[job_id] = "new"
         self._transition(job_id, "queued")
         self._launch(job_id)
@@ -119,6 +124,7 @@ class JobManager:
         self._flush()
         event, data = self.store.append(job_id, event, change)
         self._broadcast(job_id, event["seq"], data)
+        self._check_kept(job_id)
 
     def _queue(self, job_id: str, event: dict) -> None:
         if not self._pending:
@@ -130,6 +136,14 @@ class JobManager:
         for job_id, events in pending.items():
             for event, data in self.store.append_many(job_id, events):
                 self._broadcast(job_id, event["seq"], data)
+            self._check_kept(job_id)
+
+    def _check_kept(self, job_id: str) -> None:
+        """Fail a job whose output neither SQLite nor its spill file can keep (a full disk), with why."""
+        why = self.store.spill.unsafe.get(job_id)
+        if why and job_id in self._tasks and job_id not in self._fail_reason and job_id not in self._cancel_reason:
+            self._fail_reason[job_id] = why
+            self._tasks[job_id].cancel()
 
     def _transition(self, job_id: str, state: str, reason: str | None = None, device: str | None = None) -> None:
         current = self.state(job_id)
@@ -185,10 +199,14 @@ class JobManager:
         except TimeoutError:
             state, reason = "failed", f"timed out after {timeout:g} s (the job's wall-time limit)"
         except asyncio.CancelledError:
-            if job_id not in self._cancel_reason:  # server shutdown: the next start marks it failed
+            if job_id in self._fail_reason:  # its output cannot be stored (_check_kept)
+                self._cancel_reason.pop(job_id, None)
+                state, reason = "failed", self._fail_reason.pop(job_id)
+            elif job_id not in self._cancel_reason:  # server shutdown: the next start marks it failed
                 self._tasks.pop(job_id, None)
                 raise
-            state, reason = "cancelled", self._cancel_reason.pop(job_id)
+            else:
+                state, reason = "cancelled", self._cancel_reason.pop(job_id)
         except Exception as e:  # noqa: BLE001 - an executor bug fails one job, not the server
             log.exception("job %s: executor error", job_id)
             state, reason = "failed", f"executor error: {type(e).__name__}: {e}"

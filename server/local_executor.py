@@ -11,6 +11,7 @@ the next spare is started when a job ends, so its import never slows a running j
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import sys
 
 from .containment import Cage, Containment
 from .executor import Emit, JobSpec, Started
+from .jobenv import JobDirs, JobUser, job_environ
 from .hostinfo import HostInfo, select_gpus
 from .outcome import job_outcome
 from .pool import Pool
@@ -43,6 +45,11 @@ def _killpg(pid: int, sig: int) -> None:
         pass
 
 
+def _ready(task: asyncio.Task) -> bool:
+    """Whether a spare's spawn task has a live runner waiting for its job."""
+    return task.done() and not task.cancelled() and task.exception() is None and task.result().returncode is None
+
+
 async def _lines(stream: asyncio.StreamReader):
     """Decoded lines without their newline; an over-long line arrives in pieces."""
     while True:
@@ -65,43 +72,51 @@ class LocalExecutor:
         self.gpu_ids = select_gpus(settings.gpus, len(host.devices)) if host.cuda else []
         self.gpus = Pool(self.gpu_ids, "GPU")
         self.cpus = Pool(range(max(1, settings.cpu_slots)), "CPU slot")
-        self._warm: asyncio.Task | None = None
+        self._spares: list[asyncio.Task] = []  # spare runners importing torch or ready, oldest first
         self._procs: set[asyncio.subprocess.Process] = set()
         self._cages: dict[int, Cage] = {}  # runner pid -> its cage (containment.py)
-        self.containment = Containment(settings.data_dir, os.environ.get("TORCHPAD_JOB_CONTAINMENT", "auto"))
+        self._dirs: dict[int, str] = {}  # runner pid -> its working directory's name
+        self._serial = itertools.count(1)
+        self.containment = Containment(settings.data_dir, settings.job_containment)
+        self.job_user = JobUser(settings.job_user)
+        self.job_dirs = JobDirs(self.job_user)
         self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         await asyncio.to_thread(self.containment.sweep_leftovers)
-        self._warm = asyncio.create_task(self._spawn())
+        self._fill_spares()
 
     async def close(self) -> None:
         self._closing = True
-        if self._warm:
-            self._warm.cancel()
-            if self._warm.done() and not self._warm.cancelled() and self._warm.exception() is None:
-                self._procs.add(self._warm.result())
+        for task in self._spares:
+            task.cancel()
+        await asyncio.gather(*self._spares, return_exceptions=True)
         for proc in list(self._procs):
             _killpg(proc.pid, signal.SIGKILL)
         for proc in list(self._procs):
             await proc.wait()
             await self._uncage(proc)
         self.containment.close()
+        self.job_dirs.close()
 
     def info(self) -> dict:
-        warm_ready = bool(self._warm and self._warm.done() and not self._warm.cancelled() and self._warm.exception() is None)
-        return {"name": self.name, "warm_ready": warm_ready, "containment": self.containment.mode,
+        ready = sum(1 for t in self._spares if _ready(t))
+        return {"name": self.name, "warm_ready": ready > 0, "spares": {"ready": ready, "starting": len(self._spares) - ready}, "containment": self.containment.mode,
                 "gpus": self.gpu_ids, "gpus_free": len(self.gpus.free),
                 "cpu_slots": self.cpus.size, "cpu_slots_free": len(self.cpus.free), "waiting": self.gpus.waiting + self.cpus.waiting}
 
-    async def _spawn(self, env: dict | None = None) -> asyncio.subprocess.Process:
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        """A runner in its own cage and directory, with the job environment (jobenv.py), once torch is imported."""
+        name = f"runner-{next(self._serial)}"
+        home = await asyncio.to_thread(self.job_dirs.make, name)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "torchpad.server.runner",
+            sys.executable, "-m", "torchpad.server.runner", str(os.getpid()),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True, limit=STREAM_LIMIT,
-            env={**os.environ, **(env or {}), "TORCHPAD_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"})
+            start_new_session=True, limit=STREAM_LIMIT, cwd=home, env=job_environ(os.environ, str(home)),
+            **self.job_user.spawn_args())
         self._procs.add(proc)
+        self._dirs[proc.pid] = name
         try:
             self._cages[proc.pid] = self.containment.cage(proc.pid)
         except OSError:
@@ -111,19 +126,33 @@ class LocalExecutor:
         return proc
 
     async def _take_warm(self) -> asyncio.subprocess.Process:
-        task, self._warm = self._warm, None
-        proc = await task if task else await self._spawn()
-        if proc.returncode is not None:  # it died while waiting (killed from outside)
-            self._procs.discard(proc)
+        """A ready spare (or the one closest to ready); a job cancelled while it waits leaves it a spare."""
+        while True:
+            if not self._spares:
+                self._spares.append(asyncio.create_task(self._spawn()))
+            task = next((t for t in self._spares if _ready(t)), self._spares[0])
+            try:
+                proc = await asyncio.shield(task)  # a cancelled job must not cancel (and leak) the spawn
+            except asyncio.CancelledError:
+                if task.cancelled():
+                    self._spares.remove(task)
+                raise
+            except Exception:  # noqa: BLE001 - could not start a runner: try a fresh one, or fail the job
+                self._spares.remove(task)
+                if not self._spares:
+                    raise
+                continue
+            self._spares.remove(task)
+            if proc.returncode is None:
+                return proc
+            self._procs.discard(proc)  # it died while waiting (killed from outside)
             await self._uncage(proc)
-            proc = await self._spawn()
-        return proc
 
-    def _replace_warm(self) -> None:
-        """Start the next spare runner once a job is over, so its torch import (seconds of CPU)
-        never competes with a running job; a job submitted meanwhile waits for it or starts cold."""
-        if self._warm is None and not self._closing:
-            self._warm = asyncio.create_task(self._spawn())
+    def _fill_spares(self) -> None:
+        """Start spare runners up to `warm_runners` (default 2: one ready when a job ends, one
+        importing), once a job is over so their torch import never slows a job that is running."""
+        while len(self._spares) < self.settings.warm_runners and not self._closing:
+            self._spares.append(asyncio.create_task(self._spawn()))
 
     # -- one job ------------------------------------------------------------------------
     async def run(self, job: JobSpec, emit: Emit, started: Started) -> tuple[str, str | None]:
@@ -177,7 +206,7 @@ class LocalExecutor:
         finally:
             await self._stop(procs)
             if world == 1:
-                self._replace_warm()
+                self._fill_spares()
 
     async def _pump(self, proc, rank: int, emit: Emit, results: dict) -> None:
         async def events():
@@ -226,3 +255,5 @@ class LocalExecutor:
         if cage is not None:
             if await asyncio.to_thread(cage.kill_all):
                 self._cages.pop(proc.pid, None)
+        if name := self._dirs.pop(proc.pid, None):
+            await asyncio.to_thread(self.job_dirs.remove, name)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from typing import Iterator
 
 import ray
 
+from .jobenv import job_environ
 from .outcome import job_outcome
 from .runner import decode_line
 
@@ -55,9 +57,11 @@ def _events(kind: str, line: str) -> list:
 
 def spawn_runner() -> subprocess.Popen:
     """A runner process (it imports torch, then waits for its job on stdin) in this worker's group."""
-    return subprocess.Popen([sys.executable, "-m", "torchpad.server.runner"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "TORCHPAD_PARENT_PID": str(os.getpid()), "PYTHONUNBUFFERED": "1"})
+    home = tempfile.mkdtemp(prefix="torchpad-job-")  # the job's own HOME and working directory
+    proc = subprocess.Popen([sys.executable, "-m", "torchpad.server.runner", str(os.getpid())], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=home, env=job_environ(os.environ, home))
+    proc.home = home  # removed when its job is over (runner_batches)
+    return proc
 
 
 _spare: subprocess.Popen | None = None  # this worker's warm runner for its next job
@@ -129,6 +133,8 @@ def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
         if batch:
             yield batch
     proc.wait()
+    if getattr(proc, "home", None):
+        shutil.rmtree(proc.home, ignore_errors=True)
     state, reason = job_outcome([proc.returncode], {0: result} if result else {})
     yield [{"kind": "result", "state": state, "reason": reason}]
 

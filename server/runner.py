@@ -1,6 +1,6 @@
 """The job process: real PyTorch, the user's code as `main.py`, events to the server.
 
-Started by the local executor as `python -m torchpad.server.runner` *before* a job exists:
+Started by the local executor as `python -m torchpad.server.runner SERVER_PID` *before* a job exists:
 it imports torch (the slow part) and then waits for one JSON job spec on stdin, so a
 job's first event arrives quickly. The spec is `{"code": str, "env": {name: value},
 "rank": int, "world_size": int}`; `env` (CUDA_VISIBLE_DEVICES, RANK, MASTER_PORT, ...)
@@ -174,7 +174,7 @@ def main() -> int:
     channel = EventChannel(os.dup(1))
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    die_with_parent(int(os.environ.get("TORCHPAD_PARENT_PID", os.getppid())))
+    die_with_parent(int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid())  # the server's pid, from its argv
     faulthandler.enable(sys.__stderr__)  # a segfault or abort leaves the Python stack in the job's stderr
     import torch  # noqa: F401 - the warm part: paid before the job arrives
 

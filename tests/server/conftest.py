@@ -36,6 +36,8 @@ def free_port() -> int:
 
 
 class Server:
+    preexec = None  # run in the server's process before it starts (e.g. a resource limit)
+
     def __init__(self, data_dir: Path, executor: str = "local", args=(), env=None):
         self.data_dir, self.executor, self.args, self.env = data_dir, executor, list(args), dict(env or {})
         self.port = free_port()
@@ -48,7 +50,8 @@ class Server:
         cmd = [sys.executable, "-m", "torchpad", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
                "--token", self.token, "--executor", self.executor, *self.args]
         self.log = open(self.data_dir.parent / f"server-{self.port}-{time.monotonic_ns()}.log", "w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=self.preexec)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -1,0 +1,75 @@
+"""What a job process may see of the server: an allow-listed environment and a directory of its own.
+
+The server's own environment can hold its token (a systemd unit's `TORCHPAD_TOKEN`), cloud
+credentials and whatever its operator exported; a job gets none of it. It gets the
+variables a PyTorch program needs (PATH, locale, CUDA/NCCL/torch settings, the torchrun
+set) and a working directory that is also its HOME, outside the data directory. With
+`--job-user NAME` (a server running as root) the job runs as that user, so it can neither
+open the database nor read the server's /proc entries.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import tempfile
+from pathlib import Path
+
+ALLOWED = frozenset({
+    "PATH", "LANG", "LANGUAGE", "TZ", "TERM", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "PYTHONHASHSEED",
+    "MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK",
+})
+ALLOWED_PREFIXES = ("LC_", "CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "OMP_", "MKL_", "OPENBLAS_")
+
+
+def job_environ(environ, home: str) -> dict:
+    """The allow-listed part of `environ`, with HOME (and TMPDIR) set to the job's own directory."""
+    env = {k: v for k, v in environ.items() if k in ALLOWED or k.startswith(ALLOWED_PREFIXES)}
+    env.update(HOME=home, TMPDIR=home, PYTHONUNBUFFERED="1")
+    return env
+
+
+class JobUser:
+    """The account jobs run as: this process's own, or `name` (which needs a root server)."""
+
+    def __init__(self, name: str | None):
+        self.name = name
+        if name is None:
+            self.uid = self.gid = None
+            return
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            raise ValueError(f"--job-user: no user named {name!r} on this machine") from None
+        if os.geteuid() != 0:
+            raise ValueError(f"--job-user {name} needs a server started as root (to switch to that user)")
+        if entry.pw_uid == 0:
+            raise ValueError("--job-user must name an account other than root")
+        self.uid, self.gid = entry.pw_uid, entry.pw_gid
+
+    def spawn_args(self) -> dict:
+        """Keyword arguments for a subprocess that runs as this user."""
+        return {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+
+
+class JobDirs:
+    """One private working directory (also HOME and TMPDIR) per runner, removed when it ends."""
+
+    def __init__(self, user: JobUser):
+        self.user = user
+        self.root = Path(tempfile.mkdtemp(prefix="torchpad-jobs-"))
+        self.root.chmod(0o711)  # a job user may enter its own directory, not list the others
+
+    def make(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir(mode=0o700)
+        if self.user.uid is not None:
+            os.chown(path, self.user.uid, self.user.gid)
+        return path
+
+    def remove(self, name: str) -> None:
+        shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

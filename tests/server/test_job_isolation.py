@@ -1,0 +1,113 @@
+"""A job cannot reach the server's secrets or data: no token in its environment or in the
+server's command line, its own HOME and working directory, a 0700 data directory with 0600
+files, and with --job-user neither the database nor /proc/<server>/environ."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import TOKEN, Server, stream, texts
+
+PROBE = """
+import json, os, sqlite3
+server = os.getppid()
+def readable(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        return None
+def db_opens(path):
+    try:
+        sqlite3.connect(path).execute("SELECT COUNT(*) FROM jobs").fetchone()
+        return True
+    except sqlite3.Error:
+        return False
+environ = readable(f"/proc/{server}/environ")
+print(json.dumps({
+    "env": dict(os.environ), "cwd": os.getcwd(), "uid": os.getuid(),
+    "cmdline": readable(f"/proc/{server}/cmdline").decode(errors="replace"),
+    "environ": None if environ is None else environ.decode(errors="replace"),
+    "db_opens": db_opens(DB),
+}))
+"""
+
+
+def probe(srv: Server) -> dict:
+    ws = srv.connect()
+    db = str(srv.data_dir / "torchpad.sqlite3")
+    job = srv.submit(ws, f"DB = {db!r}\n" + PROBE)
+    events = stream(ws, job)
+    ws.close()
+    assert events[-1]["state"] == "succeeded", events
+    return json.loads(texts(events)[-1])
+
+
+def test_a_job_gets_an_allow_listed_environment_without_the_token(tmp_path):
+    srv = Server(tmp_path / "data", env={"TORCHPAD_TOKEN": TOKEN, "AWS_SECRET_ACCESS_KEY": "s3cr3t",
+                                         "CUDA_CACHE_PATH": "/tmp/cuda-cache", "LC_ALL": "C.UTF-8"}).start()
+    try:
+        seen = probe(srv)
+    finally:
+        srv.stop()
+    env = seen["env"]
+    assert TOKEN not in json.dumps(env) and "AWS_SECRET_ACCESS_KEY" not in env and "TORCHPAD_PARENT_PID" not in env
+    assert env["CUDA_CACHE_PATH"] == "/tmp/cuda-cache" and env["LC_ALL"] == "C.UTF-8" and "PATH" in env
+    assert env["HOME"] == seen["cwd"] and not seen["cwd"].startswith(str(tmp_path)), seen["cwd"]
+    assert TOKEN not in seen["cmdline"] and "--token" in seen["cmdline"]  # the flag stays, its value is blanked
+
+
+def test_the_data_directory_and_its_files_are_the_owners_only(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)  # an older server's folder, as others could read it
+    srv = Server(data).start()
+    try:
+        probe(srv)
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        for f in data.rglob("*"):
+            if f.is_file():
+                assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
+    finally:
+        srv.stop()
+
+
+def _can_run_python_as(user: str) -> bool:
+    try:
+        return subprocess.run([sys.executable, "-c", "import torch"], user=user, capture_output=True, timeout=120).returncode == 0
+    except (PermissionError, OSError, KeyError):
+        return False
+
+
+def test_a_job_run_as_another_user_cannot_open_the_database_or_read_the_server(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("--job-user needs a server started as root")
+    if not _can_run_python_as("nobody"):
+        pytest.skip(f"user nobody cannot run {sys.executable} with torch on this machine (its folders are not readable)")
+    srv = Server(tmp_path / "data", args=["--job-user", "nobody"], env={"TORCHPAD_TOKEN": TOKEN}).start()
+    try:
+        seen = probe(srv)
+    finally:
+        srv.stop()
+    assert seen["uid"] != 0 and seen["db_opens"] is False and seen["environ"] is None
+    assert TOKEN not in seen["cmdline"] and TOKEN not in json.dumps(seen["env"])
+
+
+def test_job_user_must_exist(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "torchpad", "serve", "--data-dir", str(tmp_path), "--job-user", "no-such-user-x"],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "TORCHPAD_TOKEN": TOKEN})
+    assert proc.returncode == 2 and "no user named 'no-such-user-x'" in proc.stderr
+
+
+def test_token_file_must_be_private(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o644)
+    proc = subprocess.run([sys.executable, "-m", "torchpad", "serve", "--data-dir", str(tmp_path), "--token-file", str(token_file)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "chmod 600" in proc.stderr
