@@ -1,7 +1,8 @@
 /** Vite plugin: puts the browser runtime's files next to the app, served from our own origin.
  *
  * - Pyodide's runtime (from the `pyodide` npm package) -> dist/pyodide/
- * - the kernel zip (torchpad/ + kernel/ as torchpad/kernel/, made by kernel_zip.py) -> dist/generated/
+ * - the kernel zip (torchpad/ + kernel/ as torchpad/kernel/, made by kernel_zip.py, with bytecode
+ *   compiled by bytecode.mjs) and NumPy's bytecode when its wheel is reachable -> dist/generated/
  * - Pyodide's memory snapshot (made by pyodideSnapshot.mjs) -> dist/generated/
  * - TensorFlow.js's core and wasm backend (UMD bundles + binaries; the fast compute path, web/src/runtime/compute/) -> dist/tfjs/
  * In `vite dev` the same URLs are answered by a middleware, so the worker code is identical.
@@ -44,6 +45,22 @@ function madeBy(command, args, name) {
 
 export const kernelZip = () => madeBy(python(), [join(REPO, "web/build/kernel_zip.py")], "kernel.zip");
 
+/** The kernel zip with CPython 3.14 bytecode, plus NumPy's bytecode when the build can reach its
+ * wheel: {"generated/<name>": bytes} (see bytecode.mjs). `vite dev` serves the plain kernel zip. */
+export function compiledRuntimeFiles() {
+  const dir = mkdtempSync(join(tmpdir(), "torchpad-build-"));
+  try {
+    const source = join(dir, "source.zip");
+    execFileSync(python(), [join(REPO, "web/build/kernel_zip.py"), source], { stdio: "inherit" });
+    execFileSync(process.execPath, [join(REPO, "web/build/bytecode.mjs"), source, dir], { stdio: "inherit" });
+    const files = { [KERNEL_ZIP]: readFileSync(join(dir, "torchpad-kernel.zip")) };
+    for (const f of readdirSync(dir).filter((f) => f.startsWith("numpy-bytecode-"))) files[`generated/${f}`] = readFileSync(join(dir, f));
+    return files;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Pyodide's memory snapshot, gzipped (see pyodideSnapshot.mjs). */
 export const pyodideSnapshot = () => madeBy(process.execPath, [join(REPO, "web/build/pyodideSnapshot.mjs")], "snapshot.bin.gz");
 
@@ -63,7 +80,7 @@ export function torchpadRuntime() {
       for (const [name, file] of Object.entries(TFJS_FILES)) {
         this.emitFile({ type: "asset", fileName: `tfjs/${name}`, source: readFileSync(join(TFJS, file)) });
       }
-      this.emitFile({ type: "asset", fileName: KERNEL_ZIP, source: kernelZip() });
+      for (const [fileName, source] of Object.entries(compiledRuntimeFiles())) this.emitFile({ type: "asset", fileName, source });
       this.emitFile({ type: "asset", fileName: SNAPSHOT, source: pyodideSnapshot() });
     },
     configureServer(server) {

@@ -64,15 +64,42 @@ function numpyUrl(index) {
   return new URL(file, new URL(index, ORIGIN)).href;
 }
 
+/** NumPy's bytecode, compiled at build time for exactly the wheel the lock file names
+ * (web/build/bytecode.mjs): spares compiling NumPy's sources at every boot. null when the build had none. */
+async function fetchNumpyBytecode() {
+  const sha256 = pyodide.lockfile?.packages?.numpy?.sha256;
+  if (!sha256) return null;
+  try {
+    const res = await fetch(`${ORIGIN}/generated/numpy-bytecode-${sha256.slice(0, 16)}.zip`);
+    return res.ok ? await res.arrayBuffer() : null;
+  } catch {
+    return null;
+  }
+}
+
+function installBytecode(zip) {
+  if (!zip) return;
+  try {
+    const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+    pyodide.unpackArchive(zip, "zip", { extractDir: site });
+  } catch (e) {
+    console.warn(`NumPy's bytecode was not installed, so Python compiles NumPy's sources (${e?.message || e})`);
+  }
+}
+
 async function loadNumpy(index) {
   startPhase("numpy");
   const errors = [];
+  const bytecode = fetchNumpyBytecode(); // in parallel with the wheel
   try {
     await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
   } catch (e) {
     errors.push(String(e?.message || e));
   }
-  if (pyodide.loadedPackages.numpy) return { ok: true, message: "" };
+  if (pyodide.loadedPackages.numpy) {
+    installBytecode(await bytecode);
+    return { ok: true, message: "" };
+  }
   const url = numpyUrl(index);
   const message =
     `NumPy could not be loaded from ${url}` + (errors.length ? ` (${errors[errors.length - 1]})` : "") +
