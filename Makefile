@@ -33,8 +33,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# The build compiles NumPy's bytecode from the wheel the page will load (web/build/bytecode.mjs): from the CDN,
+# or here, where only PyPI/npm/Debian are reachable, from ../shared/pyodide-mirror (what tests and benches serve).
+BUILD_MIRROR := $(if $(TORCHPAD_PYODIDE_INDEX)$(TORCHPAD_PYODIDE_MIRROR),,$(wildcard $(abspath ../shared/pyodide-mirror)))
+
 web/dist/index.html: node_modules/.installed $(VENV)/.installed $(WEB_SOURCES) package.json
-	npm run build
+	$(if $(BUILD_MIRROR),TORCHPAD_PYODIDE_MIRROR=$(BUILD_MIRROR) )npm run build
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
