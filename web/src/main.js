@@ -4,7 +4,8 @@ import { createEditor } from "./ui/editor.js";
 import { createConsole } from "./ui/console.js";
 import { createCharts } from "./ui/charts.js";
 import { createRunsList } from "./ui/runsList.js";
-import { createRun, addMetric, addOutput, isActive, metricsCsv, outputText } from "./ui/runRecord.js";
+import { createImages } from "./ui/images.js";
+import { createRun, addMetric, addImage, addOutput, isActive, metricsCsv, outputText } from "./ui/runRecord.js";
 import { listRuns, putRun, deleteRun, prune, journalInFlight } from "./ui/runsStore.js";
 import { examples, exampleById, fillExamplesMenu } from "./ui/examples.js";
 import { loadSettings, saveSettings, setupSettingsDialog } from "./ui/settings.js";
@@ -30,7 +31,8 @@ const lastNote = new WeakMap(); // run -> the last reason/stderr line shown, so 
 // ---- panes -----------------------------------------------------------------------------------
 const status = createStatusBar($("#statusbar"));
 const output = createConsole($("#console"));
-const charts = createCharts($("#charts"), { emptyNote: $("#charts-empty") });
+const charts = createCharts($("#chart-grid"), { emptyNote: $("#charts-empty") });
+const images = createImages($("#images"));
 let saveTimer = null;
 const editor = createEditor($("#editor"), {
   doc: work.code,
@@ -205,6 +207,7 @@ setInterval(() => current && runsList.render(runs, selected), 500);
 /** Show a run's stored output in the console (or nothing) and point the output buttons at it. */
 function selectRun(run) {
   selected = run;
+  images.show(run);
   output.clear();
   for (const [kind, text] of run?.output || []) output.write(kind, text);
   const tools = $("#run-tools");
@@ -265,6 +268,10 @@ function handleEvent(run, ev) {
       addMetric(run, ev.step, ev.values, ev.x);
       charts.update(runs);
       break;
+    case "image":
+      addImage(run, ev);
+      if (selected === run) images.show(run);
+      break;
     case "error": {
       // The traceback ends with the "Type: message" line already; print it alone when there is none.
       say(run, "stderr", (ev.traceback || "").replace(/\n+$/, "") || `${ev.type}: ${ev.message}`);
@@ -323,6 +330,7 @@ async function startRun() {
   for (const id of await prune(runs)) runs = runs.filter((r) => r.id !== id);
   const runner = target === "browser" ? await bootBrowser() : serverRunner;
   selected = run; // the console keeps what it shows and goes on with this run
+  images.show(run);
   $("#run-tools").hidden = false;
   $("#run-tools [data-role=run-title]").textContent = run.name;
   say(run, "info", `── ${run.name} · ${target === "browser" ? "browser" : serverRunner.url} ──`);

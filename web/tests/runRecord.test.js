@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  PALETTE, MAX_OUTPUT_LINES, MAX_OUTPUT_CHARS, createRun, addMetric, addOutput, outputText, finalMetrics,
+  PALETTE, MAX_IMAGE_STEPS, addImage, MAX_OUTPUT_LINES, MAX_OUTPUT_CHARS, createRun, addMetric, addOutput, outputText, finalMetrics,
   metricsCsv, nextColor, runName, formatValue, formatDuration, colorOf, isActive, runDuration,
 } from "../src/ui/runRecord.js";
 
@@ -90,4 +90,17 @@ test("formatters", () => {
   run.state = "succeeded";
   run.endedAt = 1500;
   assert.equal(runDuration(run, 9999), 500);
+});
+
+test("images are kept per name, sorted by step, newest MAX_IMAGE_STEPS", () => {
+  const run = make([]);
+  const img = (step, v) => ({ kind: "image", step, name: "w", h: 1, w: 1, channels: 1, data: [v], min: v, max: v });
+  addImage(run, img(2, 2));
+  addImage(run, img(0, 0));
+  addImage(run, img(2, 5));
+  assert.deepEqual(run.images.w.map((i) => [i.step, i.data[0]]), [[0, 0], [2, 5]]);
+  assert.ok(!("kind" in run.images.w[0]) && !("name" in run.images.w[0]));
+  for (let s = 3; s < 3 + MAX_IMAGE_STEPS; s++) addImage(run, img(s, s));
+  assert.equal(run.images.w.length, MAX_IMAGE_STEPS);
+  assert.equal(run.images.w[0].step, 3);
 });

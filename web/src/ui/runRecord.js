@@ -17,6 +17,9 @@ export const PALETTE = [
 export const MAX_OUTPUT_LINES = 2000;
 export const MAX_OUTPUT_CHARS = 200_000;
 
+/** Images kept per run and name: the newest steps (each at most 128 x 128 x 3 values). */
+export const MAX_IMAGE_STEPS = 20;
+
 export const TERMINAL_STATES = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 export const isActive = (run) => !TERMINAL_STATES.has(run.state);
 
@@ -40,7 +43,7 @@ export function createRun(runs, { code, target, base, example = null, now = Date
     id, name: runName(runs, base), target, device: target === "browser" ? "browser" : "",
     state: "queued", startedAt: now, endedAt: null, code, example,
     job: null, lastSeq: 0, // a server job's id and the last event seq stored: enough to re-attach after a reload
-    metrics: {}, xLabel: {}, output: [], outputChars: 0, dropped: 0, visible: true, color: nextColor(runs),
+    metrics: {}, xLabel: {}, images: {}, output: [], outputChars: 0, dropped: 0, visible: true, color: nextColor(runs),
   };
 }
 
@@ -88,6 +91,17 @@ export function addMetric(run, step, values, x = null) {
       }
     }
   }
+}
+
+/** Keep an image event under its name, sorted by step (last write wins), the newest MAX_IMAGE_STEPS. */
+export function addImage(run, { step, name, h, w, channels, data, min, max }) {
+  const list = ((run.images ||= {})[name] ||= []);
+  const image = { step, h, w, channels, data, min, max };
+  const i = list.findIndex((x) => x.step >= step);
+  if (i < 0) list.push(image);
+  else if (list[i].step === step) list[i] = image;
+  else list.splice(i, 0, image);
+  if (list.length > MAX_IMAGE_STEPS) list.splice(0, list.length - MAX_IMAGE_STEPS);
 }
 
 /** "loss 0.1234 · acc 0.91": each metric's last value. */
