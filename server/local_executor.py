@@ -15,7 +15,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import sys
 
 from .containment import Cage, Containment
@@ -25,17 +24,9 @@ from .hostinfo import HostInfo, select_gpus
 from .outcome import job_outcome
 from .pool import Pool
 from .runner import decode_line
-
-STREAM_LIMIT = 1 << 20  # longest line read from a job process
-
+from .wire import STREAM_LIMIT, free_port
 
 PIPE_DRAIN_S = 1.0  # after the runner exits, how long its output may take to drain
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _killpg(pid: int, sig: int) -> None:
@@ -177,7 +168,7 @@ class LocalExecutor:
         env = {"TORCHPAD_JOB_ID": job.id, "TORCHPAD_DEVICE": "cuda" if gpu_ids is not None else "cpu",
                "CUDA_VISIBLE_DEVICES": ",".join(map(str, gpu_ids or []))}
         if world > 1:
-            env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE=str(world),
+            env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), WORLD_SIZE=str(world),
                        LOCAL_WORLD_SIZE=str(world))
         procs: list[asyncio.subprocess.Process] = []
         results: dict[int, dict] = {}

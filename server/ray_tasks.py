@@ -21,7 +21,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,11 +33,11 @@ import ray
 from .jobenv import job_environ
 from .outcome import job_outcome
 from .runner import decode_line
+from .wire import STREAM_LIMIT, free_port
 
 BATCH_EVENTS = 500          # events per yielded batch, at most ...
 BATCH_BYTES = 1 << 20       # ... and about this many bytes of text ...
 BATCH_WAIT_S = 0.02         # ... collected for at most this long after the first one
-STREAM_LIMIT = 1 << 20      # longest line read from the runner at once (longer ones come in pieces)
 STDERR_DRAIN_S = 0.2        # after the runner exits, how long its stderr is still read
 
 
@@ -157,12 +156,6 @@ def single_job(job_id: str, code: str, cuda: bool) -> Iterator[list[dict]]:
         _spare = spawn_runner()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("", 0))
-        return s.getsockname()[1]
-
-
 def train_loop(config: dict) -> None:
     """One Ray Train worker: agree on a rendezvous address, run the runner, push its events."""
     import torch.distributed as dist
@@ -172,7 +165,7 @@ def train_loop(config: dict) -> None:
     rank, world = ctx.get_world_rank(), ctx.get_world_size()
     # Ray Train's own (gloo) group only carries rank 0's rendezvous address; the user's code
     # starts its own group from the environment, as under torchrun or the local executor.
-    address = [f"{ray.util.get_node_ip_address()}:{_free_port()}" if rank == 0 else None]
+    address = [f"{ray.util.get_node_ip_address()}:{free_port('')}" if rank == 0 else None]
     dist.broadcast_object_list(address, src=0)
     host, port = address[0].rsplit(":", 1)
     env = {**job_env(config["job_id"], config["cuda"]), "MASTER_ADDR": host, "MASTER_PORT": port, "RANK": str(rank),

@@ -4,7 +4,6 @@ import hashlib
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from torchpad.cli import main as torchpad_main
+from torchpad.server.wire import free_port
 
 WHEELS = {"numpy-9.9-fake.whl": b"not really numpy " * 1000, "dep-1.0-fake.whl": b"a dependency"}
 
@@ -84,12 +84,6 @@ def test_unreachable_source_and_unknown_package_are_clear_errors(index, tmp_path
     assert "'scipy' is not in the lock file" in capsys.readouterr().err
     assert torchpad_main(["mirror-pyodide", str(tmp_path / "m"), "--from", url + "missing/"]) == 1
     assert f"cannot download {url}missing/pyodide-lock.json" in capsys.readouterr().err
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_exposes_the_mirror_and_points_the_page_at_it(index, tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from torchpad.server.wire import free_port
+
 from .ray_cluster import RayCluster, ray_missing
 from websockets.sync.client import connect
 
@@ -27,12 +28,6 @@ EXECUTORS = ["local", pytest.param("ray", marks=pytest.mark.ray)]
 TOKEN = "test-token-0123456789"
 FINAL = ("succeeded", "failed", "cancelled")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

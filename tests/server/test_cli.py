@@ -19,7 +19,8 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith("TORCHPAD_")}
 def test_serve_help_lists_every_flag_and_its_environment_variable():
     out = subprocess.run([*TORCHPAD, "serve", "--help"], capture_output=True, text=True, env=ENV, check=True).stdout
     for flag in ("--host", "--port", "--data-dir", "--token", "--allow-origin", "--executor", "--gpus", "--max-queued",
-                 "--job-timeout", "--pyodide-index"):
+                 "--job-timeout", "--pyodide-index", "--allow-remote-host", "--keep-jobs-days", "--keep-shares-days",
+                 "--max-data-gb"):
         assert flag in out
         assert "TORCHPAD_" + flag[2:].upper().replace("-", "_") in out
 
