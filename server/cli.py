@@ -104,6 +104,7 @@ def serve_main(argv: list[str]) -> int:
             print(f"torchpad serve: {e}", file=sys.stderr)
             return 2
     settings = settings_from_args(args)
+    os.environ.pop("TORCHPAD_TOKEN", None)  # nothing the server starts (a local Ray, its workers) inherits it
     try:
         JobUser(settings.job_user)
     except ValueError as e:
