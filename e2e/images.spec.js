@@ -25,12 +25,13 @@ import torchpad
 torch.manual_seed(0)
 conv = torch.nn.Conv2d(1, 6, 5)
 for step in range(3):
-    torchpad.log(step=step, loss=1.0 / (step + 1), weights=torch.rand(8, 8) * (step + 1))
+    torchpad.log(step=step, x="epoch", loss=1.0 / (step + 1), weights=torch.rand(8, 8) * (step + 1))
 torchpad.show(conv.weight, name="filters")
 torchpad.show(torch.rand(3, 16, 16), name="rgb")
 `);
   await page.getByRole("button", { name: "Run" }).click();
   await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: JOB_MS });
+  await expect(page.locator(".chart[data-metric=loss] .x-title")).toHaveText("epoch"); // torchpad.log(x="epoch", ...)
   const weights = page.locator('.image[data-image="weights"]');
   await expect(weights).toHaveAttribute("data-steps", "3");
   await expect(weights).toHaveAttribute("data-step", "2");

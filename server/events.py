@@ -50,7 +50,8 @@ def clean(event) -> dict | None:
             if not isinstance(name, str) or len(name) > MAX_NAME or v is None:
                 return None
             out[name] = v
-        return {"kind": "metric", "step": step, "values": out}
+        x = event.get("x")
+        return {"kind": "metric", "step": step, "values": out, **({"x": x} if isinstance(x, str) and x and len(x) <= MAX_NAME else {})}
     if kind == "image":
         return _image(event)
     if kind == "error":

@@ -152,3 +152,12 @@ def test_job_backward_logs_scalar_losses_in_every_spelling(wrapped_torch):
     assert wrapped_torch == [{"kind": "metric", "step": 0, "values": {"loss": 5.0}},
                              {"kind": "metric", "step": 1, "values": {"loss": -2.0}}]
     assert w.grad.tolist() == [2 + 2 + 3 + 2, -4 + 2 + 3 - 4]  # every backward still ran
+
+
+def test_x_names_the_step_axis(events):
+    torchpad.log(step=1, x="epoch", loss=0.5)
+    torchpad.log(x=0.25)  # a number is a metric called x, as before
+    assert events == [{"kind": "metric", "step": 1, "values": {"loss": 0.5}, "x": "epoch"},
+                      {"kind": "metric", "step": 2, "values": {"x": 0.25}}]
+    with pytest.raises(TypeError, match="at least one metric with x="):
+        torchpad.log(x="epoch")

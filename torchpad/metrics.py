@@ -71,6 +71,7 @@ def log(step: int | None = None, **metrics) -> None:
     """Record named scalar metrics at `step` (default: one past the last logged step).
 
     A 2-D to 4-D tensor (or nested list) is shown as an image instead (see torchpad/images.py).
+    `x="epoch"` (a string) names what the step counts: the charts' x axis title.
     It runs once per step inside training loops, so plain finite floats (what `.item()`
     gives) take a path with no per-value calls; `metrics` is our own dict and becomes the event's.
     """
@@ -81,17 +82,21 @@ def log(step: int | None = None, **metrics) -> None:
         step = _next_step
     elif type(step) is not int:
         step = _step(step)
-    pictures = None
+    pictures = axis = None
     for value in metrics.values():
         if type(value) is not float or value - value != 0.0:  # not a finite float: check and convert each
             from . import images
 
+            if isinstance(metrics.get("x"), str):
+                axis = metrics.pop("x")[:100]
+                if not metrics:
+                    raise TypeError("torchpad.log: give at least one metric with x=..., e.g. torchpad.log(x=\"epoch\", loss=0.5)")
             pictures = [images.image_event(n, v, step) for n, v in metrics.items() if images.is_image(v)]
             metrics = {name: _scalar(name, value) for name, value in metrics.items() if not images.is_image(value)}
             break
     _next_step = step + 1
     if metrics:
-        _sink({"kind": "metric", "step": step, "values": metrics})
+        _sink({"kind": "metric", "step": step, "values": metrics, **({"x": axis} if axis else {})})
     for event in pictures or ():
         _sink(event)
 

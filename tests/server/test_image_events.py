@@ -42,3 +42,9 @@ def test_images_spend_the_output_byte_budget():
     assert kept[:3] == [[ev]] * 3
     assert kept[3:] == [[], []]
     assert any("over the limit" in n["text"] for n in limiter.finish())
+
+
+def test_a_metric_keeps_its_x_axis_name():
+    assert clean({"kind": "metric", "step": 0, "values": {"loss": 1.0}, "x": "epoch"})["x"] == "epoch"
+    assert "x" not in clean({"kind": "metric", "step": 0, "values": {"loss": 1.0}, "x": 3})
+    assert "x" not in clean({"kind": "metric", "step": 0, "values": {"loss": 1.0}, "x": "e" * 101})
