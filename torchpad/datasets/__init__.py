@@ -13,12 +13,14 @@ kernel in the browser, real PyTorch on the server, so the same script runs in bo
     spirals(n, classes=3)        interleaved 2-D spirals: X: (N, 2)
     moons(n)                     two interleaved half circles: X: (N, 2), 2 classes
     sine_sequences(n, length=50) noisy sine waves, label = frequency band: X: (N, length, 1), 4 classes
+    from_csv(path, target=...)   your own CSV file (from the working directory) as X (and y)
 
 Class names for the image sets are in `SHAPE_CLASSES` and `DIGIT_CLASSES`.
 """
 
+from .files import from_csv
 from .images import DIGIT_CLASSES, SHAPE_CLASSES, digits, shapes
 from .sequences import sine_sequences
 from .toy import moons, spirals
 
-__all__ = ["digits", "shapes", "spirals", "moons", "sine_sequences", "SHAPE_CLASSES", "DIGIT_CLASSES"]
+__all__ = ["digits", "shapes", "spirals", "moons", "sine_sequences", "from_csv", "SHAPE_CLASSES", "DIGIT_CLASSES"]
