@@ -1,5 +1,5 @@
-"""What travels between the server's parts, in one place: websocket event frames, the
-longest line read from a job process, and a free port for rendezvous and test servers.
+"""What travels between the server's parts, in one place: websocket event frames and their
+batching, the longest line read from a job process, and a free port for rendezvous and test servers.
 
 Event frames wrap an event's stored JSON text without decoding and re-encoding it, so a
 follower's cost per event is one string format.
@@ -11,6 +11,7 @@ import json
 import socket
 
 STREAM_LIMIT = 1 << 20  # longest line read from a job process at once (longer ones come in pieces)
+BATCH_BYTES = 64 * 1024  # event text per `events` message (one event may be bigger on its own)
 
 
 def event_frame(job_id: str, data: str) -> str:
@@ -21,6 +22,23 @@ def event_frame(job_id: str, data: str) -> str:
 def events_frame(job_id: str, datas: list[str]) -> str:
     """The websocket `events` message: several consecutive events of one job, as stored."""
     return f'{{"v":1,"type":"events","job":{json.dumps(job_id)},"events":[{",".join(datas)}]}}'
+
+
+def frames(job_id: str, rows: list[tuple[int, str]], batch: bool):
+    """(message, last seq in it) for stored rows (seq, event JSON): one `event` per row, or, for a
+    client that asked for `batch`, `events` messages of up to BATCH_BYTES of event text each."""
+    if not batch:
+        yield from ((event_frame(job_id, data), seq) for seq, data in rows)
+        return
+    datas, size, last = [], 0, 0
+    for seq, data in rows:
+        if datas and size + len(data) > BATCH_BYTES:
+            yield events_frame(job_id, datas), last
+            datas, size = [], 0
+        datas.append(data)
+        size, last = size + len(data), seq
+    if datas:
+        yield events_frame(job_id, datas), last
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -21,12 +21,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import protocol as p
 from .auth import origin_allowed, token_in_url, token_matches
 from .jobs import FINAL
-from .wire import event_frame, events_frame
+from .wire import frames
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_SLOW = 4008
-BATCH_BYTES = 64 * 1024  # event text per `events` message (one event may be bigger on its own)
 TOO_SLOW = "too slow: resume from your last seq"
 
 
@@ -203,7 +202,7 @@ class Connection:
             while not self.closing:
                 wake.clear()
                 rows = self.jobs.store.events_after(job_id, cursor)
-                for frame, seq in self._frames(job_id, rows):
+                for frame, seq in frames(job_id, rows, self.batch):
                     try:  # wait for room, but not for ever: a reader that stopped reading is cut off
                         await asyncio.wait_for(self.out.put(frame), self.settings.ws_stall_s)
                     except asyncio.TimeoutError:
@@ -218,21 +217,6 @@ class Connection:
             self.jobs.unsubscribe(job_id, notify)
             if self.followers.get(job_id) is asyncio.current_task():
                 del self.followers[job_id]
-
-    def _frames(self, job_id: str, rows: list[tuple[int, str]]):
-        """(message, last seq in it): one `event` per row, or `events` of up to BATCH_BYTES each."""
-        if not self.batch:
-            yield from ((event_frame(job_id, data), seq) for seq, data in rows)
-            return
-        datas, size = [], 0
-        for seq, data in rows:
-            if datas and size + len(data) > BATCH_BYTES:
-                yield events_frame(job_id, datas), last
-                datas, size = [], 0
-            datas.append(data)
-            size, last = size + len(data), seq
-        if datas:
-            yield events_frame(job_id, datas), last
 
     def _unfollow(self, job_id: str) -> None:
         task = self.followers.pop(job_id, None)

@@ -73,7 +73,8 @@ def test_out_of_range_query_integers_are_400(srv, query):
 def test_websocket_after_seq_past_int64_is_an_error_and_the_connection_stays(srv):
     ws = srv.connect()
     job = srv.submit(ws, "print('x')")
-    stream(ws, job)
+    first = stream(ws, job)
+    assert final_status(first)["state"] == "succeeded", first
     ws.send(json.dumps({"v": 1, "type": "subscribe", "id": "s", "job": job, "after_seq": 2 ** 63}))
     reply = json.loads(ws.recv(timeout=10))
     assert reply == {"v": 1, "type": "error", "code": "bad_message", "id": "s",
