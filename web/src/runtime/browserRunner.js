@@ -68,6 +68,7 @@ export class BrowserRunner {
     } else if (msg.type === "events" && this.current?.id === msg.id) {
       for (const ev of JSON.parse(msg.json)) this._emit(ev);
     } else if (msg.type === "result" && this.current?.id === msg.id) {
+      this.current.memory = msg.memory;
       this._finish(msg.state, msg.state === "cancelled" && this.current.stopping ? "stopped by the user" : undefined);
     }
   }
@@ -96,10 +97,11 @@ export class BrowserRunner {
     clearTimeout(run.killTimer);
     this._emit({ kind: "status", state, device: "browser", ...(reason ? { reason } : {}) });
     this.current = null;
-    run.resolve({ state, ...(reason ? { reason } : {}), ...(run.error ? { error: run.error } : {}) });
+    run.resolve({ state, ...(reason ? { reason } : {}), ...(run.error ? { error: run.error } : {}), ...(run.memory ? { memory: run.memory } : {}) });
   }
 
-  /** Run `code` as main.py; resolves with {state, reason?, error?} when it ends. */
+  /** Run `code` as main.py; resolves with {state, reason?, error?, memory?} when it ends
+   * (memory: {pyodide, library}, bytes of wasm heap after the run, i.e. the peak so far). */
   run(code, { name = "main.py", onEvent = () => {} } = {}) {
     if (this.current) return Promise.reject(new Error("a run is already in progress; stop it first"));
     return new Promise((resolve) => {

@@ -3,7 +3,7 @@
  *
  * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"numpy"}, {type: "run", id, code, name};
  * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used and which compute path
- * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason), {type: "events", id, json}, {type: "result", id, state}.
+ * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason), {type: "events", id, json}, {type: "result", id, state, memory: {pyodide, library}} (wasm heap bytes after the run).
  * Every download goes through `fetch`, which is wrapped here to report bytes as they arrive,
  * so the page can show sizes during boot instead of a silent wait.
  */
@@ -18,6 +18,7 @@ const TFJS_URL = `${ORIGIN}/tfjs/`;
 
 let pyodide = null;
 let host = null;
+let computeMemory = null; // the compute library's memory() once it is installed
 let interrupt = null;
 let progress = null; // {phase, loaded, total} of the boot step now downloading
 
@@ -187,6 +188,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   if (kernel.torch) {
     try {
       installCompute(pyodide, compute);
+      computeMemory = compute.memory || null;
     } catch (e) {
       Object.assign(compute, { path: "numpy", reason: `The fast compute path could not be installed: ${e?.message || e}` });
     }
@@ -196,6 +198,12 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
     compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0 },
     ...(kernel.message ? { message: kernel.message } : {}),
   });
+}
+
+/** Bytes of WebAssembly memory now: Pyodide's heap and the compute library's. Memories only grow,
+ * so the size after a run is the peak so far; the result message carries it. */
+function wasmMemory() {
+  return { pyodide: pyodide?._module?.HEAPU8?.buffer.byteLength ?? 0, library: computeMemory?.()?.library ?? 0 };
 }
 
 function run({ id, code, name }) {
@@ -211,7 +219,7 @@ function run({ id, code, name }) {
     state = cancelled ? "cancelled" : "failed";
   }
   if (interrupt) Atomics.store(interrupt, 0, 0);
-  post({ type: "result", id, state });
+  post({ type: "result", id, state, memory: wasmMemory() });
 }
 
 let booting = null;

@@ -1,0 +1,83 @@
+/** Boot with NumPy and the kernel (issue 11), and the seed programs in the page: runs where NumPy for
+ * Pyodide is reachable (here: ../shared/pyodide-mirror, see test-mirror.js), skipped otherwise. */
+import { existsSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { join, resolve } from "node:path";
+import { expect, test } from "./fixtures.js";
+import { openHarness, run, stdout } from "./harness.js";
+
+const SEED = resolve(import.meta.dirname, "../../shared/seed"); // the programs the project started from
+
+/** The header flags of a module's cached bytecode: 1 = unchecked-hash (made at build time), 0 = timestamp (made in the page). */
+const BYTECODE_FLAGS = [
+  "import importlib, json, numpy",
+  "kt = importlib.import_module('torchpad.kernel.tensor')  # the module (torchpad.kernel.tensor is also a function)",
+  "def flags(module):",
+  "    with open(module.__spec__.cached, 'rb') as f:",
+  "        return int.from_bytes(f.read(8)[4:8], 'little')",
+  "print(json.dumps({'kernel': flags(kt), 'numpy': flags(numpy)}))",
+].join("\n");
+
+async function buildMadeNumpyBytecode(server) {
+  const lock = await (await fetch(`${server.url}/pyodide/pyodide-lock.json`)).json();
+  const name = `numpy-bytecode-${lock.packages.numpy.sha256.slice(0, 16)}.zip`;
+  return (await fetch(`${server.url}/generated/${name}`, { method: "HEAD" })).ok;
+}
+
+/** A seed program with its bugs fixed (as tests/test_seed_programs.py fixes them) and its loss printed. */
+function fixedSeed(file) {
+  let code = readFileSync(join(SEED, file), "utf8");
+  for (const [bug, fix] of [
+    ["import torch.optim as optim\n", "import torch.optim as optim\nimport torch.nn.functional as F\n"],
+    ["64 * 6 * 6", "64 * 8 * 8"],
+    ["input_size=100", "input_size=10"],
+    ["torch.max(torch.randint(0, 10, (64,)), 0)", "torch.randint(0, 10, (64,))"],
+  ]) code = code.replaceAll(bug, fix);
+  return `${code}\nprint("loss", loss.item())\n`;
+}
+
+test.describe("boot with NumPy and the kernel", () => {
+  test.beforeEach(({ server }) => {
+    test.skip(!server.numpy, server.numpyReason);
+  });
+
+  test("from the build's memory snapshot: NumPy and the kernel ready, imported from build-time bytecode", async ({ page, server }) => {
+    const log = await openHarness(page, server);
+    expect(log.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, snapshot: true });
+    const result = await run(page, BYTECODE_FLAGS);
+    expect(result.error).toBeUndefined();
+    const flags = JSON.parse(stdout(result)[0]);
+    expect(flags.kernel).toBe(1);
+    // NumPy's bytecode exists only where the build reached NumPy's wheel; else the page compiles NumPy itself.
+    expect(flags.numpy).toBe((await buildMadeNumpyBytecode(server)) ? 1 : 0);
+  });
+
+  test("plain start (the snapshot does not fit): NumPy and the kernel still ready, and torch works", async ({ page, server }) => {
+    const notASnapshot = gzipSync(Buffer.alloc(1 << 20, 7)); // unpacks fine, but is no Pyodide snapshot
+    await page.context().route("**/generated/pyodide-snapshot.bin.gz", (route) => route.fulfill({ body: notASnapshot }));
+    const log = await openHarness(page, server);
+    expect(log.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, snapshot: false });
+    const result = await run(page, "import torch\nprint((torch.ones(2, 3) @ torch.ones(3, 1)).sum().item())");
+    expect(result.error).toBeUndefined();
+    expect(stdout(result)).toEqual(["6.0"]);
+  });
+
+  for (const file of ["seed_cnn.py", "seed_lstm.py"]) {
+    test(`the fixed ${file} trains a step in the page, and the run reports its wasm memory`, async ({ page, server }) => {
+      test.skip(!existsSync(join(SEED, file)), `${SEED} holds no ${file}`);
+      test.setTimeout(900_000); // the LSTM step is slow on Pyodide's NumPy path (no BLAS) on a loaded 2-core machine
+      await openHarness(page, server);
+      const result = await page.evaluate((c) => window.harness.run(c), fixedSeed(file));
+      expect(result.error).toBeUndefined();
+      expect(result.state).toBe("succeeded");
+      const loss = Number(stdout(result).at(-1).split(" ")[1]);
+      expect(loss).toBeGreaterThan(0); // cross entropy over 10 classes of a fresh model: about ln 10
+      expect(loss).toBeLessThan(10);
+      // Memories only grow: after the run each is its peak. Pyodide's heap holds the batch and the weights.
+      expect(result.memory.pyodide).toBeGreaterThan(64 << 20);
+      expect(result.memory.pyodide).toBeLessThanOrEqual(4 * 2 ** 30);
+      expect(result.memory.library).toBeGreaterThanOrEqual(0);
+      console.log(`${file}: peak wasm memory ${(result.memory.pyodide / 2 ** 20).toFixed(0)} MiB Pyodide + ${(result.memory.library / 2 ** 20).toFixed(0)} MiB compute library`);
+    });
+  }
+});
