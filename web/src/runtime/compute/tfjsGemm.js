@@ -34,6 +34,8 @@ export async function loadCompute({ libUrl, disabled = false } = {}) {
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
     if (!simd) return numpyPath("this browser's WebAssembly has no SIMD");
     const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
+    // XNNPACK's pool otherwise starts with one thread; Python waits while a product runs, so every core can work on it.
+    if (threads) tf.wasm.setThreadsCount(Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8)));
     if (!(await tf.setBackend("wasm"))) return numpyPath(`TensorFlow.js's wasm backend did not start (its files are served from ${libUrl})`);
     await tf.ready();
     return { path: "tfjs-wasm", simd, threads: threads ? tf.wasm.getThreadsCount() : 1, ...products(tf, tf.backend()) };
@@ -52,13 +54,27 @@ function products(tf, backend) {
     const heap = pyHeap();
     const a = tf.tensor3d(heap.subarray(pa / 4, pa / 4 + ba * m * k), ta ? [ba, k, m] : [ba, m, k], "float32");
     const b = tf.tensor3d(heap.subarray(pb / 4, pb / 4 + bb * k * n), tb ? [bb, n, k] : [bb, k, n], "float32");
-    const c = tf.matMul(a, b, ta, tb);
+    // The backend's product is fast (XNNPACK) only on untransposed operands, so transposes are done
+    // first with its own (cheap) transpose: either of the operands asked for, or of the other two
+    // and of the product, C = (op(B)^T op(A)^T)^T, whichever moves fewer floats.
+    const direct = (ta ? ba * m * k : 0) + (tb ? bb * k * n : 0);
+    const flipped = (ta ? 0 : ba * m * k) + (tb ? 0 : bb * k * n) + Math.max(ba, bb) * m * n;
+    const tr = (t) => tf.transpose(t, [0, 2, 1]);
+    let a2, b2, c2 = null, c;
+    if (flipped < direct) {
+      a2 = ta ? a : tr(a);
+      b2 = tb ? b : tr(b);
+      c2 = tf.matMul(b2, a2);
+      c = tr(c2);
+    } else {
+      a2 = ta ? tr(a) : a;
+      b2 = tb ? tr(b) : b;
+      c = tf.matMul(a2, b2);
+    }
     const size = Math.max(ba, bb) * m * n;
     const at = backend.getMemoryOffset(c.dataId) / 4;
     pyHeap().set(lib.HEAPF32.subarray(at, at + size), pc / 4);
-    a.dispose();
-    b.dispose();
-    c.dispose();
+    for (const t of new Set([a, b, a2, b2, c, c2])) t?.dispose();
   }
 
   /** Bytes of WebAssembly memory: Pyodide's heap and the library's (memories only grow, so this is the peak). */

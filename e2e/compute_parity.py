@@ -1,0 +1,65 @@
+# Parity probe for the browser's compute paths (issue 11): float32 products big enough to go
+# through the kernel's compute seam (conv2d forward/backward, linear, a 2-layer LSTM, five steps of
+# training), run in the page on the fast path and on the NumPy path and compared with
+# e2e/compute_parity_expected.json, made by real PyTorch:
+#   .venv/bin/python e2e/compute_parity.py > e2e/compute_parity_expected.json
+# Large tensors are reported as a strided sample of at most 256 values plus their sum.
+import json
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+rng = np.random.default_rng(0)
+
+
+def leaf(*shape, scale=1.0):
+    return torch.from_numpy((rng.standard_normal(shape) * scale).astype(np.float32)).requires_grad_()
+
+
+def sample(t):
+    flat = t.detach().reshape(-1)
+    step = max(1, flat.numel() // 256)
+    return {"values": flat[::step][:256].tolist(), "sum": flat.sum().item()}
+
+
+out = {}
+x, w, b = leaf(4, 3, 16, 16), leaf(8, 3, 3, 3, scale=0.3), leaf(8)
+y = F.conv2d(x, w, b, padding=1)
+(y * y).mean().backward()
+out["conv"] = {"y": sample(y), "x_grad": sample(x.grad), "w_grad": sample(w.grad), "b_grad": sample(b.grad)}
+
+x, w, b = leaf(64, 120), leaf(80, 120, scale=0.1), leaf(80)
+y = F.linear(x, w, b)
+torch.tanh(y).sum().backward()
+out["linear"] = {"y": sample(y), "x_grad": sample(x.grad), "w_grad": sample(w.grad), "b_grad": sample(b.grad)}
+
+torch.manual_seed(0)
+lstm = nn.LSTM(10, 32, 2, batch_first=True)
+with torch.no_grad():
+    for p in lstm.parameters():
+        p.copy_(torch.from_numpy((rng.standard_normal(tuple(p.shape)) * 0.2).astype(np.float32)))
+xs = leaf(8, 5, 10)
+seq, (h, c) = lstm(xs)
+(seq.sum() + h.square().sum() + c.sum()).backward()
+out["lstm"] = {"seq": sample(seq), "h": sample(h), "c": sample(c), "x_grad": sample(xs.grad),
+               **{name: sample(p.grad) for name, p in lstm.named_parameters()}}
+
+model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 8 * 8, 64),
+                      nn.ReLU(), nn.Linear(64, 10))
+with torch.no_grad():
+    for p in model.parameters():
+        p.copy_(torch.from_numpy((rng.standard_normal(tuple(p.shape)) * 0.1).astype(np.float32)))
+opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+data = torch.from_numpy(rng.standard_normal((32, 3, 16, 16)).astype(np.float32))
+labels = torch.from_numpy(rng.integers(0, 10, 32).astype(np.int64))
+losses = []
+for _ in range(5):
+    opt.zero_grad()
+    loss = F.cross_entropy(model(data), labels)
+    loss.backward()
+    opt.step()
+    losses.append(loss.item())
+out["training_losses"] = losses
+print(json.dumps(out))
