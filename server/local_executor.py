@@ -117,27 +117,29 @@ class LocalExecutor:
         return proc
 
     async def _take_warm(self) -> asyncio.subprocess.Process:
-        """A ready spare (or the one closest to ready); a job cancelled while it waits leaves it a spare."""
-        while True:
-            if not self._spares:
-                self._spares.append(asyncio.create_task(self._spawn()))
-            task = next((t for t in self._spares if _ready(t)), self._spares[0])
+        """A ready spare (else the one closest to ready), claimed for this job alone; a job cancelled
+        while it waits for the spare to import torch gives it back, so no runner is leaked."""
+        for attempt in range(3):
+            task = next((t for t in self._spares if _ready(t)), self._spares[0] if self._spares else None)
+            if task is None:
+                task = asyncio.create_task(self._spawn())
+            else:
+                self._spares.remove(task)
             try:
                 proc = await asyncio.shield(task)  # a cancelled job must not cancel (and leak) the spawn
             except asyncio.CancelledError:
-                if task.cancelled():
-                    self._spares.remove(task)
+                if not task.cancelled():
+                    self._spares.append(task)
                 raise
-            except Exception:  # noqa: BLE001 - could not start a runner: try a fresh one, or fail the job
-                self._spares.remove(task)
-                if not self._spares:
+            except Exception:  # noqa: BLE001 - this runner could not start: try another, then fail the job
+                if attempt == 2:
                     raise
                 continue
-            self._spares.remove(task)
             if proc.returncode is None:
                 return proc
             self._procs.discard(proc)  # it died while waiting (killed from outside)
             await self._uncage(proc)
+        raise RuntimeError("no job process could be started (each died before its job arrived)")
 
     def _fill_spares(self) -> None:
         """Start spare runners up to `warm_runners` (default 2: one ready when a job ends, one
