@@ -9,7 +9,7 @@ TORCH_PIN := torch==2.13.0
 CHROMIUM ?= /usr/bin/chromium
 WEB_SOURCES := $(shell find web kernel torchpad -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.ts' -o -name '*.css' -o -name '*.html' -o -name '*.py' -o -name '*.npz' \) -not -path 'web/dist/*' -not -path 'web/public/generated/*' -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: run test pytest e2e build install chromium bench bench-browser bench-wasm clean
+.PHONY: run test pytest e2e build install chromium wheel bench bench-browser bench-wasm clean
 
 # pytest runs with HOME set to a fresh, empty folder (removed afterwards), so a used machine behaves
 # like one that never saw the project: nothing in ~/.ray, ~/.cache, ... can make a test pass. pip's
@@ -44,6 +44,10 @@ web/dist/index.html: node_modules/.installed $(VENV)/.installed $(WEB_SOURCES) p
 install: $(VENV)/.installed node_modules/.installed
 build: web/dist/index.html
 
+# The self-hoster's package: dist/torchpad-<version>-py3-none-any.whl (built from dist/'s sdist), with the page inside.
+wheel: install build
+	$(PY) -m build --outdir dist .
+
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -77,4 +81,4 @@ bench-wasm: install
 	$(PY) bench/wasm_kernel.py
 
 clean:
-	rm -rf web/dist web/public/generated .pytest_cache test-results
+	rm -rf web/dist web/public/generated .pytest_cache test-results dist build

@@ -113,6 +113,9 @@ def test_the_wheel_holds_every_package_the_datasets_and_the_built_page(wheel):
             if "__pycache__" not in source.parts and (source.parent / "__init__.py").exists():
                 assert f"{package}/{source.relative_to(ROOT / folder).as_posix()}" in names, source
     assert "torchpad/kernel/ops/__init__.py" in names and "torchpad/datasets/digits.npz" in names
+    for data in (ROOT / "torchpad" / "datasets").iterdir():
+        if data.is_file():
+            assert f"torchpad/datasets/{data.name}" in names, data
     for built in WEB_DIST.rglob("*"):
         if built.is_file():
             assert f"torchpad/web/dist/{built.relative_to(WEB_DIST).as_posix()}" in names, built
