@@ -28,6 +28,8 @@ del linalg  # noqa: F821  (ops' star export brought ops.linalg; torch.linalg is 
 from .printing import set_printoptions  # noqa: F401
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: F401
 from .serialization import load, save  # noqa: F401
+from ._compile import compile  # noqa: F401,A001
+from .amp import autocast  # noqa: F401
 
 __version__ = "2.13.0+torchpad"
 
@@ -56,7 +58,7 @@ def numel(input) -> "int":
 def __getattr__(name: str):
     # `import torch` alone makes torch.nn / torch.optim / torch.utils.data reachable, as in PyTorch;
     # loaded on first use so that importing the kernel stays fast.
-    if name in ("nn", "optim", "utils", "linalg", "functional", "distributions"):
+    if name in ("nn", "optim", "utils", "linalg", "functional", "distributions", "jit", "amp", "distributed"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

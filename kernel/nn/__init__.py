@@ -1,6 +1,6 @@
 """torch.nn: modules, parameters, losses, init and functional forms."""
 
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, parallel, utils  # noqa: F401
 from .module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from .activation import *  # noqa: F401,F403
@@ -17,4 +17,5 @@ from .pooling import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
+from .parallel import DataParallel  # noqa: F401
 from .volumetric import *  # noqa: F401,F403

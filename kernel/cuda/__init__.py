@@ -1,6 +1,7 @@
 """`torch.cuda` in the browser: there is no GPU, so it answers as a CPU-only PyTorch does."""
 
-from .device import CUDA_UNAVAILABLE
+from ..device import CUDA_UNAVAILABLE
+from . import amp  # noqa: F401  (torch.cuda.amp: the old spelling of torch.amp)
 
 
 def is_available() -> bool:
