@@ -407,7 +407,7 @@ def linalg_cross(input, other, *, dim=-1):
 def dist(input, other, p=2):
     from ..linalg import vector_norm
 
-    return vector_norm(input - other, p)
+    return named(vector_norm(input - other, p), "DistBackward0")
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

@@ -171,3 +171,15 @@ def test_random_unstructured_prunes_the_asked_amount():
 ])
 def test_prune_errors(case):
     same_error(lambda: case(K), lambda: case(T))
+
+
+def test_global_unstructured_after_local_pruning_combines_masks():
+    def run(lib):
+        a, b = _linear(lib, 4, 3, seed=7), _linear(lib, 3, 2, seed=8)
+        prune(lib).l1_unstructured(a, "weight", amount=0.5)
+        prune(lib).global_unstructured([(a, "weight"), (b, "weight")], pruning_method=prune(lib).L1Unstructured,
+                                       amount=0.6)
+        return a.weight_mask, b.weight_mask, a.weight, b.weight
+
+    for x, y in zip(*_both(run)):
+        assert_close(x, y)

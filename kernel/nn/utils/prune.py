@@ -130,6 +130,8 @@ class PruningContainer(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         method = self._pruning_methods[-1]
+        if method.PRUNING_TYPE == "global":  # a mask over the whole tensor, combined with the old one
+            return method.compute_mask(t, default_mask)
         if method.PRUNING_TYPE != "unstructured":
             raise ValueError(f"TorchPad's kernel combines unstructured pruning only, not {method.PRUNING_TYPE}")
         keep = default_mask.array == 1
@@ -184,6 +186,8 @@ class L1Unstructured(BasePruningMethod):
 
 
 class CustomFromMask(BasePruningMethod):
+    PRUNING_TYPE = "global"
+
     def __init__(self, mask) -> None:
         self.mask = mask
 
