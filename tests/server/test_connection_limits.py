@@ -5,6 +5,7 @@ their auth message are capped."""
 from __future__ import annotations
 
 import json
+import resource
 import socket
 
 import httpx
@@ -72,6 +73,19 @@ def test_health_answers_while_many_idle_sockets_are_held(capped):
         r = capped.post("/api/jobs", json={"code": "print('still serving')"})
         assert r.status_code == 201 and capped.wait_final(r.json()["job"])["state"] == "succeeded"
         assert sum(closed_by_server(s) for s in hoard[:60]) == 60  # the oldest made room
+    finally:
+        for s in hoard:
+            s.close()
+
+
+def test_idle_sockets_cannot_exhaust_a_low_open_file_limit(make_server):
+    srv = make_server(env={"TORCHPAD_REQUEST_TIMEOUT_S": "600", "TORCHPAD_MAX_CONNECTIONS": "100"})
+    resource.prlimit(srv.proc.pid, resource.RLIMIT_NOFILE, (256, 256))  # as under a small LimitNOFILE
+    hoard = [open_socket(srv, b"GET /api/health HTTP/1.1\r\nHost: 127") for _ in range(400)]
+    try:
+        assert httpx.get(srv.url + "/api/health", timeout=30).json() == {"ok": True}
+        r = srv.post("/api/jobs", json={"code": "print('room for a job too')"})
+        assert r.status_code == 201 and srv.wait_final(r.json()["job"])["state"] == "succeeded"
     finally:
         for s in hoard:
             s.close()
