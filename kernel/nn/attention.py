@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import creation
+from ..function import named
 from ..ops.shape import cat
 from ..tensor import Tensor
 from . import functional as F, init
@@ -215,8 +216,10 @@ class MultiheadAttention(Module):
         if weights is not None and average_attn_weights:
             weights = weights.mean(dim=1)
         if not batched:
-            out = out.squeeze(0)
+            out = named(out.squeeze(0), "SqueezeBackward1")
             weights = weights.squeeze(0) if weights is not None else None
         elif not self.batch_first:
-            out = out.transpose(0, 1)
+            out = named(out.transpose(0, 1), "ViewBackward0")  # PyTorch's last op is a view of its (L, B, E) result
+        else:
+            named(out, "TransposeBackward0")  # PyTorch's batch-first result is a transpose of its (L, B, E) one
         return out, weights

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import compute
 from .. import random as _random
-from ..function import Function
+from ..function import Function, named
 from ..ops.linalg import _dn
 from ..ops.elementwise import relu as _ops_relu
 from ..ops.elementwise import _erf, sigmoid, tanh  # noqa: F401  (re-exported as F.sigmoid, F.tanh)
@@ -77,9 +77,13 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dn(input)} != {_dn(weight)}")
     if bias is not None and bias.array.dtype != w.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype_name(bias)} and {_dtype_name(weight)}")
-    if bias is None:
-        return Linear.apply(input, weight)
-    return Linear.apply(input, weight, bias)
+    out = Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
+    return named(out, _LINEAR_NAMES[min(x.ndim, 3), bias is not None])
+
+
+# the node PyTorch's linear ends with, by input dimensions and bias (addmm, mm, or a view of them)
+_LINEAR_NAMES = {(1, False): "SqueezeBackward4", (1, True): "ViewBackward0", (2, False): "MmBackward0",
+                 (2, True): "AddmmBackward0", (3, False): "UnsafeViewBackward0", (3, True): "ViewBackward0"}
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -179,6 +179,8 @@ class BceLoss(_ElementwiseLoss):
 
 
 class BceWithLogitsLoss(_ElementwiseLoss):
+    torch_name = "BinaryCrossEntropyWithLogitsBackward0"
+
     @staticmethod
     def f(x, y, pos_weight):
         sp = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))  # softplus(-x), stable

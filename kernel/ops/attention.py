@@ -125,4 +125,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         else:
             keep = (_random.rng().random(shape, dtype=np.float32) >= dropout_p).astype(dt) * dt.type(1.0 / (1.0 - dropout_p))
     args = (query, key, value) if mask is None else (query, key, value, mask)
-    return named(ScaledDotProductAttention.apply(*args, scale=float(scale), keep=keep), "UnsafeViewBackward0")
+    return named(ScaledDotProductAttention.apply(*args, scale=float(scale), keep=keep), _node_name(query, key, value))
+
+
+def _node_name(query, key, value) -> str:
+    """The node PyTorch's CPU attention ends with: its flash kernel (4-D, all three need grad), else the math path's."""
+    if query.array.ndim == 2:
+        return "MmBackward0"
+    if query.array.ndim == 4 and query.requires_grad and key.requires_grad and value.requires_grad:
+        return "ScaledDotProductFlashAttentionForCpuBackward0"
+    return "UnsafeViewBackward0"

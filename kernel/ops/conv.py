@@ -91,6 +91,8 @@ class Conv2d(Function):
     (`x_shape`/`w_shape`; the caller's shapes are restored in backward).
     """
 
+    torch_name = "ConvolutionBackward0"  # PyTorch's one node for every convolution
+
     def forward(self, x, w, b=None, *, stride, padding, dilation, groups, x_shape, w_shape, out_shape):
         self.shapes = (x.shape, w.shape)
         x, w = x.reshape(x_shape), w.reshape(w_shape)
@@ -122,6 +124,8 @@ class Conv2d(Function):
 
 class ConvTranspose2d(Function):
     """x (N, Cin, H, W), w (Cin, Cout/g, kh, kw), optional b -> (N, Cout, Ho, Wo): conv2d's input gradient."""
+
+    torch_name = "ConvolutionBackward0"
 
     def forward(self, x, w, b=None, *, stride, padding, output_padding, dilation, groups, x_shape, w_shape, out_shape):
         self.shapes = (x.shape, w.shape)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..function import Function, named
 from ..tensor import Size, Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding"]
@@ -105,8 +105,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError("running_mean must be defined in evaluation mode")
         if running_var is None:
             raise RuntimeError("running_var must be defined in evaluation mode")
-        return _apply(AffineChannels, input, weight, bias, mean=running_mean.array, var=running_var.array, eps=eps,
-                      param_shape=param_shape)
+        return named(_apply(AffineChannels, input, weight, bias, mean=running_mean.array, var=running_var.array, eps=eps,
+                            param_shape=param_shape), "NativeBatchNormBackward0")
     axes = (0,) + tuple(range(2, input.array.ndim))
     stats = []
     out = _apply(Normalize, input, weight, bias, axes=axes, group_shape=shape, param_shape=param_shape, eps=eps, stats=stats)
@@ -120,7 +120,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         rv = running_var.array
         rv *= 1 - m
         rv += (m * n / max(n - 1, 1)) * stats[1].reshape(c).astype(rv.dtype)
-    return out
+    return named(out, "NativeBatchNormBackward0")
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -128,7 +128,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     n, c = input.array.shape[:2]
     param_shape = (1, c) + (1,) * (input.array.ndim - 2)
     axes = tuple(range(2, input.array.ndim))
-    return _apply(Normalize, input, weight, bias, axes=axes, group_shape=input.array.shape, param_shape=param_shape, eps=eps)
+    return named(_apply(Normalize, input, weight, bias, axes=axes, group_shape=input.array.shape, param_shape=param_shape,
+                        eps=eps), "ViewBackward0")
 
 
 def _dims(shape) -> str:
@@ -154,7 +155,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         )
     axes = tuple(range(input.array.ndim - k, input.array.ndim))
     param_shape = (1,) * (input.array.ndim - k) + ns
-    return _apply(Normalize, input, weight, bias, axes=axes, group_shape=shape, param_shape=param_shape, eps=eps)
+    return named(_apply(Normalize, input, weight, bias, axes=axes, group_shape=shape, param_shape=param_shape, eps=eps),
+                 "NativeLayerNormBackward0")
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
@@ -172,8 +174,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                 f"shape [{_dims(t.array.shape)}] and input of shape [{_dims(shape)}]"
             )
     param_shape = (1, c) + (1,) * (input.array.ndim - 2)
-    return _apply(Normalize, input, weight, bias, axes=(2,), group_shape=(n, num_groups, -1), param_shape=param_shape,
-                  eps=eps)
+    return named(_apply(Normalize, input, weight, bias, axes=(2,), group_shape=(n, num_groups, -1),
+                        param_shape=param_shape, eps=eps), "NativeGroupNormBackward0")
 
 
 # ---- embedding ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..function import Function
+from ..function import Function, named
 from ..tensor import Tensor
 
 __all__ = [
@@ -321,6 +321,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     x4, geom = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, nd, name)
     holder = [] if return_indices else None
     out = MaxPool2d.apply(input, x4=x4, out_shape=_out_shape(input, geom.out, nd), geom=geom, indices=holder)
+    named(out, "MaxPool2DWithIndicesBackward0" if nd == 2 else "SqueezeBackward1")
     if return_indices:
         return out, Tensor._make(holder[0].reshape(out.array.shape))
     return out
@@ -346,8 +347,9 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     x4, geom = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode, nd, name)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    return AvgPool2d.apply(input, x4=x4, out_shape=_out_shape(input, geom.out, nd), geom=geom,
-                           count_include_pad=count_include_pad, divisor_override=divisor_override)
+    out = AvgPool2d.apply(input, x4=x4, out_shape=_out_shape(input, geom.out, nd), geom=geom,
+                          count_include_pad=count_include_pad, divisor_override=divisor_override)
+    return named(out, "AvgPool2DBackward0" if nd == 2 else "SqueezeBackward1")
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
@@ -381,9 +383,11 @@ def adaptive_avg_pool2d(input, output_size):
     oh, ow = _adaptive_size(input, output_size, 2, "adaptive_avg_pool2d")
     h, w = input.array.shape[-2:]
     if h % oh == 0 and w % ow == 0:
-        return avg_pool2d(input, (h // oh, w // ow))
-    dt = input.array.dtype
-    return SeparableLinear.apply(input, ah=_adaptive_matrix(h, oh, dt), aw=_adaptive_matrix(w, ow, dt))
+        out = avg_pool2d(input, (h // oh, w // ow))
+    else:
+        dt = input.array.dtype
+        out = SeparableLinear.apply(input, ah=_adaptive_matrix(h, oh, dt), aw=_adaptive_matrix(w, ow, dt))
+    return named(out, "MeanBackward1" if (oh, ow) == (1, 1) else "AdaptiveAvgPool2DBackward0")
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -396,6 +400,7 @@ def _adaptive_max(input, out_hw, return_indices, nd: int):
     holder = [] if return_indices else None
     out = AdaptiveMaxPool2d.apply(input, x4=_as4d(input, nd), out_shape=_out_shape(input, out_hw, nd), out_hw=out_hw,
                                   indices=holder)
+    named(out, "AdaptiveMaxPool2DBackward0" if nd == 2 else "SqueezeBackward1")
     if return_indices:
         return out, Tensor._make(holder[0].reshape(out.array.shape))
     return out
