@@ -125,6 +125,7 @@ class LocalExecutor:
                 task = asyncio.create_task(self._spawn())
             else:
                 self._spares.remove(task)
+            self._fill_spares()  # its replacement starts now: the next re-run finds one ready
             try:
                 proc = await asyncio.shield(task)  # a cancelled job must not cancel (and leak) the spawn
             except asyncio.CancelledError:
@@ -142,8 +143,9 @@ class LocalExecutor:
         raise RuntimeError("no job process could be started (each died before its job arrived)")
 
     def _fill_spares(self) -> None:
-        """Start spare runners up to `warm_runners` (default 2: one ready when a job ends, one
-        importing), once a job is over so their torch import never slows a job that is running."""
+        """Start spare runners up to `warm_runners` (default 2: one ready, one importing torch) as soon
+        as a job takes one, so a re-run finds one ready; the import (a few CPU-seconds on one core)
+        overlaps the job that took the spare."""
         while len(self._spares) < self.settings.warm_runners and not self._closing:
             self._spares.append(asyncio.create_task(self._spawn()))
 
