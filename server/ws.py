@@ -21,7 +21,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import protocol as p
 from .auth import origin_allowed, token_in_url, token_matches
 from .jobs import FINAL
+from .store import StoreUnavailable
 from .wire import frames
+
+STORE_RETRY_S = 0.5  # a follower's next read after the store could not be read
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
@@ -201,7 +204,11 @@ class Connection:
         try:
             while not self.closing:
                 wake.clear()
-                rows = self.jobs.store.events_after(job_id, cursor)
+                try:
+                    rows = self.jobs.store.events_after(job_id, cursor)
+                except StoreUnavailable:  # SQLite cannot even be read just now: the follower waits, not dies
+                    await asyncio.sleep(STORE_RETRY_S)
+                    continue
                 for frame, seq in frames(job_id, rows, self.batch):
                     try:  # wait for room, but not for ever: a reader that stopped reading is cut off
                         await asyncio.wait_for(self.out.put(frame), self.settings.ws_stall_s)
