@@ -5,6 +5,7 @@ import { createConsole } from "./ui/console.js";
 import { createCharts } from "./ui/charts.js";
 import { createRunsList } from "./ui/runsList.js";
 import { createImages } from "./ui/images.js";
+import { setupDataFiles, formatBytes } from "./ui/dataFiles.js";
 import { createRun, addMetric, addImage, addOutput, isActive, metricsCsv, outputText } from "./ui/runRecord.js";
 import { listRuns, putRun, deleteRun, prune, journalInFlight } from "./ui/runsStore.js";
 import { examples, exampleById, fillExamplesMenu } from "./ui/examples.js";
@@ -176,6 +177,34 @@ async function bootBrowser() {
   return browserRunner;
 }
 
+// ---- files in and out ------------------------------------------------------------------------
+const dataFiles = setupDataFiles($("#data-files"), { onError: (text) => output.write("stderr", text) });
+
+/** Download buttons for the files a run wrote (browser runs: read back from the worker's file system). */
+function showRunFiles(run) {
+  const box = $("#run-files");
+  box.replaceChildren(...(run?.files || []).map((f) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "small";
+    b.dataset.file = f.name;
+    b.textContent = `⤓ ${f.name} (${formatBytes(f.size)})`;
+    b.title = `Download ${f.name}, written by this run`;
+    b.addEventListener("click", () => downloadRunFile(run, f.name));
+    return b;
+  }));
+  box.hidden = !run?.files?.length;
+}
+
+async function downloadRunFile(run, name) {
+  try {
+    if (run.target !== "browser" || !browserRunner) throw new Error(`${name} is no longer in the browser's working directory (it is kept only until the page reloads)`);
+    download(name, await browserRunner.getFile(name), "application/octet-stream");
+  } catch (e) {
+    output.write("stderr", e.message);
+  }
+}
+
 // ---- runs ------------------------------------------------------------------------------------
 const runsList = createRunsList($("#runs"), {
   onSelect: (run) => selectRun(run),
@@ -208,6 +237,7 @@ setInterval(() => current && runsList.render(runs, selected), 500);
 function selectRun(run) {
   selected = run;
   images.show(run);
+  showRunFiles(run);
   output.clear();
   for (const [kind, text] of run?.output || []) output.write(kind, text);
   const tools = $("#run-tools");
@@ -272,6 +302,12 @@ function handleEvent(run, ev) {
       addImage(run, ev);
       if (selected === run) images.show(run);
       break;
+    case "files": { // what the program wrote (files the user gave it are listed only when it changed them)
+      const given = new Map(dataFiles.files().map((f) => [f.name, f.size]));
+      run.files = ev.files.filter((f) => given.get(f.name) !== f.size);
+      if (selected === run) showRunFiles(run);
+      break;
+    }
     case "error": {
       // The traceback ends with the "Type: message" line already; print it alone when there is none.
       say(run, "stderr", (ev.traceback || "").replace(/\n+$/, "") || `${ev.type}: ${ev.message}`);
@@ -331,10 +367,21 @@ async function startRun() {
   const runner = target === "browser" ? await bootBrowser() : serverRunner;
   selected = run; // the console keeps what it shows and goes on with this run
   images.show(run);
+  showRunFiles(run);
   $("#run-tools").hidden = false;
   $("#run-tools [data-role=run-title]").textContent = run.name;
   say(run, "info", `── ${run.name} · ${target === "browser" ? "browser" : serverRunner.url} ──`);
   const onJob = (job) => ((run.job = job), putRun(run));
+  const given = dataFiles.files();
+  if (given.length && target === "browser") {
+    try {
+      await runner.putFiles(given.map(({ name, bytes }) => ({ name, bytes })));
+    } catch (e) {
+      say(run, "stderr", `Could not put the files into the working directory: ${e.message}`);
+    }
+  } else if (given.length) {
+    say(run, "info", `Note: the files for the program (${given.map((f) => f.name).join(", ")}) are not sent to the server yet; this run does not see them.`);
+  }
   await follow(run, runner, (onEvent) => runner.run(code, { name: "main.py", options: { device: "auto" }, onEvent, onJob }));
 }
 

@@ -65,6 +65,11 @@ export class BrowserRunner {
         this._resolveReady(info);
       }
       this.onBoot(info);
+    } else if (msg.type === "files") {
+      const pending = this._fileRequests?.get(msg.id);
+      this._fileRequests?.delete(msg.id);
+      if (msg.error) pending?.reject(new Error(msg.error));
+      else pending?.resolve(msg);
     } else if (msg.type === "events" && this.current?.id === msg.id) {
       for (const ev of JSON.parse(msg.json)) this._emit(ev);
     } else if (msg.type === "result" && this.current?.id === msg.id) {
@@ -115,6 +120,25 @@ export class BrowserRunner {
     });
   }
 
+  /** The run's working directory (web/src/runtime/workfiles.js): put(files [{name, bytes}]) -> {names};
+   * get(name) -> Uint8Array. Waits for boot; a worker restart (Stop that did not take) empties it. */
+  putFiles(files) {
+    return this._files({ op: "put", files });
+  }
+
+  async getFile(name) {
+    return (await this._files({ op: "get", name })).bytes;
+  }
+
+  _files(msg) {
+    this._fileRequests ||= new Map();
+    const id = crypto.randomUUID();
+    return new Promise((resolve, reject) => {
+      this._fileRequests.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "files", id, ...msg });
+    });
+  }
+
   /** Interrupt the running program; if it has not stopped 2 s later, kill the worker and boot a new one. */
   stop() {
     const run = this.current;
@@ -134,10 +158,5 @@ export class BrowserRunner {
     this._finish("cancelled", reason);
     this.onBoot({ phase: "restarting", message: reason });
     this._boot();
-  }
-
-  /** Stop the worker for good (page teardown). */
-  dispose() {
-    this.worker.terminate();
   }
 }

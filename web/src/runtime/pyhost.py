@@ -10,6 +10,7 @@ the page. Held metrics also go out before any line (order is kept) and before a 
 import builtins
 import importlib.abc
 import json
+import os
 import sys
 import time
 
@@ -60,7 +61,9 @@ def setup(numpy_ok, numpy_message):
         from torchpad.kernel import alias
 
         alias.install()
-        import torch  # noqa: F401 - proves the alias works before the user's first run
+        import torch  # proves the alias works before the user's first run
+
+        metrics.install_autolog(torch)  # automatic `loss` logging, as the server's runner and `torchpad run` do
     except Exception as exc:  # the kernel is unfinished or broken: pure Python still runs
         message = f"The kernel could not be installed as `torch`: {type(exc).__name__}: {exc}"
         for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")]:
@@ -102,6 +105,19 @@ def no_input(prompt=""):
     raise EOFError(NO_INPUT)
 
 
+def written_files(since):
+    """Files in the working directory the run created or changed (what the page offers to download)."""
+    found = []
+    try:
+        with os.scandir(".") as entries:
+            for entry in entries:
+                if entry.is_file() and not entry.name.startswith(".") and entry.stat().st_mtime >= since:
+                    found.append({"name": entry.name, "size": entry.stat().st_size})
+    except OSError:
+        return []
+    return sorted(found, key=lambda f: f["name"])[:100]
+
+
 def run(code, name, post, interrupt=None):
     """Run `code` as main.py, posting events; returns the final state. `interrupt` is Stop's Int32Array."""
     outbox = Outbox(post)
@@ -110,6 +126,7 @@ def run(code, name, post, interrupt=None):
     metrics.set_sink(outbox.emit)
     time.sleep = interruptible_sleep(real_sleep, outbox, interrupt)
     real_input, builtins.input = builtins.input, no_input
+    started = time.time() - 1  # file times have whole-second precision in Pyodide's file system
     try:
         outbox.emit({"kind": "status", "state": "running", "device": "browser"})
         return run_user_code(code, outbox.emit, filename="main.py")
@@ -117,4 +134,7 @@ def run(code, name, post, interrupt=None):
         time.sleep = real_sleep
         builtins.input = real_input
         metrics.set_sink(None)
+        files = written_files(started)
+        if files:
+            outbox.emit({"kind": "files", "files": files})
         outbox.flush()

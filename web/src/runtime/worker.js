@@ -1,7 +1,8 @@
 /** The browser runtime's module worker: Pyodide from our origin, NumPy from the configured
  * package index, the kernel zip from our origin, then runs code on request.
  *
- * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"numpy"}, {type: "run", id, code, name};
+ * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"numpy"}, {type: "run", id, code, name},
+ * {type: "files", id, op, ...} (the working directory, answered with {type: "files", id, ...}: see workfiles.js);
  * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used and which compute path
  * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason), {type: "events", id, json}, {type: "result", id, state, memory: {pyodide, library}} (wasm heap bytes after the run).
  * Every download goes through `fetch`, which is wrapped here to report bytes as they arrive,
@@ -9,6 +10,7 @@
  */
 import HOST_PY from "./pyhost.py?raw";
 import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
+import { handleFiles } from "./workfiles.js";
 
 const ORIGIN = self.location.origin;
 const PYODIDE_URL = `${ORIGIN}/pyodide/`;
@@ -233,5 +235,14 @@ self.onmessage = async ({ data: msg }) => {
   else if (msg.type === "run") {
     await booting;
     run(msg);
+  }
+  else if (msg.type === "files") { // the working directory: put dropped files, get written ones (workfiles.js)
+    await booting;
+    try {
+      const reply = { type: "files", id: msg.id, ...handleFiles(pyodide.FS, msg) };
+      self.postMessage(reply, reply.bytes ? [reply.bytes.buffer] : []);
+    } catch (e) {
+      post({ type: "files", id: msg.id, error: String(e?.message || e) });
+    }
   }
 };

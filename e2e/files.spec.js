@@ -1,0 +1,56 @@
+/** Your data in, results out (browser target): files added on the page appear in the program's working
+ * directory; files the program writes are listed with the run and download; CSV -> tensors with NumPy.
+ */
+import { readFileSync } from "node:fs";
+import { test, expect, openPlayground, pasteCode, newestRun } from "./page-helpers.js";
+
+const BOOT_MS = 240_000;
+const CSV = "a,b,label\n1,2,cat\n3,4,dog\n5,6,cat\n";
+
+async function addFile(page, name, text) {
+  await page.locator("#data-files input[type=file]").setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from(text) });
+  await expect(page.locator(`#data-files .data-file[data-name="${name}"]`)).toBeVisible();
+}
+
+test("a picked file is read by a browser run, and a file it writes downloads", async ({ page, server }) => {
+  test.setTimeout(BOOT_MS + 60_000);
+  await openPlayground(page, server.url);
+  await addFile(page, "data.csv", CSV);
+  await pasteCode(page, `rows = open("data.csv").read().splitlines()
+print("rows", len(rows) - 1, "first", rows[1])
+with open("summary.txt", "w") as f:
+    f.write("labels: " + ",".join(sorted({r.split(",")[2] for r in rows[1:]})) + "\\n")
+`);
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: BOOT_MS });
+  await expect(page.locator("#console")).toContainText("rows 3 first 1,2,cat");
+  const buttons = page.locator("#run-files button");
+  await expect(buttons).toHaveCount(1); // summary.txt only: data.csv was given, not written
+  await expect(buttons).toHaveText(/summary\.txt \(\d+ B\)/);
+  const dl = page.waitForEvent("download");
+  await buttons.click();
+  const file = await dl;
+  expect(file.suggestedFilename()).toBe("summary.txt");
+  expect(readFileSync(await file.path(), "utf8")).toBe("labels: cat,dog\n");
+  // Removing a file takes it off the list; too much data is refused with the limit.
+  await page.getByRole("button", { name: "Remove data.csv" }).click();
+  await expect(page.locator("#data-files .data-file")).toHaveCount(0);
+  await page.locator("#data-files input[type=file]").setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(33 * 1024 * 1024) });
+  await expect(page.locator("#console .stderr").last()).toContainText("the limit is 32.0 MB in all");
+  await expect(page.locator("#data-files .data-file")).toHaveCount(0);
+});
+
+test("torchpad.datasets.from_csv reads a dropped CSV in the browser", async ({ page, server }) => {
+  test.skip(!server.numpy, server.numpyReason);
+  test.setTimeout(BOOT_MS + 60_000);
+  await openPlayground(page, server.url);
+  await addFile(page, "iris.csv", CSV);
+  await pasteCode(page, `import torchpad
+classes = []
+X, y = torchpad.datasets.from_csv("iris.csv", target="label", classes=classes)
+print(tuple(X.shape), X.dtype, y.tolist(), classes)
+`);
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: BOOT_MS });
+  await expect(page.locator("#console")).toContainText("(3, 2) torch.float32 [0, 1, 0] ['cat', 'dog']");
+});
