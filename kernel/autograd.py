@@ -10,9 +10,6 @@ from .function import Function as _Node
 from .grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: F401
 from .tensor import Tensor
 
-NO_GRAD_FN = "element 0 of tensors does not require grad and does not have a grad_fn"
-
-
 def _as_list(x):
     if x is None:
         return None
@@ -52,10 +49,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     outputs = _as_list(tensors)
     _check_requires_grad(outputs)
     grads = _initial_grads(outputs, grad_tensors)
-    if grad_tensors is None and len(outputs) == 1 and outputs[0].array.ndim == 0:
-        from torchpad import metrics
-
-        metrics.on_backward(outputs[0].array.item())
     for t, g in zip(outputs, grads):
         if t._ctx is None:  # backward on a leaf: its own grad is the seed
             accumulate_leaf(t, g)

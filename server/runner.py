@@ -111,26 +111,6 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def wrap_backward(torch, metrics) -> None:
-    """Automatic `loss` logging: every backward() of a 0-dim tensor reports its value.
-
-    Tensor.backward calls torch.autograd.backward through the module attribute, so wrapping
-    that one function covers both spellings.
-    """
-    original, Tensor, enabled, on_backward = torch.autograd.backward, torch.Tensor, metrics.autolog_enabled, metrics.on_backward
-
-    def backward(tensors, *args, **kwargs):
-        result = original(tensors, *args, **kwargs)
-        if type(tensors) in (list, tuple) and len(tensors) == 1:
-            tensors = tensors[0]
-        if isinstance(tensors, Tensor) and not tensors.dim() and enabled():
-            on_backward(tensors.item())  # item() needs no detach(): it only reads the value
-        return result
-
-    backward.__doc__, backward.__wrapped__ = original.__doc__, original
-    torch.autograd.backward = backward
-
-
 def run_job(spec: dict, channel: EventChannel) -> tuple[str, str | None]:
     import torch
 
@@ -142,7 +122,7 @@ def run_job(spec: dict, channel: EventChannel) -> tuple[str, str | None]:
     metrics.reset()
     # Metrics come from rank 0 only; other ranks' lines are labelled with their rank.
     metrics.set_sink(channel.send if rank == 0 else (lambda event: None))
-    wrap_backward(torch, metrics)
+    metrics.install_autolog(torch)
     prefix = f"[rank {rank}] " if rank else ""
     errors = []
 

@@ -1,8 +1,10 @@
 """torchpad.log / torchpad.autolog and the sink interface hosts rely on (set_sink, reset, on_backward)."""
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,12 +70,21 @@ def test_reset_restarts_steps_and_autolog(events):
     assert events[-1]["step"] == 0 and metrics.autolog_enabled()
 
 
+@pytest.fixture
+def kernel_autolog(events):
+    """The kernel with automatic loss logging installed as the hosts install it (removed afterwards)."""
+    original = K.autograd.backward
+    metrics.install_autolog(K)
+    yield events
+    K.autograd.backward = original
+
+
 def _kernel_loss():
     w = K.tensor([1.0, -2.0], requires_grad=True)
     return (w * w).sum()
 
 
-def test_kernel_backward_logs_loss(events):
+def test_kernel_backward_logs_loss(events, kernel_autolog):
     _kernel_loss().backward()
     _kernel_loss().backward()
     torchpad.log(acc=0.5)  # explicit logs keep their own step counter
@@ -84,7 +95,7 @@ def test_kernel_backward_logs_loss(events):
     ]
 
 
-def test_autolog_off(events):
+def test_autolog_off(events, kernel_autolog):
     torchpad.autolog(False)
     _kernel_loss().backward()
     _kernel_loss().backward()
@@ -95,7 +106,7 @@ def test_autolog_off(events):
     assert len(events) == 2
 
 
-def test_a_single_backward_logs_no_loss(events):
+def test_a_single_backward_logs_no_loss(events, kernel_autolog):
     """A one-off autograd demo is not a training loop: nothing is charted until a second backward."""
     w = K.tensor([3.0], requires_grad=True)
     (w * w + 4).sum().backward()  # y = 13
@@ -108,13 +119,13 @@ def test_a_single_backward_logs_no_loss(events):
     assert len(events) == 4  # a new run starts over: its single backward is held again
 
 
-def test_only_scalar_implicit_backward_logs(events):
+def test_only_scalar_implicit_backward_logs(events, kernel_autolog):
     w = K.tensor([1.0, 2.0], requires_grad=True)
     (w * 3).backward(K.ones(2))
     assert events == []
 
 
-def test_print_sink_prints_explicit_logs_only(capsys):
+def test_print_sink_prints_explicit_logs_only(capsys, kernel_autolog):
     metrics.set_sink(None)
     metrics.reset()
     _kernel_loss().backward()
@@ -133,11 +144,11 @@ def test_plain_python_prints_json_lines(tmp_path):
 
 @pytest.fixture
 def wrapped_torch(events):
-    """Real torch with the server job's automatic loss logging installed (removed afterwards)."""
-    from torchpad.server.runner import wrap_backward
-
+    """Real torch with automatic loss logging installed as the server's job runner installs it (removed afterwards)."""
     original = torch.autograd.backward
-    wrap_backward(torch, metrics)
+    metrics.install_autolog(torch)
+    metrics.install_autolog(torch)  # a second install keeps the one wrapper: each loss is logged once
+    assert torch.autograd.backward.__wrapped__ is original
     yield events
     torch.autograd.backward = original
 
@@ -161,3 +172,27 @@ def test_x_names_the_step_axis(events):
                       {"kind": "metric", "step": 2, "values": {"x": 0.25}}]
     with pytest.raises(TypeError, match="at least one metric with x="):
         torchpad.log(x="epoch")
+
+
+def _imports_outside_the_kernel(source: Path, kernel: Path) -> list[str]:
+    """Modules `source` imports from torchpad outside torchpad.kernel (absolute, or relative above kernel/)."""
+    found = []
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "torchpad" and not a.name.startswith("torchpad.kernel")]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and (node.module or "").split(".")[0] == "torchpad" and not node.module.startswith("torchpad.kernel"):
+                found.append(node.module)
+            elif node.level > len(source.parent.relative_to(kernel).parts) + 1:  # `from .. import metrics` in kernel/
+                found.append("." * node.level + (node.module or ""))
+    return found
+
+
+def test_the_kernel_imports_nothing_from_torchpad_and_logs_nothing_by_itself(events):
+    """Automatic logging is the host's hook (install_autolog), not the kernel's: a bare kernel backward logs nothing."""
+    kernel = Path(K.__file__).parent
+    assert {str(f.relative_to(kernel)): _imports_outside_the_kernel(f, kernel) for f in kernel.rglob("*.py")
+            if _imports_outside_the_kernel(f, kernel)} == {}
+    for _ in range(3):
+        _kernel_loss().backward()
+    assert events == []

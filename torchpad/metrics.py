@@ -123,8 +123,33 @@ def autolog_enabled() -> bool:
     return _autolog_enabled
 
 
+def install_autolog(torch) -> None:
+    """Automatic `loss` logging for a `torch` module, real PyTorch or the kernel: every host (the
+    browser worker, the server's job runner, `torchpad run`) installs it this one way.
+
+    Tensor.backward calls torch.autograd.backward through the module attribute in both, so
+    wrapping that one function covers both spellings; after it runs, a 0-dim tensor's value goes
+    to `on_backward`. Installing again on the same module keeps the one wrapper.
+    """
+    original = torch.autograd.backward
+    if getattr(original, "__torchpad_autolog__", False):
+        return
+    Tensor = torch.Tensor
+
+    def backward(tensors, *args, **kwargs):
+        result = original(tensors, *args, **kwargs)
+        if type(tensors) in (list, tuple) and len(tensors) == 1:
+            tensors = tensors[0]
+        if _autolog_enabled and isinstance(tensors, Tensor) and not tensors.dim():
+            on_backward(tensors.item())  # item() needs no detach(): it only reads the value
+        return result
+
+    backward.__doc__, backward.__wrapped__, backward.__torchpad_autolog__ = original.__doc__, original, True
+    torch.autograd.backward = backward
+
+
 def on_backward(loss_value: float) -> None:
-    """Called by the runtime when a scalar `.backward()` runs: logs `loss` with its own counter.
+    """Called by `install_autolog`'s wrapper when a scalar `.backward()` ran: logs `loss` with its own counter.
 
     Only repeated backward calls (a training loop) are charted: a one-off autograd demo
     (`y.backward()` once) logs nothing, so its value never sets the scale of a loss chart.

@@ -28,16 +28,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _select_runtime(runtime: str) -> str | None:
-    """Make `import torch` give the chosen runtime; returns an error message or None."""
+    """Make `import torch` give the chosen runtime, with automatic loss logging as in the other hosts
+    (it logs only where a host installed a sink: a plain run prints explicit logs only); returns an
+    error message or None."""
+    from torchpad import metrics
+
     if runtime == "kernel":
         from torchpad.kernel import alias
 
         alias.install()
-        return None
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError as exc:
         return f"torchpad run: --runtime torch needs PyTorch installed ({exc})"
+    metrics.install_autolog(torch)
     return None
 
 
