@@ -30,6 +30,9 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 from .serialization import load, save  # noqa: F401
 from ._compile import compile  # noqa: F401,A001
 from .amp import autocast  # noqa: F401
+from . import _out_arg  # noqa: E402
+
+_out_arg.install(globals())  # out= on the functions that take it in PyTorch
 
 __version__ = "2.13.0+torchpad"
 
