@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-shares-days", type=float, default=float(_env("KEEP_SHARES_DAYS", 365)), metavar="DAYS",
                    help="delete share links older than this; 0 keeps them (TORCHPAD_KEEP_SHARES_DAYS, default 365)")
     p.add_argument("--max-data-gb", type=float, default=float(_env("MAX_DATA_GB", 10)), metavar="GB",
-                   help="most data the database may hold; past it the oldest finished jobs, then the oldest share "
-                        "links, are deleted; 0: no cap (TORCHPAD_MAX_DATA_GB, default 10)")
+                   help="most data the database may hold; past it the oldest finished jobs and share links "
+                        "are deleted; 0: no cap (TORCHPAD_MAX_DATA_GB, default 10)")
     p.add_argument("--pyodide-index", default=_env("PYODIDE_INDEX", DEFAULT_PYODIDE_INDEX),
                    help="Pyodide package index the browser loads NumPy from (TORCHPAD_PYODIDE_INDEX, default the official CDN)")
     p.add_argument("--web-dir", type=Path, default=Path(_env("WEB_DIR", DEFAULT_WEB_DIR)),

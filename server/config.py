@@ -40,7 +40,7 @@ class Settings:
     job_timeout: float = 3600.0
     keep_jobs_days: float = 30.0          # finished jobs older than this are deleted (0: kept)
     keep_shares_days: float = 365.0       # share links older than this are deleted (0: kept)
-    max_data_gb: float = 10.0             # the database's size: the oldest finished jobs go first (0: no cap)
+    max_data_gb: float = 10.0             # the database's size: the oldest finished jobs and shares go first (0: no cap)
     pyodide_index: str = DEFAULT_PYODIDE_INDEX
     web_dir: Path = DEFAULT_WEB_DIR
     job_user: str | None = None           # --job-user: run jobs as this account (root servers)

@@ -2,7 +2,7 @@
 
 Three limits, each off when 0: finished jobs older than `keep_jobs_days` are deleted, share
 links older than `keep_shares_days` too, and while the database holds more than
-`max_data_gb` the oldest finished jobs (then the oldest share links) go first. A sweep runs
+`max_data_gb` the oldest of them (finished jobs and share links alike) go first. A sweep runs
 at start and every `retention_sweep_s`; `DELETE /api/jobs/{id}` and `DELETE /api/shares/{id}`
 delete one at once.
 
@@ -91,19 +91,19 @@ class Retention:
             shares = db.execute("DELETE FROM shares WHERE created < ?", (now - keep_shares_days * DAY,)).rowcount \
                 if keep_shares_days > 0 else 0
             deleted = list(old_jobs)
-            while max_bytes > 0 and _bytes_in_use(db) > max_bytes:
-                row = db.execute("SELECT id FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') "
+            while max_bytes > 0 and _bytes_in_use(db) > max_bytes:  # the oldest finished job or share link goes
+                job = db.execute("SELECT id, finished FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') "
                                  "ORDER BY finished LIMIT 1").fetchone()
-                if row:
-                    self._delete_jobs([row[0]], db)
-                    deleted.append(row[0])
-                    continue
-                share = db.execute("SELECT id FROM shares ORDER BY created LIMIT 1").fetchone()
-                if not share:
+                share = db.execute("SELECT id, created FROM shares ORDER BY created LIMIT 1").fetchone()
+                if job and not (share and share[1] < job[1]):
+                    self._delete_jobs([job[0]], db)
+                    deleted.append(job[0])
+                elif share:
+                    shares += db.execute("DELETE FROM shares WHERE id = ?", (share[0],)).rowcount
+                else:
                     log.warning("retention: the database holds %.3f GB, over --max-data-gb, and only running "
                                 "or queued jobs are left", _bytes_in_use(db) / GB)
                     break
-                shares += db.execute("DELETE FROM shares WHERE id = ?", share).rowcount
         return {"job_ids": deleted, "shares": shares}
 
     # -- SQL ------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ def closed_by_server(s: socket.socket) -> bool:
 
 
 @pytest.fixture(scope="module")
+def executor_name() -> str:
+    return "local"  # connections are the HTTP layer's; the executor plays no part
+
+
+@pytest.fixture(scope="module")
 def quick(make_server):
     return make_server(env={"TORCHPAD_REQUEST_TIMEOUT_S": "1", "TORCHPAD_KEEP_ALIVE_S": "1"})
 

@@ -19,6 +19,11 @@ DEEP = "[" * 50_000  # overflows a recursive JSON parser
 
 
 @pytest.fixture(scope="module")
+def executor_name() -> str:
+    return "local"  # the HTTP and websocket layers' rules; the executor plays no part
+
+
+@pytest.fixture(scope="module")
 def srv(make_server):
     # A tiny websocket queue makes an early 4008 (the pipelining defect) show up at once.
     return make_server(args=["--allow-remote-host", "gpu-box.lan"], env={"TORCHPAD_WS_QUEUE": "8"})

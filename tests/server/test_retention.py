@@ -31,6 +31,11 @@ def run_job(srv: Server, code: str) -> str:
 
 
 @pytest.fixture(scope="module")
+def executor_name() -> str:
+    return "local"  # retention works on the store; the executor plays no part
+
+
+@pytest.fixture(scope="module")
 def srv(make_server):
     return make_server()
 
@@ -85,12 +90,14 @@ def test_the_sweep_deletes_old_jobs_while_running(make_server):
     assert wait_until(lambda: srv.get(f"/api/jobs/{job}").status_code == 404)
 
 
-def test_the_data_cap_deletes_the_oldest_finished_jobs_first(make_server):
+def test_the_data_cap_deletes_the_oldest_jobs_and_shares_first(make_server):
     srv = make_server(args=["--max-data-gb", str(300e3 / 1e9), "--keep-jobs-days", "0"],
                       env={"TORCHPAD_RETENTION_SWEEP_S": "0.5"})
+    share = srv.post("/api/shares", json={"payload": "s" * 100_000}).json()["id"]  # older than every job
     lines = "for i in range(1000):\n    print(str(i) * 30)"  # about 100 KB of stored events each
     jobs = [run_job(srv, lines) for _ in range(4)]
     assert wait_until(lambda: srv.get(f"/api/jobs/{jobs[0]}").status_code == 404)
+    assert httpx.get(f"{srv.url}/api/shares/{share}").status_code == 404  # the oldest went first
     assert srv.get(f"/api/jobs/{jobs[-1]}").status_code == 200  # the newest stays
     kept = [j for j in jobs if srv.get(f"/api/jobs/{j}").status_code == 200]
     assert kept == jobs[len(jobs) - len(kept):]  # whatever went, went oldest first
