@@ -27,12 +27,6 @@ from ..ops.volumetric import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 
 
-def _float(x: Tensor, name: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-    return x
-
-
 def _inplace_result(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
     if not inplace:
         return out

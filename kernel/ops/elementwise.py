@@ -667,15 +667,6 @@ def where(condition, input=None, other=None):
     return Where.apply(Tensor._make(cond), a, b)
 
 
-class Lerp(Function):
-    def forward(self, a, b, w):
-        self.w = w
-        return a + w * (b - a)
-
-    def backward(self, g):
-        return g * (1 - self.w), g * self.w, None
-
-
 def lerp(input, end, weight):
     return input + (end - input) * weight
 
