@@ -27,6 +27,8 @@ let runs = [];
 let current = null; // {run, runner, stopping}
 let selected = null; // the run whose output the console shows and the output buttons act on
 let browserRunner = null;
+const chartsShown = new WeakSet(); // runs whose charts were scrolled into view (narrow screens)
+const narrow = matchMedia("(max-width: 760px)");
 const lastNote = new WeakMap(); // run -> the last reason/stderr line shown, so a reason is not repeated
 
 // ---- panes -----------------------------------------------------------------------------------
@@ -134,6 +136,11 @@ const settingsDialog = setupSettingsDialog($("#settings"), {
   },
 });
 $("#settings-btn").addEventListener("click", () => settingsDialog.open());
+// The boot line's explanation (e.g. why NumPy is missing) also on tap/click/Enter, not on hover alone.
+const bootLine = $("#statusbar [data-role=boot]");
+const explainBoot = () => bootLine.title && output.write("info", bootLine.title);
+bootLine.addEventListener("click", explainBoot);
+bootLine.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), explainBoot()));
 $("#connection").addEventListener("click", () => settingsDialog.open());
 
 function onServerConnection(state, detail) {
@@ -146,6 +153,7 @@ function setTarget(target) {
   saveSettings({ target });
   for (const r of document.querySelectorAll("input[name=target]")) r.checked = r.value === target;
   if (target === "browser") bootBrowser();
+  else for (const line of serverOffers.splice(0)) line.remove();
 }
 for (const r of document.querySelectorAll("input[name=target]")) {
   r.addEventListener("change", () => {
@@ -164,9 +172,22 @@ async function pyodideIndex() {
   }
 }
 
+/** When NumPy cannot load in the browser and a server is set: the same code on the server in one click. */
+const serverOffers = []; // their lines go once the target is the server (they would only repeat it)
+function offerServer(text) {
+  if (!serverRunner || settings.target !== "browser") return;
+  serverOffers.push(output.action(text, "Run on Server", () => {
+    setTarget("server");
+    startRun();
+  }));
+}
+
 function onBoot(info) {
   status.boot(info);
-  if (info.phase === "numpy-failed" && settings.target === "browser") output.write("info", info.message);
+  if (info.phase === "numpy-failed" && settings.target === "browser") {
+    output.write("info", info.message);
+    offerServer("A TorchPad server is set up: PyTorch programs can run there.");
+  }
   if (info.phase === "ready" && !current) status.run("ready", "idle");
 }
 
@@ -297,6 +318,10 @@ function handleEvent(run, ev) {
     case "metric":
       addMetric(run, ev.step, ev.values, ev.x);
       charts.update(runs);
+      if (!chartsShown.has(run) && narrow.matches) {
+        chartsShown.add(run); // on a phone the charts sit below the fold: bring them in once per run
+        $(".charts-pane").scrollIntoView({ block: "start" });
+      }
       break;
     case "image":
       addImage(run, ev);
@@ -383,6 +408,8 @@ async function startRun() {
     say(run, "info", `Note: the files for the program (${given.map((f) => f.name).join(", ")}) are not sent to the server yet; this run does not see them.`);
   }
   await follow(run, runner, (onEvent) => runner.run(code, { name: "main.py", options: { device: "auto" }, onEvent, onJob }));
+  const missing = /^(ModuleNotFoundError|ImportError)$/.test(run.error?.type || "") && /numpy|torch/.test(run.error?.message || "");
+  if (target === "browser" && missing && browserRunner?.bootInfo?.numpy === false) offerServer("NumPy (and so torch) cannot load in this browser.");
 }
 
 /** After a reload: follow the newest unfinished server run again from its last stored event; mark the rest as cut short. */

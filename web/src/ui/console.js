@@ -37,9 +37,29 @@ export function createConsole(pane) {
     }
   }
 
+  /** A line with a button, e.g. "Run on Server": a one-click way out of what the line above says; returns the line. */
+  function action(text, label, onClick) {
+    flush();
+    const line = document.createElement("div");
+    line.className = "line info action";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "small";
+    button.textContent = label;
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      onClick();
+    });
+    line.append(`${text} `, button);
+    pane.append(line);
+    if (pinned) pane.scrollTop = pane.scrollHeight;
+    return line;
+  }
+
   return {
     /** kind: "stdout" | "stderr" | "info" (the page's own notes, e.g. "run started"). */
     write,
+    action,
     clear() {
       pending = [];
       pane.replaceChildren();
