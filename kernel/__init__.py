@@ -32,7 +32,7 @@ from ._compile import compile  # noqa: F401,A001
 from .amp import autocast  # noqa: F401
 from . import _out_arg  # noqa: E402
 
-_out_arg.install(globals())  # out= on the functions that take it in PyTorch
+_out_arg.install(globals(), Tensor)  # out= on the functions that take it in PyTorch; Tensor methods refuse it
 
 __version__ = "2.13.0+torchpad"
 

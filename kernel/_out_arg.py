@@ -107,10 +107,35 @@ def with_out(fn, name: str, factory: bool = False):
     return op
 
 
-def install(namespace: dict) -> None:
-    """Wrap the torch namespace's functions that take out= (each once)."""
+def _refusing_out(fn, name: str):
+    """A Tensor method sharing a torch function's code: PyTorch's methods take no out=, so it is refused."""
+
+    @functools.wraps(fn)
+    def method(*args, **kwargs):
+        if "out" in kwargs:
+            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+        return fn(*args, **kwargs)
+
+    method._handles_out = True
+    return method
+
+
+def install(namespace: dict, tensor_class=None, functional=None) -> None:
+    """Wrap the torch namespace's functions that take out= (each once); Tensor methods refuse out=;
+    F.normalize (and F.sigmoid / F.tanh, torch's own functions there) honour it."""
     for names, factory in ((OUT_OPS, False), (FACTORY_OUT_OPS, True)):
         for name in names:
             fn = namespace.get(name)
             if fn is not None and not getattr(fn, "_handles_out", False):
                 namespace[name] = with_out(fn, name, factory)
+    if tensor_class is not None:
+        for name, fn in list(vars(tensor_class).items()):
+            code = getattr(fn, "__code__", None)
+            if code is not None and "out" in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount] \
+                    and not getattr(fn, "_handles_out", False):
+                setattr(tensor_class, name, _refusing_out(fn, name))
+    if functional is not None:
+        for name in ("normalize", "sigmoid", "tanh"):
+            fn = getattr(functional, name)
+            if not getattr(fn, "_handles_out", False):
+                setattr(functional, name, with_out(fn, name))

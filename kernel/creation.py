@@ -138,17 +138,17 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, m
 
 
 def rand_like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    return rand(*input.array.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return rand(*input.array.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    return randn(*input.array.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return randn(*input.array.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.array.shape, dtype=dtype or input.dtype)
+    return randint(low, high, input.array.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
@@ -253,11 +253,11 @@ def _new(fn):
 
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
 def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
 
 
 def _random_fill_guard(fn):

@@ -18,4 +18,7 @@ from .rnn import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .parallel import DataParallel  # noqa: F401
+from .._out_arg import install as _install_out
+
+_install_out({}, functional=functional)  # F.normalize(out=...)
 from .volumetric import *  # noqa: F401,F403

@@ -125,6 +125,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-05):
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("instance_norm with running statistics (running_mean, running_var, "
+                                  "use_input_stats=False): TorchPad's browser kernel normalises with the input's own "
+                                  "statistics only; run on the GPU server runtime")
     n, c = input.array.shape[:2]
     param_shape = (1, c) + (1,) * (input.array.ndim - 2)
     axes = tuple(range(2, input.array.ndim))
@@ -206,7 +210,7 @@ class Embedding(Function):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     idx = input.array
     if idx.dtype.kind not in "iu":
-        name = {"float32": "Float", "float64": "Double", "bool": "Bool", "float16": "Half"}.get(idx.dtype.name, idx.dtype.name)
+        name = input.dtype.scalar_name
         raise RuntimeError(
             f"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got "
             f"torch.{name}Tensor instead (while checking arguments for embedding)"

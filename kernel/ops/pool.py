@@ -447,6 +447,9 @@ def _resample_matrix(size: int, out: int, scale, mode: str, align_corners: bool,
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True): TorchPad's browser kernel has no anti-aliasing filter; "
+                                  "pass antialias=False, or run on the GPU server runtime")
     ndim = input.array.ndim
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
