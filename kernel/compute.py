@@ -10,28 +10,51 @@ stay on NumPy, so the results never depend on which path ran beyond float32 roun
 
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["gemm", "matmul", "use_host_gemm", "active", "HOST_MIN_WORK"]
+__all__ = ["gemm", "matmul", "constant", "use_host_gemm", "active", "HOST_MIN_WORK"]
 
 # A host call costs tens of microseconds; below this many multiply-adds NumPy is faster.
 HOST_MIN_WORK = 1 << 15
 
 _host: Callable | None = None
 _host_name = "numpy"
+_hold: Callable | None = None
+_release: Callable | None = None
 
 
-def use_host_gemm(fn: Callable | None, name: str = "host") -> None:
+def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None = None, release: Callable | None = None) -> None:
     """Route float32 products to `fn(pa, pb, pc, batch_a, batch_b, m, k, n, trans_a, trans_b)`, or back to NumPy (None).
 
     `fn` reads A (batch_a, m, k) [or (batch_a, k, m) when trans_a], B (batch_b, k, n) [or (batch_b, n, k)]
     from C-contiguous float32 buffers at the given addresses (a batch of 1 broadcasts) and writes
     C (max(batch_a, batch_b), m, n) at `pc`.
+    `hold(p, count)` / `release(p)`, when given, let the host keep its own copy of an operand that
+    `constant` promises will not change (it is then not copied in again on every product).
     """
-    global _host, _host_name
+    global _host, _host_name, _hold, _release
     _host, _host_name = fn, (name if fn is not None else "numpy")
+    _hold, _release = (hold, release) if fn is not None else (None, None)
+
+
+@contextmanager
+def constant(*arrays: np.ndarray) -> Iterator[None]:
+    """Promise that these arrays do not change inside the block (the recurrent weights over the
+    time steps), so a host may keep them instead of copying them in on every product."""
+    if _hold is None:
+        yield
+        return
+    held = [(_addr(a), a.size) for a in arrays if a.dtype == np.float32 and a.flags.c_contiguous and a.size and _addr(a) % 4 == 0]
+    for p, size in held:
+        _hold(p, size)
+    try:
+        yield
+    finally:
+        for p, _ in held:
+            _release(p)
 
 
 def active() -> str:

@@ -84,20 +84,21 @@ def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     C = np.empty((T, B, H), x.dtype)  # cell states
     TC = np.empty((T, B, H), x.dtype)  # tanh(c)
     Hs = np.empty((T, B, H), x.dtype)
-    for t in _steps(T, reverse):
-        a = A[t]
-        compute.gemm(h, whh, out=a)
-        a += xp[t]
-        s = a[:, : 3 * H]
-        np.exp(s, out=s)
-        s += 1
-        np.reciprocal(s, out=s)
-        np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])
-        ct = np.multiply(a[:, 2 * H : 3 * H], c, out=C[t])
-        ct += a[:, H : 2 * H] * a[:, 3 * H :]
-        tc = np.tanh(ct, out=TC[t])
-        h = np.multiply(a[:, :H], tc, out=Hs[t])
-        c = ct
+    with compute.constant(whh):  # the same weights every step: the host keeps them
+        for t in _steps(T, reverse):
+            a = A[t]
+            compute.gemm(h, whh, out=a)
+            a += xp[t]
+            s = a[:, : 3 * H]
+            np.exp(s, out=s)
+            s += 1
+            np.reciprocal(s, out=s)
+            np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])
+            ct = np.multiply(a[:, 2 * H : 3 * H], c, out=C[t])
+            ct += a[:, H : 2 * H] * a[:, 3 * H :]
+            tc = np.tanh(ct, out=TC[t])
+            h = np.multiply(a[:, :H], tc, out=Hs[t])
+            c = ct
     return Hs, h, c, (A, C, TC)
 
 
@@ -116,14 +117,15 @@ def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
     P = o * (1 - TC * TC)  # dc += dh * P
     whh = _gates_o_first(w_hh, H)
     dG4 = np.empty_like(A4)
-    for t in _steps(T, not reverse):
-        if gy is not None:
-            dh = dh + gy[t]
-        dc = dc + dh * P[t]
-        np.multiply(dh, MD[t, :, 0], out=dG4[t, :, 0])
-        np.multiply(dc[:, None, :], MD[t, :, 1:], out=dG4[t, :, 1:])
-        dc *= f[t]
-        dh = compute.gemm(dG4[t].reshape(B, 4 * H), whh)
+    with compute.constant(whh):  # the same weights every step: the host keeps them
+        for t in _steps(T, not reverse):
+            if gy is not None:
+                dh = dh + gy[t]
+            dc = dc + dh * P[t]
+            np.multiply(dh, MD[t, :, 0], out=dG4[t, :, 0])
+            np.multiply(dc[:, None, :], MD[t, :, 1:], out=dG4[t, :, 1:])
+            dc *= f[t]
+            dh = compute.gemm(dG4[t].reshape(B, 4 * H), whh)
     return dG4.reshape(T, B, 4 * H), dh, dc  # in the (o, i, f, g) order: see _GATE_ORDER
 
 
@@ -144,22 +146,23 @@ def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     HN = np.empty((T, B, H), x.dtype)  # W_hn h + b_hn
     Hs = np.empty((T, B, H), x.dtype)
     hp = np.empty((B, 3 * H), x.dtype)
-    for t in _steps(T, reverse):
-        compute.gemm(h, whh, out=hp)
-        rz = np.add(xp[t, :, : 2 * H], hp[:, : 2 * H], out=RZ[t])
-        _sigmoid_of_negated_(rz)
-        hn = HN[t]
-        if b_in is None:
-            hn[...] = hp[:, 2 * H :]
-        else:
-            np.add(hp[:, 2 * H :], b_in, out=hn)
-        n = np.multiply(rz[:, :H], hn, out=N[t])
-        n += xp[t, :, 2 * H :]
-        _tanh_(n)
-        hs = np.subtract(h, n, out=Hs[t])
-        hs *= rz[:, H:]
-        hs += n
-        h = hs
+    with compute.constant(whh):  # the same weights every step: the host keeps them
+        for t in _steps(T, reverse):
+            compute.gemm(h, whh, out=hp)
+            rz = np.add(xp[t, :, : 2 * H], hp[:, : 2 * H], out=RZ[t])
+            _sigmoid_of_negated_(rz)
+            hn = HN[t]
+            if b_in is None:
+                hn[...] = hp[:, 2 * H :]
+            else:
+                np.add(hp[:, 2 * H :], b_in, out=hn)
+            n = np.multiply(rz[:, :H], hn, out=N[t])
+            n += xp[t, :, 2 * H :]
+            _tanh_(n)
+            hs = np.subtract(h, n, out=Hs[t])
+            hs *= rz[:, H:]
+            hs += n
+            h = hs
     return Hs, h, None, (RZ, N, HN)
 
 
@@ -173,17 +176,18 @@ def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
     Q3 = HN * r * (1 - r)  # dr_pre = dn_pre * Q3
     dHP = np.empty((T, B, 3 * H), x.dtype)
     dN = np.empty((T, B, H), x.dtype)
-    for t in _steps(T, not reverse):
-        if gy is not None:
-            dh = dh + gy[t]
-        dn = np.multiply(dh, Q1[t], out=dN[t])
-        d = dHP[t]
-        np.multiply(dn, Q3[t], out=d[:, :H])
-        np.multiply(dh, Q2[t], out=d[:, H : 2 * H])
-        np.multiply(dn, r[t], out=d[:, 2 * H :])
-        back = compute.gemm(d, w_hh)
-        dh = dh * z[t]
-        dh += back
+    with compute.constant(w_hh):  # the same weights every step: the host keeps them
+        for t in _steps(T, not reverse):
+            if gy is not None:
+                dh = dh + gy[t]
+            dn = np.multiply(dh, Q1[t], out=dN[t])
+            d = dHP[t]
+            np.multiply(dn, Q3[t], out=d[:, :H])
+            np.multiply(dh, Q2[t], out=d[:, H : 2 * H])
+            np.multiply(dn, r[t], out=d[:, 2 * H :])
+            back = compute.gemm(d, w_hh)
+            dh = dh * z[t]
+            dh += back
     dXP = np.concatenate([dHP[:, :, : 2 * H], dN], axis=2)
     return dXP, dh, None, dHP
 
@@ -194,11 +198,12 @@ def _rnn_forward(relu):
         xp = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
         whh = np.ascontiguousarray(w_hh.T)
         Hs = np.empty((T, B, w_hh.shape[1]), x.dtype)
-        for t in _steps(T, reverse):
-            a = compute.gemm(h, whh, out=Hs[t])
-            a += xp[t]
-            np.maximum(a, 0, out=a) if relu else _tanh_(a)
-            h = a
+        with compute.constant(whh):  # the same weights every step: the host keeps them
+            for t in _steps(T, reverse):
+                a = compute.gemm(h, whh, out=Hs[t])
+                a += xp[t]
+                np.maximum(a, 0, out=a) if relu else _tanh_(a)
+                h = a
         return Hs, h, None, ()
 
     return forward
@@ -208,10 +213,11 @@ def _rnn_backward(relu):
     def backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
         D = (Hs > 0).astype(Hs.dtype) if relu else 1 - Hs * Hs
         dP = np.empty_like(Hs)
-        for t in _steps(len(Hs), not reverse):
-            if gy is not None:
-                dh = dh + gy[t]
-            dh = compute.gemm(np.multiply(dh, D[t], out=dP[t]), w_hh)
+        with compute.constant(w_hh):  # the same weights every step: the host keeps them
+            for t in _steps(len(Hs), not reverse):
+                if gy is not None:
+                    dh = dh + gy[t]
+                dh = compute.gemm(np.multiply(dh, D[t], out=dP[t]), w_hh)
         return dP, dh, None
 
     return backward

@@ -140,3 +140,55 @@ def test_kernel_ops_use_the_seam(host):
     np.testing.assert_allclose(kx.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=1e-3)
     np.testing.assert_allclose(kw.grad.numpy(), tw.grad.numpy(), rtol=RTOL, atol=1e-3)
     assert len(host.calls) >= n_linear + 3
+
+
+class HoldingHost(RawHost):
+    """A host that, like the browser's, keeps its own copy of held operands and uses it instead of memory."""
+
+    def __init__(self):
+        super().__init__()
+        self.held, self.holds = {}, 0
+
+    def hold(self, p, count):
+        self.held[p] = _view(p, (count,)).copy()
+        self.holds += 1
+
+    def release(self, p):
+        del self.held[p]
+
+    def __call__(self, pa, pb, pc, ba, bb, m, k, n, ta, tb):
+        if pa in self.held or pb in self.held:
+            a = self.held.get(pa, _view(pa, (ba * m * k,))).reshape((ba, k, m) if ta else (ba, m, k)).astype(np.float64)
+            b = self.held.get(pb, _view(pb, (bb * k * n,))).reshape((bb, n, k) if tb else (bb, k, n)).astype(np.float64)
+            self.calls.append((ba, bb, m, k, n, ta, tb))
+            _view(pc, (max(ba, bb), m, n))[...] = (a.transpose(0, 2, 1) if ta else a) @ (b.transpose(0, 2, 1) if tb else b)
+        else:
+            super().__call__(pa, pb, pc, ba, bb, m, k, n, ta, tb)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_recurrent_weights_held_across_steps_match_torch(mode):
+    """The recurrent loops hold their weights for the host; results still match PyTorch, and nothing stays held."""
+    import torchpad.kernel as K
+
+    host = HoldingHost()
+    compute.use_host_gemm(host, "holding", host.hold, host.release)
+    try:
+        torch_cls, kernel_cls = getattr(T.nn, mode), getattr(K.nn, mode)
+        T.manual_seed(0)
+        tm = torch_cls(12, 64, 2, batch_first=True)
+        km = kernel_cls(12, 64, 2, batch_first=True)
+        km.load_state_dict({k: K.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+        x = _rand(16, 7, 12, seed=13)
+        kx, tx = K.tensor(x, requires_grad=True), T.tensor(x, requires_grad=True)
+        ko, kh = km(kx)
+        to, th = tm(tx)
+        (ko.square().sum() + (kh[0] if mode == "LSTM" else kh).sum()).backward()
+        (to.square().sum() + (th[0] if mode == "LSTM" else th).sum()).backward()
+        np.testing.assert_allclose(ko.detach().numpy(), to.detach().numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(kx.grad.numpy(), tx.grad.numpy(), rtol=RTOL, atol=1e-4)
+        for (name, kp), tp in zip(km.named_parameters(), tm.parameters()):
+            np.testing.assert_allclose(kp.grad.numpy(), tp.grad.numpy(), rtol=RTOL, atol=1e-4, err_msg=name)
+        assert host.holds == 4 and host.held == {}  # 2 layers x (forward, backward)
+    finally:
+        compute.use_host_gemm(None)

@@ -20,14 +20,20 @@ export function createStatusBar(bar) {
   let bootText = "";
 
   return {
-    boot({ phase, loaded, total, message, numpy, torch }) {
+    boot({ phase, loaded, total, message, numpy, torch, compute }) {
       boot.dataset.phase = phase;
       boot.title = message || "";
+      if (compute) boot.dataset.compute = compute.path;
       const mb = (n) => (n / 1e6).toFixed(1);
       if (phase === "numpy-failed") boot.textContent = "NumPy could not be loaded: pure Python only in the browser (hover for why)";
       else if (phase === "ready" && numpy === false) boot.textContent = "Browser runtime ready: pure Python only (no NumPy; hover for why)";
       else if (phase === "ready" && torch === false && message) boot.textContent = `Browser runtime: ${message}`;
       else if (phase === "runtime" && total && loaded >= total) boot.textContent = "Starting the Python runtime (compiling WebAssembly)…";
+      else if (phase === "ready" && compute?.path === "tfjs-wasm") boot.textContent = "Browser runtime ready · fast compute (WebAssembly SIMD)";
+      else if (phase === "ready" && compute?.path === "numpy") {
+        boot.textContent = "Browser runtime ready · NumPy compute (slower; hover for why)";
+        boot.title = compute.reason;
+      }
       else boot.textContent = (BOOT_TEXT[phase] || phase) + (total ? ` ${mb(loaded)} / ${mb(total)} MB` : "");
       const busy = phase !== "ready" && phase !== "numpy-failed";
       // While booting, a seconds counter keeps moving even when no bytes arrive (WebAssembly compiling).
