@@ -175,3 +175,18 @@ class Variable(metaclass=_VariableMeta):
         if requires_grad:
             out.requires_grad_(True)
         return out
+
+
+def _install_functional() -> None:
+    """`torch.autograd.functional` and `torch.autograd.gradcheck`, importable as in PyTorch."""
+    import sys
+
+    from . import autograd_functional
+
+    sys.modules[__name__ + ".functional"] = autograd_functional
+    globals()["__path__"] = []  # lets `import torch.autograd.functional` reach the finder (a package's submodule)
+    globals().update(functional=autograd_functional, gradcheck=autograd_functional.gradcheck,
+                     gradgradcheck=autograd_functional.gradgradcheck)
+
+
+_install_functional()

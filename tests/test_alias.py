@@ -56,10 +56,10 @@ def test_kernel_module_keeps_its_identity(aliased):
 
 def test_missing_submodule_explains(aliased):
     with pytest.raises(ModuleNotFoundError) as info:
-        import torch.distributions  # noqa: F401
-    assert str(info.value) == ("No module named 'torch.distributions' (TorchPad's browser kernel does not provide it; "
+        import torch.onnx  # noqa: F401
+    assert str(info.value) == ("No module named 'torch.onnx' (TorchPad's browser kernel does not provide it; "
                                "run on the GPU server for full PyTorch)")
-    assert info.value.name == "torch.distributions"
+    assert info.value.name == "torch.onnx"
 
 
 def test_internal_modules_are_not_torch_submodules(aliased):

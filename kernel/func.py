@@ -1,0 +1,173 @@
+"""`torch.func` for the common cases, on the kernel's first-order reverse mode.
+
+grad / grad_and_value / vjp / jacrev / jacfwd / jvp are exact (a Jacobian is built row by row);
+vmap runs the function once per slice of the mapped dims and stacks the results, so gradients
+flow through it as through any loop; functional_call runs a module with the given tensors in
+place of its parameters and buffers. Transforms of transforms that need second-order
+gradients (hessian, grad of grad) raise a clear error.
+"""
+
+from __future__ import annotations
+
+from . import autograd_functional as AF
+from . import grad_mode
+from .ops.shape import stack
+from .tensor import Tensor
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
+
+
+def _argnums_tuple(argnums, n: int):
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    for a in nums:
+        if not isinstance(a, int):
+            raise RuntimeError(f"Got type {type(a)} for argnums but expected int or tuple of int.")
+        if not -n <= a < n:
+            raise RuntimeError(f"Got argnum={a}, but only {n} positional inputs")
+    return tuple(a % n for a in nums)
+
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    def wrapper(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args))
+        args = list(args)
+        for i in nums:
+            args[i] = args[i].detach().requires_grad_()
+        with grad_mode.enable_grad():
+            out = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: (output, aux) "
+                                       "if has_aux is True")
+                out, aux = out
+            if not isinstance(out, Tensor):
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}")
+            if out.numel() != 1:
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
+                                   f"with {out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+            grads = AF._grads((out,), tuple(args[i] for i in nums), (Tensor._make(out.array * 0 + 1),),
+                              retain_graph=False)
+        g = grads if isinstance(argnums, tuple) else grads[0]
+        value = out.detach()
+        return (g, (value, aux)) if has_aux else (g, value)
+
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    inner = grad_and_value(func, argnums, has_aux)
+
+    def wrapper(*args, **kwargs):
+        g, value = inner(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def vjp(func, *primals, has_aux=False):
+    primals = tuple(p.detach().requires_grad_() for p in primals)
+    with grad_mode.enable_grad():
+        out = func(*primals)
+    aux = None
+    if has_aux:
+        out, aux = out
+
+    def vjp_fn(*cotangents):
+        outs = out if isinstance(out, tuple) else (out,)
+        cots = cotangents[0] if len(cotangents) == 1 and isinstance(cotangents[0], tuple) else cotangents
+        return AF._grads(outs, primals, cots, retain_graph=True)
+
+    detached = tuple(o.detach() for o in out) if isinstance(out, tuple) else out.detach()
+    return (detached, vjp_fn, aux) if has_aux else (detached, vjp_fn)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    if has_aux:
+        raise RuntimeError("TorchPad's kernel: torch.func.jvp does not support has_aux=True")
+    return AF.jvp(func, tuple(primals), tuple(tangents))
+
+
+def _jac(func, argnums, has_aux, name):
+    def wrapper(*args):
+        nums = _argnums_tuple(argnums, len(args))
+        if has_aux:
+            raise RuntimeError(f"TorchPad's kernel: torch.func.{name} does not support has_aux=True")
+
+        def partial(*chosen):
+            full = list(args)
+            for i, t in zip(nums, chosen):
+                full[i] = t
+            return func(*full)
+
+        result = AF.jacobian(partial, tuple(args[i] for i in nums))  # per input (per output, if a tuple)
+        if isinstance(argnums, tuple):
+            return result
+        return tuple(r[0] for r in result) if isinstance(result[0], tuple) else result[0]
+
+    return wrapper
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    return _jac(func, argnums, has_aux, "jacrev")
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    return _jac(func, argnums, has_aux, "jacfwd")
+
+
+def hessian(func, argnums=0):
+    raise RuntimeError(AF.SECOND_ORDER.format("torch.func.hessian"))
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    def wrapper(*args):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap(func, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
+                             f"structure of `inputs`. in_dims has structure {len(dims)} but inputs has structure "
+                             f"{len(args)}.")
+        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None and isinstance(a, Tensor)}
+        if not sizes:
+            raise ValueError("vmap(func)(<inputs>): at least one input must be mapped (in_dims not all None)")
+        if len(sizes) > 1:
+            raise ValueError("vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sorted(sizes)} for the mapped dimension")
+        n = sizes.pop()
+        results = []
+        for i in range(n):
+            sliced = [a.select(d, i) if d is not None and isinstance(a, Tensor) else a for a, d in zip(args, dims)]
+            results.append(func(*sliced))
+        if isinstance(results[0], tuple):
+            outs = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(results[0])
+            return tuple(stack([r[k] for r in results], od) for k, od in enumerate(outs))
+        return stack(results, out_dims)
+
+    return wrapper
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
+    """Call `module` with the given tensors standing in for its parameters and buffers (by dotted name)."""
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, (list, tuple)):
+        merged = {}
+        for d in dicts:
+            merged.update(d)
+        dicts = merged
+    saved = []
+    try:
+        for name, value in dicts.items():
+            owner_name, _, attr = name.rpartition(".")
+            owner = module.get_submodule(owner_name) if owner_name else module
+            store = owner._parameters if attr in owner._parameters else owner._buffers if attr in owner._buffers else None
+            if store is None:
+                if strict:
+                    raise RuntimeError(f"Unexpected key(s): '{name}'.")
+                continue
+            saved.append((store, attr, store[attr]))
+            store[attr] = value
+        args = () if args is None else args if isinstance(args, tuple) else (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for store, attr, old in reversed(saved):
+            store[attr] = old
