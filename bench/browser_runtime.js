@@ -19,7 +19,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "@playwright/test";
-import { withTestMirror } from "../e2e/test-mirror.js";
+import { PYODIDE_VERSION, withTestMirror } from "../e2e/test-mirror.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const RUNS = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
@@ -87,12 +87,12 @@ async function barePyodideBoot(browser, url) {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${url}/runtime-harness.html`); // any page of our origin: same headers, same files
-  const ms = await page.evaluate(async (origin) => {
-    const src = `import { loadPyodide } from "${origin}/pyodide/pyodide.mjs";
-      const t = performance.now(); await loadPyodide({ indexURL: "${origin}/pyodide/" }); postMessage(performance.now() - t);`;
+  const ms = await page.evaluate(async (base) => {
+    const src = `import { loadPyodide } from "${base}pyodide.mjs";
+      const t = performance.now(); await loadPyodide({ indexURL: "${base}" }); postMessage(performance.now() - t);`;
     const w = new Worker(URL.createObjectURL(new Blob([src], { type: "text/javascript" })), { type: "module" });
     return new Promise((ok) => { w.onmessage = (e) => ok(e.data); });
-  }, url);
+  }, `${url}/pyodide/${PYODIDE_VERSION}/`);
   await context.close();
   return ms;
 }

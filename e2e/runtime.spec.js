@@ -2,6 +2,7 @@
 import { gzipSync } from "node:zlib";
 import { expect, test } from "./fixtures.js";
 import { expectGapFreeSeq, openHarness, run, stdout } from "./harness.js";
+import { PYODIDE_VERSION } from "./test-mirror.js";
 
 test.use({ pyodide: "dead" }); // deterministic everywhere: NumPy is made unreachable on purpose
 
@@ -11,8 +12,8 @@ test.describe("browser runtime, NumPy unreachable", () => {
     page.context().on("request", (r) => requests.push(r.url()));
     await openHarness(page, server);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    expect(requests).toContain(`${server.url}/pyodide/pyodide.asm.wasm`);
-    expect(requests).toContain(`${server.url}/pyodide/python_stdlib.zip`);
+    expect(requests).toContain(`${server.url}/pyodide/${PYODIDE_VERSION}/pyodide.asm.wasm`);
+    expect(requests).toContain(`${server.url}/pyodide/${PYODIDE_VERSION}/python_stdlib.zip`);
     expect(requests).toContain(`${server.url}/generated/torchpad-kernel.zip`);
     expect(requests).toContain(`${server.url}/generated/pyodide-snapshot.bin.gz`);
     expect(requests.filter((u) => !u.startsWith(`${server.url}/`))).toEqual([]);

@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { join, resolve } from "node:path";
 import { expect, test } from "./fixtures.js";
 import { openHarness, run, stdout } from "./harness.js";
+import { PYODIDE_VERSION } from "./test-mirror.js";
 
 const SEED = resolve(import.meta.dirname, "../../shared/seed"); // the programs the project started from
 
@@ -19,7 +20,7 @@ const BYTECODE_FLAGS = [
 ].join("\n");
 
 async function buildMadeNumpyBytecode(server) {
-  const lock = await (await fetch(`${server.url}/pyodide/pyodide-lock.json`)).json();
+  const lock = await (await fetch(`${server.url}/pyodide/${PYODIDE_VERSION}/pyodide-lock.json`)).json();
   const name = `numpy-bytecode-${lock.packages.numpy.sha256.slice(0, 16)}.zip`;
   return (await fetch(`${server.url}/generated/${name}`, { method: "HEAD" })).ok;
 }
@@ -50,6 +51,12 @@ test.describe("boot with NumPy and the kernel", () => {
     expect(flags.kernel).toBe(1);
     // NumPy's bytecode exists only where the build reached NumPy's wheel; else the page compiles NumPy itself.
     expect(flags.numpy).toBe((await buildMadeNumpyBytecode(server)) ? 1 : 0);
+  });
+
+  test("Pyodide's files are served under a versioned path as immutable; the build's own files are revalidated", async ({ server }) => {
+    const cacheControl = async (path) => (await fetch(`${server.url}${path}`, { method: "HEAD" })).headers.get("cache-control") || "";
+    expect(await cacheControl(`/pyodide/${PYODIDE_VERSION}/pyodide.asm.wasm`)).toContain("immutable");
+    expect(await cacheControl("/generated/torchpad-kernel.zip")).not.toContain("immutable");
   });
 
   test("plain start (the snapshot does not fit): NumPy and the kernel still ready, and torch works", async ({ page, server }) => {

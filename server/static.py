@@ -2,7 +2,7 @@
 
 Cross-origin isolation (COOP/COEP) makes SharedArrayBuffer available, which Pyodide's
 interrupt buffer (the Stop button) needs. Pyodide's runtime files live under a versioned
-path, so they are cached for a long time.
+path (/pyodide/<version>/, see web/build/runtimeFiles.js), so they are cached for a long time.
 """
 
 from __future__ import annotations

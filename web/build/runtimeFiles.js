@@ -1,6 +1,7 @@
 /** Vite plugin: puts the browser runtime's files next to the app, served from our own origin.
  *
- * - Pyodide's runtime (from the `pyodide` npm package) -> dist/pyodide/
+ * - Pyodide's runtime (from the `pyodide` npm package) -> dist/pyodide/<version>/ (a versioned path:
+ *   the server caches it as immutable, and an upgrade must not meet a browser's old files)
  * - the kernel zip (torchpad/ + kernel/ as torchpad/kernel/, made by kernel_zip.py, with bytecode
  *   compiled by bytecode.mjs) and NumPy's bytecode when its wheel is reachable -> dist/generated/
  * - Pyodide's memory snapshot (made by pyodideSnapshot.mjs) -> dist/generated/
@@ -23,6 +24,7 @@ const TFJS_FILES = {
   ...Object.fromEntries(["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"]
     .map((f) => [f, `tfjs-backend-wasm/dist/${f}`])),
 };
+export const PYODIDE_PATH = `pyodide/${JSON.parse(readFileSync(join(PYODIDE_DIR, "package.json"), "utf8")).version}/`;
 export const KERNEL_ZIP = "generated/torchpad-kernel.zip";
 export const SNAPSHOT = "generated/pyodide-snapshot.bin.gz";
 
@@ -75,7 +77,7 @@ export function torchpadRuntime() {
     name: "torchpad-runtime-files",
     generateBundle() {
       for (const f of pyodideFiles()) {
-        this.emitFile({ type: "asset", fileName: `pyodide/${f}`, source: readFileSync(join(PYODIDE_DIR, f)) });
+        this.emitFile({ type: "asset", fileName: `${PYODIDE_PATH}${f}`, source: readFileSync(join(PYODIDE_DIR, f)) });
       }
       for (const [name, file] of Object.entries(TFJS_FILES)) {
         this.emitFile({ type: "asset", fileName: `tfjs/${name}`, source: readFileSync(join(TFJS, file)) });
@@ -89,7 +91,7 @@ export function torchpadRuntime() {
         let body;
         if (path === `/${KERNEL_ZIP}`) body = kernelZip();
         else if (path === `/${SNAPSHOT}`) body = pyodideSnapshot();
-        else if (path.startsWith("/pyodide/") && pyodideFiles().includes(path.slice(9))) body = readFileSync(join(PYODIDE_DIR, path.slice(9)));
+        else if (path.startsWith(`/${PYODIDE_PATH}`) && pyodideFiles().includes(path.slice(PYODIDE_PATH.length + 1))) body = readFileSync(join(PYODIDE_DIR, path.slice(PYODIDE_PATH.length + 1)));
         else if (path.startsWith("/tfjs/") && TFJS_FILES[path.slice(6)]) body = readFileSync(join(TFJS, TFJS_FILES[path.slice(6)]));
         else return next();
         const ext = path.slice(path.lastIndexOf("."));

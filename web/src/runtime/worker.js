@@ -8,12 +8,13 @@
  * Every download goes through `fetch`, which is wrapped here to report bytes as they arrive,
  * so the page can show sizes during boot instead of a silent wait.
  */
+import { version as PYODIDE_VERSION } from "pyodide/package.json";
 import HOST_PY from "./pyhost.py?raw";
 import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
 import { handleFiles } from "./workfiles.js";
 
 const ORIGIN = self.location.origin;
-const PYODIDE_URL = `${ORIGIN}/pyodide/`;
+const PYODIDE_URL = `${ORIGIN}/pyodide/${PYODIDE_VERSION}/`; // versioned, so it is cached as immutable (server/static.py)
 const KERNEL_ZIP_URL = `${ORIGIN}/generated/torchpad-kernel.zip`;
 const SNAPSHOT_URL = `${ORIGIN}/generated/pyodide-snapshot.bin.gz`;
 const TFJS_URL = `${ORIGIN}/tfjs/`;
