@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from .conftest import FINAL, Server, final_status, stream, texts
-from .ray_cluster import RAY_ENV
+from .ray_cluster import write_auth_token
 from .test_jobs import _wait_gone
 
 pytestmark = pytest.mark.ray
@@ -27,7 +27,7 @@ SLEEPER = "import time\nprint('up', flush=True)\ntime.sleep(300)\n"
 def srv(ray_cluster, tmp_path_factory):
     # Joins with the flag (the shared tests use TORCHPAD_RAY_ADDRESS); 6 CPU slots > the head's 4 CPUs.
     server = Server(tmp_path_factory.mktemp("server") / "data", "ray", ["--ray-address", ray_cluster.address],
-                    {**RAY_ENV, "TORCHPAD_CPU_SLOTS": "5"}).start()
+                    {**ray_cluster.env, "TORCHPAD_CPU_SLOTS": "5"}).start()
     yield server
     server.stop()
 
@@ -45,6 +45,17 @@ def test_info_lists_the_clusters_nodes_and_free_gpus(srv, ray_cluster):
     assert node["head"] and node["cpus"] == 4 and node["gpus"] == 0
     assert info["cpus_total"] == 4 and info["gpus_total"] == 0 and info["gpus_free"] == 0
     assert info["cpu_slots"] == 5 and info["cpu_slots_free"] == 5
+
+
+def test_a_server_without_the_clusters_token_cannot_join(ray_cluster, tmp_path):
+    # The head enforces its own token (from the test's temp dir, never ~/.ray): another token is refused.
+    other = {**ray_cluster.env, "RAY_AUTH_TOKEN_PATH": str(write_auth_token(tmp_path))}
+    server = Server(tmp_path / "data", "ray", ["--ray-address", ray_cluster.address], other)
+    (tmp_path / "data").mkdir()
+    with pytest.raises(RuntimeError, match="server exited") as refused:
+        server.start()
+    server.stop()
+    assert "auth" in str(refused.value).lower()
 
 
 def test_a_ray_worker_killed_under_a_job_fails_it_and_the_next_job_runs(srv):
@@ -124,7 +135,7 @@ def test_through_ray_client_jobs_stream_and_cancel(srv, ray_cluster, tmp_path_fa
     # Ray Client cannot stream a task's results, so these jobs are actors the server polls.
     [node] = srv.get("/api/info").json()["executor"]["nodes"]
     address = f"ray://{node['address']}:{ray_cluster.client_port}"
-    client = Server(tmp_path_factory.mktemp("server") / "data", "ray", ["--ray-address", address], RAY_ENV).start()
+    client = Server(tmp_path_factory.mktemp("server") / "data", "ray", ["--ray-address", address], ray_cluster.env).start()
     try:
         assert client.get("/api/info").json()["executor"]["address"] == address
         ws = client.connect()
