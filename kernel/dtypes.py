@@ -6,12 +6,18 @@ import numpy as np
 
 
 class dtype:
-    """A torch dtype: `torch.float32` etc. Wraps the NumPy dtype that stores it."""
+    """A torch dtype: `torch.float32` etc. Wraps the NumPy dtype that stores it.
 
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_rank")
+    It also holds the two names PyTorch's error messages use, so no module keeps its own table:
+    `scalar_name` is c10's ScalarType ("expected scalar type Float but found Half"), `cpp_name`
+    the C++ element type ("... same dtype, but got: c10::Half != float").
+    """
 
-    def __init__(self, name: str, np_dtype, rank: int) -> None:
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_rank", "scalar_name", "cpp_name")
+
+    def __init__(self, name: str, np_dtype, rank: int, scalar_name: str, cpp_name: str) -> None:
         self.name = name
+        self.scalar_name, self.cpp_name = scalar_name, cpp_name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = self.np.kind == "f"
         self.is_signed = self.np.kind in "fi"
@@ -29,15 +35,15 @@ class dtype:
         return False
 
 
-bool_ = dtype("bool", np.bool_, 0)
-uint8 = dtype("uint8", np.uint8, 1)
-int8 = dtype("int8", np.int8, 1)
-int16 = dtype("int16", np.int16, 1)
-int32 = dtype("int32", np.int32, 1)
-int64 = dtype("int64", np.int64, 1)
-float16 = dtype("float16", np.float16, 2)
-float32 = dtype("float32", np.float32, 2)
-float64 = dtype("float64", np.float64, 2)
+bool_ = dtype("bool", np.bool_, 0, "Bool", "bool")
+uint8 = dtype("uint8", np.uint8, 1, "Byte", "unsigned char")
+int8 = dtype("int8", np.int8, 1, "Char", "signed char")
+int16 = dtype("int16", np.int16, 1, "Short", "short int")
+int32 = dtype("int32", np.int32, 1, "Int", "int")
+int64 = dtype("int64", np.int64, 1, "Long", "long int")
+float16 = dtype("float16", np.float16, 2, "Half", "c10::Half")
+float32 = dtype("float32", np.float32, 2, "Float", "float")
+float64 = dtype("float64", np.float64, 2, "Double", "double")
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 _FROM_NP = {d.np: d for d in ALL}

@@ -39,7 +39,8 @@ def _topo_order(roots: list) -> list:
 
 def run_hooks(t, g: np.ndarray) -> np.ndarray:
     """`t`'s tensor hooks on its whole gradient `g`, in the order registered; each may replace it."""
-    from .tensor import _TYPE_NAMES, Tensor
+    from .dtypes import from_numpy
+    from .tensor import Tensor
 
     for hook in list(t._hooks.values()):
         result = hook(Tensor._make(g))
@@ -51,8 +52,8 @@ def run_hooks(t, g: np.ndarray) -> np.ndarray:
         if result.array.shape != g.shape:
             raise RuntimeError(f"hook '{name}' has changed the size of value")
         if result.array.dtype != g.dtype:
-            raise RuntimeError(f"hook '{name}' has changed the type of value (was torch.{_TYPE_NAMES[g.dtype.name]} "
-                               f"got torch.{_TYPE_NAMES[result.array.dtype.name]})")
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was torch.{from_numpy(g.dtype).scalar_name}Tensor "
+                               f"got torch.{result.dtype.scalar_name}Tensor)")
         g = result.array
     return g
 

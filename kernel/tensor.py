@@ -207,7 +207,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"torch.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
+            return f"torch.{self.dtype.scalar_name}Tensor"
         return self.to(dtype)
 
     def cpu(self) -> "Tensor":
@@ -384,9 +384,6 @@ def typed_tensor_class(name: str, dtype) -> type:
 def _rebuild(array, requires_grad):
     return Tensor._make(array, requires_grad)
 
-
-_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor", "int32": "IntTensor",
-               "bool": "BoolTensor", "float16": "HalfTensor", "uint8": "ByteTensor", "int16": "ShortTensor", "int8": "CharTensor"}
 
 from . import creation, ops  # noqa: E402  (they import Tensor; its methods forward to them)
 

@@ -88,7 +88,7 @@ def bilinear(input1, input2, weight, bias=None):
 
 
 def _dtype_name(t: Tensor) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
+    return t.dtype.scalar_name
 
 
 # ---- activations -------------------------------------------------------------------------

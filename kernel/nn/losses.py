@@ -316,8 +316,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def _dtype_word(t: Tensor) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool",
-            "uint8": "Byte", "float16": "Half"}.get(t.dtype.name, t.dtype.name)
+    return t.dtype.scalar_name
 
 
 # ---- classification --------------------------------------------------------------------------

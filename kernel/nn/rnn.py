@@ -28,14 +28,13 @@ def _empty(shape, dtype) -> Parameter:
     return Parameter(Tensor._make(np.empty(shape, np_dtype)))
 
 
-_C_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half"}
 
 
 def _check_state_dtypes(states, weight: Tensor) -> None:
     """A state of another dtype than the weights: PyTorch's matmul error (raised from C++)."""
     for hx in states:
         if hx is not None and hx.dtype != weight.dtype:
-            names = (_C_NAMES.get(t.dtype.name, t.dtype.name) for t in (hx, weight))
+            names = (t.dtype.scalar_name for t in (hx, weight))
             raise RuntimeError("mat1 and mat2 must have the same dtype, but got {} and {}".format(*names))
 
 

@@ -55,8 +55,7 @@ class ScaledDotProductAttention(Function):
 
 
 def _dtype_name(t: Tensor) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool",
-            "float16": "c10::Half"}.get(t.dtype.name, t.dtype.name)
+    return t.dtype.cpp_name
 
 
 def _check(query, key, value, attn_mask, dropout_p, is_causal) -> None:

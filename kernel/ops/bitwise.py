@@ -12,7 +12,6 @@ from .elementwise import broadcast_shape
 
 __all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"]
 
-_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half"}
 
 
 def _binary(np_fn, kernel_name: str):
@@ -25,7 +24,7 @@ def _binary(np_fn, kernel_name: str):
         else:
             dt = dtypes.result_type(a.dtype, a.array.ndim, other)
         if dt.is_floating_point:
-            raise NotImplementedError(f"\"{kernel_name}_cpu\" not implemented for '{_TYPE[dt.np.name]}'")
+            raise NotImplementedError(f"\"{kernel_name}_cpu\" not implemented for '{dt.scalar_name}'")
         b = other.array if isinstance(other, Tensor) else other
         return Tensor._make(np.asarray(np_fn(a.array.astype(dt.np, copy=False), np.asarray(b, dtype=dt.np))))
 

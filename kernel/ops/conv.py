@@ -182,10 +182,6 @@ def _dims(shape) -> str:
     return ", ".join(str(s) for s in shape)
 
 
-def _type_name(a: np.ndarray) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long", "int32": "int"}.get(a.dtype.name, a.dtype.name)
-
-
 def _uses_mkldnn(x: Tensor, w: Tensor, groups: int) -> bool:
     """Whether PyTorch's CPU build routes this float32 conv to oneDNN (its messages differ there)."""
     xs, ks = x.array.shape, w.array.shape[2:]
@@ -202,10 +198,9 @@ def _check_dtypes(x: Tensor, w: Tensor, b, mkldnn: bool) -> None:
                 "Input type (torch.FloatTensor) and weight type (torch.DoubleTensor) should be the same or input "
                 "should be a MKLDNN tensor and weight is a dense tensor"
             )
-        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "float16": "Half", "bool": "Bool"}
-        raise RuntimeError(f"expected scalar type {names.get(xd.name, xd.name)} but found {names.get(wd.name, wd.name)}")
+        raise RuntimeError(f"expected scalar type {x.dtype.scalar_name} but found {w.dtype.scalar_name}")
     if b is not None and b.array.dtype != xd:
-        raise RuntimeError(f"Input type ({_type_name(x.array)}) and bias type ({_type_name(b.array)}) should be the same")
+        raise RuntimeError(f"Input type ({x.dtype.cpp_name}) and bias type ({b.dtype.cpp_name}) should be the same")
 
 
 def _check_common(x: Tensor, w: Tensor, b, stride, padding, dilation, groups: int, transposed: bool) -> None:

@@ -13,8 +13,6 @@ from ..tensor import Tensor, _wrap_dim
 
 __all__ = ["index_add", "index_copy", "index_fill"]
 
-_TYPE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int", "int16": "Short",
-         "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 def _at(axis: int, idx: np.ndarray) -> tuple:
@@ -27,10 +25,10 @@ def _index(index, input: Tensor, axis: int, name: str, out_of_bounds_error=Runti
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     idx = index.array
     if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index but got: {_TYPE[idx.dtype.name]}")
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index but got: {index.dtype.scalar_name}")
     if idx.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
-                         f"{_TYPE[idx.dtype.name]} and size: [{', '.join(map(str, idx.shape))}]")
+                         f"{index.dtype.scalar_name} and size: [{', '.join(map(str, idx.shape))}]")
     idx = idx.reshape(-1)
     n = input.array.shape[axis] if input.array.ndim else 1
     bad = idx[(idx >= n) | (idx < 0)]
@@ -44,8 +42,8 @@ def _source(source, input: Tensor, idx: np.ndarray, axis: int, name: str) -> Non
     if not isinstance(source, Tensor):
         raise TypeError(f"{name}(): argument 'source' must be Tensor, not {type(source).__name__}")
     if source.array.dtype != input.array.dtype:
-        raise RuntimeError(f"{name}(): self ({_TYPE[input.array.dtype.name]}) and source "
-                           f"({_TYPE[source.array.dtype.name]}) must have the same scalar type")
+        raise RuntimeError(f"{name}(): self ({input.dtype.scalar_name}) and source "
+                           f"({source.dtype.scalar_name}) must have the same scalar type")
     k = source.array.shape[axis] if source.array.ndim else 1
     if k != idx.size:
         if name == "index_copy_":

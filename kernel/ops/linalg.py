@@ -48,7 +48,7 @@ def _check_dtypes(a: Tensor, b: Tensor) -> None:
 
 
 def _dn(t: Tensor) -> str:
-    return {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "bool": "bool"}.get(t.dtype.name, t.dtype.name)
+    return t.dtype.cpp_name
 
 
 def matmul(input, other):
@@ -127,7 +127,7 @@ def inner(input, other):
 
 
 def _title(t: Tensor) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
+    return t.dtype.scalar_name
 
 
 def outer(input, vec2):

@@ -96,7 +96,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if input.array.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
-            f"Got: {input.dtype.name.capitalize() if input.dtype.name != 'int64' else 'Long'}"
+            f"Got: {input.dtype.scalar_name}"
         )
     axes = _dims(dim, input.array.ndim)
     out = Mean.apply(input, axes=axes, keepdim=keepdim)

@@ -184,9 +184,7 @@ class Expand(Function):
 
 
 def _type_name(t: Tensor) -> str:
-    from ..tensor import _TYPE_NAMES
-
-    return f"torch.{_TYPE_NAMES.get(t.dtype.name, 'Tensor')}"
+    return f"torch.{t.dtype.scalar_name}Tensor"
 
 
 def expand(input, *sizes):
