@@ -17,6 +17,28 @@ from .tensor import Tensor
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap", "functional_call"]
 
 
+def _leaves(tree) -> list:
+    """The tensors of a nest of tuples, lists and dicts, in a fixed order."""
+    if isinstance(tree, Tensor):
+        return [tree]
+    if isinstance(tree, dict):
+        return [x for v in tree.values() for x in _leaves(v)]
+    if isinstance(tree, (tuple, list)):
+        return [x for v in tree for x in _leaves(v)]
+    return []
+
+
+def _rebuild(tree, leaves: list):
+    """`tree` with its tensors replaced, in order, by `leaves` (consumed from the front)."""
+    if isinstance(tree, Tensor):
+        return leaves.pop(0)
+    if isinstance(tree, dict):
+        return {k: _rebuild(v, leaves) for k, v in tree.items()}
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_rebuild(v, leaves) for v in tree)
+    return tree
+
+
 def _argnums_tuple(argnums, n: int):
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     for a in nums:
@@ -32,7 +54,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         nums = _argnums_tuple(argnums, len(args))
         args = list(args)
         for i in nums:
-            args[i] = args[i].detach().requires_grad_()
+            args[i] = _rebuild(args[i], [t.detach().requires_grad_() for t in _leaves(args[i])])
         with grad_mode.enable_grad():
             out = func(*args, **kwargs)
             aux = None
@@ -46,8 +68,9 @@ def grad_and_value(func, argnums=0, has_aux=False):
             if out.numel() != 1:
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
-            grads = AF._grads((out,), tuple(args[i] for i in nums), (Tensor._make(out.array * 0 + 1),),
-                              retain_graph=False)
+            leaves = [t for i in nums for t in _leaves(args[i])]
+            flat = list(AF._grads((out,), tuple(leaves), (Tensor._make(out.array * 0 + 1),), retain_graph=False))
+            grads = tuple(_rebuild(args[i], flat) for i in nums)
         g = grads if isinstance(argnums, tuple) else grads[0]
         value = out.detach()
         return (g, (value, aux)) if has_aux else (g, value)
@@ -127,7 +150,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             raise ValueError(f"vmap(func, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
                              f"structure of `inputs`. in_dims has structure {len(dims)} but inputs has structure "
                              f"{len(args)}.")
-        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None and isinstance(a, Tensor)}
+        sizes = {t.shape[d] for a, d in zip(args, dims) if d is not None for t in _leaves(a)}
         if not sizes:
             raise ValueError("vmap(func)(<inputs>): at least one input must be mapped (in_dims not all None)")
         if len(sizes) > 1:
@@ -136,12 +159,13 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         n = sizes.pop()
         results = []
         for i in range(n):
-            sliced = [a.select(d, i) if d is not None and isinstance(a, Tensor) else a for a, d in zip(args, dims)]
+            sliced = [a if d is None else _rebuild(a, [t.select(d, i) for t in _leaves(a)]) for a, d in zip(args, dims)]
             results.append(func(*sliced))
-        if isinstance(results[0], tuple):
-            outs = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(results[0])
-            return tuple(stack([r[k] for r in results], od) for k, od in enumerate(outs))
-        return stack(results, out_dims)
+        if isinstance(results[0], tuple) and isinstance(out_dims, (tuple, list)):
+            return tuple(stack([r[k] for r in results], od) for k, od in enumerate(out_dims))
+        per_result = [_leaves(r) for r in results]
+        stacked = [stack([leaves[k] for leaves in per_result], out_dims) for k in range(len(per_result[0]))]
+        return _rebuild(results[0], stacked)
 
     return wrapper
 
