@@ -159,51 +159,58 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
-    def __init__(self, modules=None) -> None:
+class _KeyedContainer(Module):
+    """The dict interface ModuleDict and ParameterDict share, over one of Module's own dicts (`_store`)."""
+
+    _store = ""  # "_modules" or "_parameters"
+
+    def __init__(self, values=None) -> None:
         super().__init__()
-        if modules is not None:
-            self.update(modules)
+        if values is not None:
+            self.update(values)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
+    def __getitem__(self, key: str):
+        return getattr(self, self._store)[key]
 
     def __delitem__(self, key: str) -> None:
-        del self._modules[key]
+        del getattr(self, self._store)[key]
 
     def __len__(self) -> int:
-        return len(self._modules)
+        return len(getattr(self, self._store))
 
     def __iter__(self):
-        return iter(self._modules)
+        return iter(getattr(self, self._store))
 
     def __contains__(self, key) -> bool:
-        return key in self._modules
+        return key in getattr(self, self._store)
 
     def clear(self) -> None:
-        self._modules.clear()
+        getattr(self, self._store).clear()
 
-    def pop(self, key: str) -> Module:
+    def pop(self, key: str):
         v = self[key]
         del self[key]
         return v
 
     def keys(self):
-        return self._modules.keys()
+        return getattr(self, self._store).keys()
 
     def items(self):
-        return self._modules.items()
+        return getattr(self, self._store).items()
 
     def values(self):
-        return self._modules.values()
+        return getattr(self, self._store).values()
 
-    def update(self, modules) -> None:
-        items = modules.items() if hasattr(modules, "items") else modules
-        for key, module in items:
-            self[key] = module
+    def update(self, values) -> None:
+        for key, value in (values.items() if hasattr(values, "items") else values):
+            self[key] = value
+
+
+class ModuleDict(_KeyedContainer):
+    _store = "_modules"
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -243,42 +250,11 @@ class ParameterList(Module):
                          for i, p in enumerate(self))
 
 
-class ParameterDict(Module):
-    def __init__(self, parameters=None) -> None:
-        super().__init__()
-        if parameters is not None:
-            self.update(parameters)
-
-    def __getitem__(self, key: str):
-        return self._parameters[key]
+class ParameterDict(_KeyedContainer):
+    _store = "_parameters"
 
     def __setitem__(self, key: str, value) -> None:
         self.register_parameter(key, _as_parameter(value))
-
-    def __delitem__(self, key: str) -> None:
-        del self._parameters[key]
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key) -> bool:
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def items(self):
-        return self._parameters.items()
-
-    def values(self):
-        return self._parameters.values()
-
-    def update(self, values) -> None:
-        for k, v in (values.items() if hasattr(values, "items") else values):
-            self[k] = v
 
 
 def _as_parameter(value):

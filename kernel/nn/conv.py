@@ -91,8 +91,8 @@ class _ConvNd(Module):
         return fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class Conv1d(_ConvNd):
-    _nd = 1
+class _ForwardConvNd(_ConvNd):
+    """Conv1d/2d/3d: PyTorch's one constructor; each subclass names its dimensions and its functional (`_conv`)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None) -> None:
@@ -100,17 +100,15 @@ class Conv1d(_ConvNd):
                          padding_mode, dtype)
 
     def forward(self, input):
-        return self._conv_forward(input, C.conv1d)
+        return self._conv_forward(input, self._conv)
 
 
-class Conv2d(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
-                         padding_mode, dtype)
+class Conv1d(_ForwardConvNd):
+    _nd, _conv = 1, staticmethod(C.conv1d)
 
-    def forward(self, input):
-        return self._conv_forward(input, C.conv2d)
+
+class Conv2d(_ForwardConvNd):
+    _conv = staticmethod(C.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):

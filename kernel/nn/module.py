@@ -13,7 +13,7 @@ from ..device import check_device
 from ..hooks import RemovableHandle
 from . import backward_hooks
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Parameter, zero_grads
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -366,13 +366,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.array[...] = 0
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn) -> "Module":
         stack = [(self, False)]  # iterative post-order: each module after its children, as PyTorch

@@ -11,6 +11,17 @@ import numpy as np
 from ..tensor import Tensor
 
 
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """What Module.zero_grad and Optimizer.zero_grad both do: drop each gradient, or zero it in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.array[...] = 0
+
+
 class Parameter(Tensor):
     __slots__ = ()
 

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from ..ops import volumetric as V
-from .conv import _ConvNd
+from .conv import _ForwardConvNd
 from .module import Module
 from .pooling import _MaxPoolNd
 
 __all__ = ["Conv3d", "MaxPool3d", "AvgPool3d"]
 
 
-class Conv3d(_ConvNd):
-    _nd = 3
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
-                         padding_mode, dtype)
-
-    def forward(self, input):
-        return self._conv_forward(input, V.conv3d)
+class Conv3d(_ForwardConvNd):
+    _nd, _conv = 3, staticmethod(V.conv3d)
 
 
 class MaxPool3d(_MaxPoolNd):

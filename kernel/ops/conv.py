@@ -164,18 +164,23 @@ class ConvTranspose2d(Function):
 
 
 # ---- argument checks with PyTorch's messages --------------------------------------------
-def _tuple(value, n: int, name: str) -> tuple:
+def n_ints(value, n: int, mismatch) -> tuple:
+    """An int, or a sequence of 1 or n ints, as n ints (how conv and pool arguments expand);
+    any other length raises `mismatch(values)`, the caller's PyTorch error."""
     if isinstance(value, (int, np.integer)):
         return (int(value),) * n
     value = tuple(int(v) for v in value)
     if len(value) == 1:
         return value * n
     if len(value) != n:
-        raise RuntimeError(
-            f"expected {name} to be a single integer value or a list of {n} values to match the convolution "
-            f"dimensions, but got {name}=[{', '.join(map(str, value))}]"
-        )
+        raise mismatch(value)
     return value
+
+
+def _tuple(value, n: int, name: str) -> tuple:
+    return n_ints(value, n, lambda v: RuntimeError(
+        f"expected {name} to be a single integer value or a list of {n} values to match the convolution "
+        f"dimensions, but got {name}=[{', '.join(map(str, v))}]"))
 
 
 def _dims(shape) -> str:

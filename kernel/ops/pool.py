@@ -14,6 +14,7 @@ import numpy as np
 
 from ..function import Function, named
 from ..tensor import Tensor
+from .conv import n_ints
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
@@ -247,19 +248,14 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
 
 
 # ---- argument handling with PyTorch's messages --------------------------------------------
+_WHAT = {"kernel_size": "kernel_size must either be a single int, or a tuple of two ints",
+         "stride": "stride must either be omitted, a single int, or a tuple of two ints",
+         "padding": "padding must either be a single int, or a tuple of two ints",
+         "dilation": "dilation must be either a single int, or a tuple of two ints"}
+
+
 def _ints(value, n: int, name: str, fn: str) -> tuple:
-    if isinstance(value, (int, np.integer)):
-        return (int(value),) * n
-    value = tuple(int(v) for v in value)
-    if len(value) == 1:
-        return value * n
-    if len(value) != n:
-        what = {"kernel_size": "kernel_size must either be a single int, or a tuple of two ints",
-                "stride": "stride must either be omitted, a single int, or a tuple of two ints",
-                "padding": "padding must either be a single int, or a tuple of two ints",
-                "dilation": "dilation must be either a single int, or a tuple of two ints"}[name]
-        raise RuntimeError(f"{fn}: {what}")
-    return value
+    return n_ints(value, n, lambda v: RuntimeError(f"{fn}: {_WHAT[name]}"))
 
 
 def _as4d(x: Tensor, nd: int) -> tuple:

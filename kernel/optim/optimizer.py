@@ -14,6 +14,7 @@ from collections import defaultdict
 import numpy as np
 
 from .. import grad_mode
+from ..nn.parameter import zero_grads
 from ..tensor import Tensor
 
 
@@ -77,14 +78,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.array[...] = 0
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         loss = None

@@ -200,6 +200,24 @@ def test_module_list_and_dict():
     assert list(md.state_dict()) == ["b.weight", "b.bias"]
 
 
+@pytest.mark.parametrize("kind", ["ModuleDict", "ParameterDict"])
+def test_module_and_parameter_dicts_behave_as_pytorchs(kind):
+    """One dict body serves both: the same keys, membership, pop, clear and update as PyTorch's."""
+    def walk(lib):
+        value = (lambda: lib.nn.Linear(1, 1)) if kind == "ModuleDict" else (lambda: lib.nn.Parameter(lib.ones(2)))
+        d = getattr(lib.nn, kind)({"a": value(), "b": value()})
+        d.update([("c", value())])
+        d["d"] = value()
+        seen = [list(d), len(d), "c" in d, "z" in d, list(d.keys()), len(list(d.values())), [k for k, _ in d.items()]]
+        popped = d.pop("b")
+        seen += [type(popped).__name__, list(d), sorted(n for n, _ in d.named_parameters())]
+        del d["a"]
+        seen.append(list(d))
+        d.clear()
+        return seen + [len(d), list(d.parameters())]
+    assert walk(K) == walk(T)
+
+
 def test_shared_parameter_counted_once():
     lin = knn.Linear(2, 2)
     seq = knn.Sequential(lin, lin)
