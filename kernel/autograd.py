@@ -178,14 +178,15 @@ class Variable(metaclass=_VariableMeta):
 
 
 def _install_functional() -> None:
-    """`torch.autograd.functional` and `torch.autograd.gradcheck`, importable as in PyTorch."""
+    """`torch.autograd.functional`, `.forward_ad` and `torch.autograd.gradcheck`, importable as in PyTorch."""
     import sys
 
-    from . import autograd_functional
+    from . import autograd_forward_ad, autograd_functional
 
     sys.modules[__name__ + ".functional"] = autograd_functional
+    sys.modules[__name__ + ".forward_ad"] = autograd_forward_ad
     globals()["__path__"] = []  # lets `import torch.autograd.functional` reach the finder (a package's submodule)
-    globals().update(functional=autograd_functional, gradcheck=autograd_functional.gradcheck,
+    globals().update(functional=autograd_functional, forward_ad=autograd_forward_ad, gradcheck=autograd_functional.gradcheck,
                      gradgradcheck=autograd_functional.gradgradcheck)
 
 
