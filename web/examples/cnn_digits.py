@@ -1,5 +1,5 @@
 # CNN on handwritten digits
-# Expected: test accuracy passes 93 % within 5 epochs on the 8x8 digits; charts loss per step and test_acc per epoch
+# Expected: test accuracy passes 93 % within 5 epochs on the 8x8 digits; charts loss per step and test_acc per epoch; shows the conv1 filters, feature maps and the confusion matrix as images
 #
 # The 1,797 8x8 handwritten digits (UCI, via scikit-learn), split 80/20. A small CNN with a
 # DataLoader, the way a tutorial on MNIST would write it, small enough for the browser.
@@ -45,3 +45,13 @@ for epoch in range(5):
 
 print("first test digits:", y_test[:10].tolist())
 print("predicted:        ", model(X_test[:10]).argmax(dim=1).tolist())
+
+# What the network learned, as images (the Charts pane shows them under the charts):
+with torch.no_grad():
+    torchpad.show(model.conv1.weight, name="conv1 filters")  # 16 x 1 x 3 x 3: a grid of 16 filters
+    torchpad.show(F.relu(model.conv1(X_test[:1]))[0], name="conv1 feature maps")  # 16 x 8 x 8 for one digit
+    predicted = model(X_test).argmax(dim=1)
+confusion = torch.zeros(10, 10)
+for t, p in zip(y_test.tolist(), predicted.tolist()):
+    confusion[t, p] += 1
+torchpad.show(confusion, name="confusion (rows: true digit, columns: predicted)")

@@ -1,5 +1,5 @@
 # Tiny GPT: a character-level Transformer learns a sonnet
-# Expected: the loss falls from about 3.9 to below 1.0 in 200 steps (under 30 s); prints samples as it learns, then the first layer's attention weights as a heatmap in text
+# Expected: the loss falls from about 3.9 to below 1.0 in 200 steps (under 30 s); prints samples as it learns, then the first layer's attention weights as a heatmap in text and as an image
 #
 # A decoder-only Transformer ("Attention Is All You Need", as GPT uses it): character
 # embeddings plus learned positions, two pre-norm encoder layers with a causal mask (each
@@ -100,3 +100,4 @@ print("first layer attention,", tuple(weights.shape), "(heads, query, key); head
 shades = " .:-=+*#%@"
 for q, row in enumerate(weights[0].tolist()):
     print(f"  {prompt[q]!r:>5} " + "".join(shades[min(int(w * len(shades)), len(shades) - 1)] for w in row))
+torchpad.show(weights[0], name="attention, head 0 (query x key)")
