@@ -8,6 +8,8 @@ so they can be returned (and differentiated).
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import math
 
 import numpy as np
@@ -22,6 +24,23 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+
+
+class SDPBackend(enum.IntEnum):
+    """torch.nn.attention.SDPBackend: which kernel PyTorch uses for scaled_dot_product_attention."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority: bool = False):
+    """Choosing PyTorch's attention backend changes speed, not values: the kernel has one implementation."""
+    yield
 
 
 class NonDynamicallyQuantizableLinear(Linear):

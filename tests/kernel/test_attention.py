@@ -375,3 +375,15 @@ def test_transformer_repr_init_and_errors():
                lambda: T.nn.TransformerEncoderLayer(E, H, activation="tanh"))
     same_error(lambda: knn.TransformerDecoderLayer(E, H, activation="swish"),
                lambda: T.nn.TransformerDecoderLayer(E, H, activation="swish"))
+
+
+def test_sdpa_kernel_selection_is_accepted_as_in_pytorch():
+    from torchpad.kernel.nn.attention import SDPBackend, sdpa_kernel
+
+    kq, tq = pair(1, 2, 3, 4, seed=1)
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.FLASH_ATTENTION]):
+        ko = KF.scaled_dot_product_attention(kq, kq, kq)
+    with T.nn.attention.sdpa_kernel([T.nn.attention.SDPBackend.MATH]):
+        to = T.nn.functional.scaled_dot_product_attention(tq, tq, tq)
+    assert_close(ko, to)
+    assert list(SDPBackend.__members__) == list(T.nn.attention.SDPBackend.__members__)
