@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -111,3 +112,32 @@ def test_token_file_must_be_private(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "torchpad", "serve", "--data-dir", str(tmp_path), "--token-file", str(token_file)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "chmod 600" in proc.stderr
+
+
+def test_a_private_token_file_is_the_token(tmp_path):
+    import httpx
+
+    from .conftest import free_port
+
+    token_file = tmp_path / "token"
+    token_file.write_text("file-token-0123456789\n")
+    token_file.chmod(0o600)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "torchpad", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"),
+                             "--token-file", str(token_file)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={k: v for k, v in os.environ.items() if k != "TORCHPAD_TOKEN"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(1200):
+            try:
+                if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert httpx.get(url + "/api/info", headers={"Authorization": "Bearer file-token-0123456789"}).status_code == 200
+        assert httpx.get(url + "/api/info", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 401
+        with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+            assert b"file-token" not in f.read()
+    finally:
+        proc.terminate()
+        proc.wait(30)
