@@ -151,8 +151,10 @@ class Spill:
                     continue
                 with db:
                     db.execute("BEGIN IMMEDIATE")
-                    db.executemany("INSERT OR IGNORE INTO events (job, seq, data) VALUES (?, ?, ?)",
-                                   [(job_id, seq, data) for seq, data, _ in rows])
+                    # A job deleted meanwhile (DELETE /api/jobs, retention) gets no orphan events.
+                    db.executemany("INSERT OR IGNORE INTO events (job, seq, data) "
+                                   "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?)",
+                                   [(job_id, seq, data, job_id) for seq, data, _ in rows])
                     for _, _, change in rows:
                         if change:
                             sets = ", ".join(f"{k} = ?" for k in change)
