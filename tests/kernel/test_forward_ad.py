@@ -1,6 +1,5 @@
 """torch.autograd.forward_ad (dual tensors) against real PyTorch for elementwise and linear ops."""
 
-import numpy as np
 import pytest
 import torch as T
 import torch.autograd.forward_ad as TFW
