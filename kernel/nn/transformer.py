@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 
-from .. import creation
+import numpy as np
+
+from .. import creation, grad_mode
 from ..ops.linalg import triu
 from . import functional as F
 from .attention import MultiheadAttention
@@ -28,6 +30,14 @@ def _activation(activation):
             return F.gelu
         raise RuntimeError(f"activation should be relu/gelu, not {activation}")
     return activation
+
+
+def _nested_capable(layer) -> bool:
+    """PyTorch's conditions for its encoder's nested-tensor path (checked when the encoder is built)."""
+    return (isinstance(layer, TransformerEncoderLayer) and not layer.norm_first and layer.self_attn.batch_first
+            and layer.self_attn._qkv_same_embed_dim and layer.self_attn.in_proj_bias is not None
+            and layer.activation in (F.relu, F.gelu) and layer.norm1.eps == layer.norm2.eps
+            and layer.self_attn.num_heads % 2 == 0)
 
 
 def _clones(module: Module, n: int) -> ModuleList:
@@ -126,14 +136,30 @@ class TransformerEncoder(Module):
         super().__init__()
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers, self.norm = num_layers, norm
-        # nested tensors are a PyTorch inference speed-up with the same values; nothing to honour here
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        self.use_nested_tensor = enable_nested_tensor and _nested_capable(encoder_layer)
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         out = src
         for layer in self.layers:
             out = layer(out, src_mask=mask, is_causal=bool(is_causal), src_key_padding_mask=src_key_padding_mask)
+        if self._nested_inference(src, mask, src_key_padding_mask):
+            # PyTorch's inference path runs on nested tensors and pads the result back with zeros
+            out = out.masked_fill(src_key_padding_mask.unsqueeze(-1), 0.0)
         return self.norm(out) if self.norm is not None else out
+
+    def _nested_inference(self, src, mask, kpm) -> bool:
+        """Whether PyTorch would take its nested-tensor inference path (its conditions, in its order)."""
+        if not self.use_nested_tensor or self.layers[0].training or src.dim() != 3 or kpm is None or mask is not None:
+            return False
+        if kpm.array.dtype != np.bool_:
+            return False
+        valid = ~kpm.array
+        if self.mask_check and not (valid[:, :-1] | ~valid[:, 1:]).all():  # not left-aligned
+            return False
+        if grad_mode.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
+            return False
+        return True
 
 
 class TransformerDecoder(Module):

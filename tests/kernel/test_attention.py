@@ -387,3 +387,29 @@ def test_sdpa_kernel_selection_is_accepted_as_in_pytorch():
         to = T.nn.functional.scaled_dot_product_attention(tq, tq, tq)
     assert_close(ko, to)
     assert list(SDPBackend.__members__) == list(T.nn.attention.SDPBackend.__members__)
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_encoder_inference_zeroes_padded_positions_like_pytorch(grad):
+    """In eval mode without autograd PyTorch runs the encoder on nested tensors: padded outputs come back 0
+    (before the final norm); with autograd it takes the ordinary path."""
+    args = dict(d_model=E, nhead=H, dim_feedforward=16, dropout=0.0, batch_first=True)
+    km, tm = twin(T.nn.TransformerEncoderLayer, knn.TransformerEncoderLayer, **args)
+    T.manual_seed(1)
+    tenc = T.nn.TransformerEncoder(tm, 2, norm=T.nn.LayerNorm(E))
+    kenc = knn.TransformerEncoder(km, 2, norm=knn.LayerNorm(E))
+    kenc.load_state_dict({n: K.tensor(v.detach().numpy().copy()) for n, v in tenc.state_dict().items()})
+    kenc.eval()
+    tenc.eval()
+    kx, tx = pair(B, S, E, seed=2)
+    kpm = np.zeros((B, S), dtype=bool)
+    kpm[0, 3:] = True
+    kpm[2, 4:] = True
+    if grad:
+        ko, to = kenc(kx, src_key_padding_mask=K.tensor(kpm)), tenc(tx, src_key_padding_mask=T.tensor(kpm))
+    else:
+        with K.no_grad():
+            ko = kenc(kx, src_key_padding_mask=K.tensor(kpm))
+        with T.no_grad():
+            to = tenc(tx, src_key_padding_mask=T.tensor(kpm))
+    assert_close(ko, to)
