@@ -6,7 +6,8 @@
  *
  * For each workload (bench/workloads.py: the seed CNN, the seed LSTM, an MLP) a fresh page boots,
  * runs one warm-up step and then `--steps` timed steps; native PyTorch (this checkout's .venv) runs
- * the same builder and steps in a child process. Repeated `--runs` times, alternating the two; the
+ * the same builder and steps in a child process, with all cores and with one thread (the steadier
+ * anchor on a loaded machine, where PyTorch's thread pool suffers most). Repeated `--runs` times, alternating; the
  * medians are printed with their ratio, with the page's compute path and its peak WebAssembly memory
  * (Pyodide's heap + the compute library's heap: wasm memories only grow, so the size at the end of a
  * fresh page's workload is its peak). NumPy comes from the same places as in bench/browser_runtime.js.
@@ -14,7 +15,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "@playwright/test";
 import { withTestMirror } from "../e2e/test-mirror.js";
@@ -30,6 +31,7 @@ const BUILDERS = { cnn: "seed_cnn", lstm: "seed_lstm", mlp: "mlp" };
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
               "--disable-component-update", "--disable-sync"];
 const WORKLOADS_PY = readFileSync(join(REPO, "bench/workloads.py"), "utf8");
+const CORES = availableParallelism();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -95,8 +97,10 @@ async function inPage(browser, url, builder) {
   }
 }
 
-function native(builder) {
-  const out = execFileSync(join(REPO, ".venv/bin/python"), ["-c", program(builder, "torch")], { cwd: REPO, encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "2" } });
+/** The same program on native PyTorch; `threads` 1 is the steadier anchor on a loaded machine (the page computes on one thread too). */
+function native(builder, threads) {
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const out = execFileSync(join(REPO, ".venv/bin/python"), ["-c", program(builder, "torch")], { cwd: REPO, encoding: "utf8", env });
   return JSON.parse(out.trim().split("\n").at(-1));
 }
 
@@ -107,18 +111,20 @@ try {
   console.log(`browser kernel: ${STEPS} timed steps after one warm-up, median of ${RUNS} runs each; compute=${COMPUTE}`);
   for (const name of WORKLOADS) {
     const builder = BUILDERS[name];
-    const ours = [], anchor = [];
+    const ours = [], anchor = [], single = [];
     let last;
     for (let r = 0; r < RUNS; r++) {
       last = await inPage(browser, server.url, builder);
       ours.push(median(last.times));
-      anchor.push(median(native(builder).times));
+      anchor.push(median(native(builder, CORES).times));
+      single.push(median(native(builder, 1).times));
     }
-    const [o, a] = [median(ours), median(anchor)];
+    const [o, a, a1] = [median(ours), median(anchor), median(single)];
     const mem = last.memory ? `peak wasm ${mb(last.memory.pyodide + last.memory.library)} (Pyodide ${mb(last.memory.pyodide)} + library ${mb(last.memory.library)})` : "";
-    console.log(`${name.padEnd(5)} page ${o.toFixed(0).padStart(7)} ms   native PyTorch CPU ${a.toFixed(1).padStart(7)} ms   ratio ${(o / a).toFixed(2).padStart(6)}   ` +
-      `path ${last.compute?.path}${last.compute?.threads ? ` (${last.compute.threads} threads)` : ""}   ${mem}`);
-    console.log(`      runs: page [${ours.map((x) => x.toFixed(0)).join(", ")}] ms, native [${anchor.map((x) => x.toFixed(1)).join(", ")}] ms`);
+    console.log(`${name.padEnd(5)} page ${o.toFixed(0).padStart(7)} ms   native PyTorch CPU (${CORES} threads) ${a.toFixed(1).padStart(7)} ms   ratio ${(o / a).toFixed(2).padStart(6)}` +
+      `   | 1 thread ${a1.toFixed(1).padStart(7)} ms   ratio ${(o / a1).toFixed(2).padStart(6)}   path ${last.compute?.path}${last.compute?.threads ? ` (${last.compute.threads} threads)` : ""}   ${mem}`);
+    const list = (xs, d) => xs.map((x) => x.toFixed(d)).join(", ");
+    console.log(`      runs: page [${list(ours, 0)}] ms, native [${list(anchor, 1)}] ms, native 1 thread [${list(single, 1)}] ms`);
   }
 } finally {
   await browser.close();

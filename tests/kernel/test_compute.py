@@ -77,11 +77,15 @@ def test_gemm_matches_torch(request, sa, sb, ta, tb, use_host):
         assert len(h.calls) == 1, "a float32 product this size must go to the host"
 
 
-def test_transposed_views_reach_the_host_without_a_copy(host):
-    a, b = _rand(40, 300, seed=3), _rand(50, 300, seed=4)
-    got = compute.gemm(a.T, b.T, trans_a=True, trans_b=False)  # a.T is F-ordered: the host gets `a` untransposed
+@pytest.mark.parametrize("m,n", [(40, 50), (50, 40)])
+def test_transposed_views_and_orientation(host, m, n):
+    """Transposed views keep their meaning; the host only ever gets untransposed operands (NumPy
+    transposes faster than the browser's library), and a wide product is computed as the tall C^T."""
+    a, b = _rand(m, 300, seed=3), _rand(n, 300, seed=4)
+    got = compute.gemm(a.T, b.T, trans_a=True, trans_b=False)  # a.T is F-ordered: it is `a` with the flag flipped
     np.testing.assert_allclose(got, T.from_numpy(a) @ T.from_numpy(b).T, rtol=RTOL, atol=ATOL)
-    assert host.calls == [(1, 1, 40, 300, 50, False, True)]
+    assert got.flags.c_contiguous and got.shape == (m, n)
+    assert host.calls == [(1, 1, max(m, n), 300, min(m, n), False, False)]
 
 
 def test_strided_operands_and_out(host):

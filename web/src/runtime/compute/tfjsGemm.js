@@ -68,15 +68,8 @@ function products(tf, backend) {
     const heap = pyHeap();
     const A = operand(heap, pa, ba * m * k, ta ? [ba, k, m] : [ba, m, k]);
     const B = operand(heap, pb, bb * k * n, tb ? [bb, n, k] : [bb, k, n]);
-    // The backend's product is fast (XNNPACK) only on untransposed operands, and about 3x faster when
-    // its output has more rows than columns (measured in Chromium). So it computes either
-    // op(A) @ op(B) or C = (op(B)^T op(A)^T)^T, transposing with its own (cheap) transpose, whichever
-    // costs less: floats moved (none for a held operand's kept transpose) plus the product's
-    // multiply-adds weighted by its orientation.
-    const moved = (X, count, asked) => (asked && X.owned ? count : 0);
-    const work = Math.max(ba, bb) * m * k * n * 0.3;
-    const direct = moved(A, ba * m * k, ta) + moved(B, bb * k * n, tb) + work * (m < n ? 3 : 1);
-    const flipped = moved(A, ba * m * k, !ta) + moved(B, bb * k * n, !tb) + Math.max(ba, bb) * m * n + work * (n < m ? 3 : 1);
+    // Python sends untransposed operands (NumPy transposes 5x faster than the backend) except held
+    // ones, whose transpose is kept here; see _host_product in kernel/compute.py.
     const temps = [];
     const view = (X, transpose) => {
       if (!transpose) return X.t;
@@ -85,14 +78,7 @@ function products(tf, backend) {
       temps.push(t);
       return t;
     };
-    let c;
-    if (flipped < direct) {
-      const c2 = tf.matMul(view(B, !tb), view(A, !ta));
-      temps.push(c2);
-      c = tr(c2);
-    } else {
-      c = tf.matMul(view(A, ta), view(B, tb));
-    }
+    const c = tf.matMul(view(A, ta), view(B, tb));
     const size = Math.max(ba, bb) * m * n;
     const at = backend.getMemoryOffset(c.dataId) / 4;
     pyHeap().set(lib.HEAPF32.subarray(at, at + size), pc / 4);
