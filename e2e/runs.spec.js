@@ -2,7 +2,7 @@
  * reload re-attaches from its last stored seq (Stop included); output and metrics download.
  */
 import { readFileSync } from "node:fs";
-import { test, expect, openPlayground, pasteCode, connectServer, newestRun, setTarget, getCode } from "./page-helpers.js";
+import { test, expect, watchErrors, openPlayground, pasteCode, connectServer, newestRun, setTarget, getCode } from "./page-helpers.js";
 import { openHarness, run } from "./harness.js";
 import { test as harnessTest } from "./fixtures.js"; // the runtime harness page, as e2e/runtime.spec.js drives it
 
@@ -154,4 +154,42 @@ harnessTest("input() in a browser run explains itself", async ({ page, server })
   expect(result.error).toMatchObject({ type: "EOFError", line: 1 });
   expect(result.error.message).toContain("input() cannot read from the keyboard in a browser run");
   expect(result.error.message).toContain("Put the value in the code");
+});
+
+test("share with results: a short link opens the code and the run's results read-only until Run", async ({ page, browser, server, errors }) => {
+  test.setTimeout(2 * JOB_MS);
+  await serverPage(page, server, counting(300, 0));
+  await page.getByRole("button", { name: "Run", exact: true }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: JOB_MS });
+  await page.getByRole("button", { name: "Share" }).click();
+  await page.getByLabel(/Include the results of/).check();
+  await page.getByRole("button", { name: "Create short link" }).click();
+  await expect(page.locator("[data-role=share-note]")).toContainText("Short link stored");
+  const link = await page.getByLabel("Link").inputValue();
+  const code = await getCode(page);
+  const other = await browser.newContext();
+  const fresh = await other.newPage();
+  watchErrors(fresh, errors);
+  await openPlayground(fresh, link);
+  await expect.poll(() => getCode(fresh)).toBe(code);
+  const shared = fresh.locator("#runs li.run").first();
+  await expect(shared.locator(".name")).toHaveText(/\(shared\)$/);
+  await expect(shared).toHaveClass(/selected/);
+  await expect(shared).toHaveAttribute("data-state", "succeeded");
+  const pts = Number(await fresh.locator(".chart[data-metric=value]").getAttribute("data-points"));
+  expect(pts).toBeGreaterThan(50);
+  expect(pts).toBeLessThanOrEqual(300); // downsampled
+  await expect(fresh.locator("#console")).toContainText("finished"); // the output's end
+  await expect(fresh.locator("#console")).toContainText("read-only");
+  // Read-only: typing changes nothing, until Run.
+  await fresh.locator(".cm-content").click();
+  await fresh.keyboard.type("xyz");
+  expect(await getCode(fresh)).toBe(code);
+  await setTarget(fresh, "browser");
+  await fresh.getByRole("button", { name: "Run", exact: true }).click();
+  await fresh.locator(".cm-content").click();
+  await fresh.keyboard.press("ControlOrMeta+End");
+  await fresh.keyboard.type("# mine");
+  await expect.poll(() => getCode(fresh)).toContain("# mine");
+  await other.close();
 });

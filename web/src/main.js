@@ -6,7 +6,7 @@ import { createCharts } from "./ui/charts.js";
 import { createRunsList } from "./ui/runsList.js";
 import { createImages } from "./ui/images.js";
 import { setupDataFiles, formatBytes } from "./ui/dataFiles.js";
-import { createRun, addMetric, addImage, addOutput, isActive, metricsCsv, outputText } from "./ui/runRecord.js";
+import { createRun, addMetric, addImage, addOutput, isActive, metricsCsv, outputText, shareResults, runFromShared } from "./ui/runRecord.js";
 import { listRuns, putRun, deleteRun, prune, journalInFlight } from "./ui/runsStore.js";
 import { examples, exampleById, fillExamplesMenu } from "./ui/examples.js";
 import { loadSettings, saveSettings, setupSettingsDialog } from "./ui/settings.js";
@@ -376,8 +376,12 @@ async function follow(run, runner, start) {
   refreshRuns();
 }
 
+/** The run whose results Share may include: the selected one, once it has finished. */
+const resultsRun = () => (selected && !isActive(selected) && !selected.shared ? selected : null);
+
 async function startRun() {
   if (current) return;
+  editor.setReadOnly(false); // a shared program becomes the user's own once they run it
   const target = settings.target;
   if (target === "server" && !serverRunner) {
     output.write("info", "Set the server URL and token in Settings to run on a server.");
@@ -463,7 +467,11 @@ addEventListener("keydown", (e) => {
 
 // ---- share -----------------------------------------------------------------------------------
 const shareDialog = setupShareDialog($("#share-dialog"), {
-  getPayload: () => ({ code: editor.getCode(), target: settings.target, example: work.dirty ? null : work.example }),
+  getPayload: (withResults) => ({
+    code: editor.getCode(), target: settings.target, example: work.dirty ? null : work.example,
+    ...(withResults && resultsRun() ? { code: resultsRun().code ?? editor.getCode(), results: shareResults(resultsRun()) } : {}),
+  }),
+  getResultsRun: () => resultsRun(),
   getServer: () => ({ runner: serverRunner, ok: connection.ok, text: connection.text }),
 });
 $("#share").addEventListener("click", () => shareDialog.open());
@@ -499,7 +507,15 @@ async function openSharedLink() {
   }
   replaceCode(shared.code, shared.example);
   setTarget(shared.target);
-  output.write("info", "Opened a shared program.");
+  if (shared.results) {
+    const run = runFromShared(runs, shared.results, shared.code);
+    runs.push(run);
+    putRun(run);
+    refreshRuns();
+    selectRun(run);
+    editor.setReadOnly(true);
+    say(run, "info", "Opened a shared program with its results (read-only). Press Run to run it yourself; then it is yours to edit.");
+  } else output.write("info", "Opened a shared program.");
 }
 addEventListener("hashchange", openSharedLink);
 

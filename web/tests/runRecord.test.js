@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  PALETTE, MAX_IMAGE_STEPS, addImage, MAX_OUTPUT_LINES, MAX_OUTPUT_CHARS, createRun, addMetric, addOutput, outputText, finalMetrics,
+  PALETTE, MAX_IMAGE_STEPS, addImage, downsample, shareResults, runFromShared, MAX_OUTPUT_LINES, MAX_OUTPUT_CHARS, createRun, addMetric, addOutput, outputText, finalMetrics,
   metricsCsv, nextColor, runName, formatValue, formatDuration, colorOf, isActive, runDuration,
 } from "../src/ui/runRecord.js";
 
@@ -103,4 +103,40 @@ test("images are kept per name, sorted by step, newest MAX_IMAGE_STEPS", () => {
   for (let s = 3; s < 3 + MAX_IMAGE_STEPS; s++) addImage(run, img(s, s));
   assert.equal(run.images.w.length, MAX_IMAGE_STEPS);
   assert.equal(run.images.w[0].step, 3);
+});
+
+test("downsampling keeps the first, the last and every extreme", () => {
+  const values = Array.from({ length: 1000 }, (_, i) => Math.sin(i / 10));
+  values[517] = 9; // a spike
+  values[733] = -9;
+  values[600] = "nan";
+  const idx = downsample(values, 100);
+  assert.ok(idx.length <= 160, `${idx.length} points`);
+  for (const i of [0, 999, 517, 733, 600]) assert.ok(idx.includes(i), `index ${i} kept`);
+  assert.deepEqual(idx, [...idx].sort((a, b) => a - b));
+  assert.deepEqual(downsample([1, 2, 3], 10), [0, 1, 2]);
+});
+
+test("shared results round-trip into a read-only run record", () => {
+  const run = make([]);
+  for (let s = 0; s < 500; s++) addMetric(run, s, { loss: 1 / (s + 1) }, "epoch");
+  for (let i = 0; i < 300; i++) addOutput(run, "stdout", `line ${i}`);
+  addImage(run, { step: 0, name: "w", h: 1, w: 1, channels: 1, data: [0], min: 0, max: 0 });
+  addImage(run, { step: 1, name: "w", h: 1, w: 1, channels: 1, data: [1], min: 1, max: 1 });
+  run.state = "succeeded";
+  const results = JSON.parse(JSON.stringify(shareResults(run)));
+  assert.ok(results.metrics.loss.steps.length <= 300);
+  assert.equal(results.metrics.loss.raw[0], 1);
+  assert.equal(results.metrics.loss.steps.at(-1), 499);
+  assert.equal(results.output.length, 100);
+  assert.deepEqual(results.images.w.map((i) => i.step), [1]);
+  const opened = runFromShared([], results, "print(1)", "s");
+  assert.equal(opened.name, "main.py #1 (shared)");
+  assert.equal(opened.shared, true);
+  assert.equal(opened.state, "succeeded");
+  assert.equal(opened.xLabel.loss, "epoch");
+  assert.deepEqual(opened.metrics.loss.steps, results.metrics.loss.steps);
+  assert.equal(opened.output.at(-1)[1], "line 299");
+  assert.equal(opened.dropped, 200);
+  assert.equal(opened.code, "print(1)");
 });

@@ -48,6 +48,7 @@ const themeFor = (dark) => (dark ? oneDark : []);
 
 export function createEditor(parent, { doc = "", onChange = () => {}, onRun = () => {}, onStop = () => {} }) {
   const theme = new Compartment();
+  const locked = new Compartment(); // read-only while a shared program's results are shown
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -63,6 +64,7 @@ export function createEditor(parent, { doc = "", onChange = () => {}, onRun = ()
         python(),
         errorLineField,
         theme.of(themeFor(darkQuery.matches)),
+        locked.of([]),
         EditorView.contentAttributes.of({ "aria-label": "Python code" }),
         EditorView.updateListener.of((u) => u.docChanged && onChange(u.state.doc.toString())),
       ],
@@ -85,6 +87,11 @@ export function createEditor(parent, { doc = "", onChange = () => {}, onRun = ()
       view.dispatch({ effects });
     },
     errorLine: () => view.state.field(errorLineField),
+    /** Read-only (a shared program shown with its results) or editable again. */
+    setReadOnly(on) {
+      view.dispatch({ effects: locked.reconfigure(on ? [EditorState.readOnly.of(true), EditorView.editable.of(false)] : []) });
+    },
+    isReadOnly: () => view.state.readOnly,
     focus: () => view.focus(),
   };
 }

@@ -104,6 +104,62 @@ export function addImage(run, { step, name, h, w, channels, data, min, max }) {
   if (list.length > MAX_IMAGE_STEPS) list.splice(0, list.length - MAX_IMAGE_STEPS);
 }
 
+/** At most about `max` points of a series, keeping its shape: the first and last points and, per
+ * bucket, the lowest and the highest (so spikes and the best value survive). Indices, in order. */
+export function downsample(values, max = 200) {
+  const n = values.length;
+  if (n <= max) return [...values.keys()];
+  const keep = new Set([0, n - 1]);
+  const buckets = Math.max(1, Math.floor(max / 2));
+  const size = n / buckets;
+  for (let b = 0; b < buckets; b++) {
+    let lo = -1;
+    let hi = -1;
+    for (let i = Math.floor(b * size); i < Math.min(n, Math.floor((b + 1) * size)); i++) {
+      const v = values[i];
+      if (typeof v !== "number") {
+        keep.add(i); // "nan"/"inf" stay visible as gaps
+        continue;
+      }
+      if (lo < 0 || v < values[lo]) lo = i;
+      if (hi < 0 || v > values[hi]) hi = i;
+    }
+    if (lo >= 0) keep.add(lo).add(hi);
+  }
+  return [...keep].sort((a, b) => a - b);
+}
+
+/** What a share link carries of a run: metrics downsampled (extremes kept), the output's tail and
+ * each image's newest step. */
+export function shareResults(run, { maxPoints = 200, outputLines = 100 } = {}) {
+  const metrics = {};
+  for (const [name, m] of Object.entries(run.metrics)) {
+    const idx = downsample(m.raw, maxPoints);
+    metrics[name] = { steps: idx.map((i) => m.steps[i]), raw: idx.map((i) => m.raw[i]) };
+  }
+  const images = Object.fromEntries(Object.entries(run.images || {}).map(([name, list]) => [name, list.slice(-1)]));
+  return {
+    name: run.name, state: run.state, target: run.target, device: run.device, startedAt: run.startedAt, endedAt: run.endedAt,
+    metrics, xLabel: run.xLabel || {}, images, output: (run.output || []).slice(-outputLines), dropped: (run.dropped || 0) + Math.max(0, (run.output || []).length - outputLines),
+  };
+}
+
+/** A read-only run record from shared results (shown until the user runs the program). */
+export function runFromShared(runs, results, code, id = crypto.randomUUID()) {
+  const run = createRun(runs, { code, target: results.target === "server" ? "server" : "browser", base: `${results.name || "run"} (shared)`, id });
+  run.name = `${results.name || "run"} (shared)`;
+  Object.assign(run, {
+    state: results.state || "succeeded", device: results.device || run.device, startedAt: results.startedAt ?? run.startedAt,
+    endedAt: results.endedAt ?? run.endedAt ?? run.startedAt, xLabel: results.xLabel || {}, images: results.images || {}, shared: true,
+  });
+  for (const [name, m] of Object.entries(results.metrics || {})) {
+    m.steps.forEach((step, i) => addMetric(run, step, { [name]: m.raw[i] }));
+  }
+  for (const [kind, text] of results.output || []) addOutput(run, kind, text);
+  run.dropped = results.dropped || 0;
+  return run;
+}
+
 /** "loss 0.1234 · acc 0.91": each metric's last value. */
 export function finalMetrics(run) {
   return Object.entries(run.metrics)

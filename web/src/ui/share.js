@@ -1,6 +1,7 @@
 /** Share links: the program travels in the URL fragment (never sent to a server), compressed.
  *
- * Payload {code, target, example} -> JSON -> UTF-8 -> raw deflate (CompressionStream) -> base64url.
+ * Payload {code, target, example, results?} -> JSON -> UTF-8 -> raw deflate (CompressionStream) -> base64url.
+ * `results` (optional): a run's results (runRecord.shareResults), shown read-only when the link opens.
  * The fragment is `#p=<data>`; a short link's fragment is `#s=<id>` (or the server's `/s/<id>` path).
  */
 
@@ -24,8 +25,8 @@ function fromBase64url(text) {
 }
 
 /** {code, target, example} -> the base64url string that goes after `#p=`. */
-export async function encodePayload({ code, target, example }) {
-  const json = JSON.stringify({ v: 1, code, target, example: example || null });
+export async function encodePayload({ code, target, example, results = null }) {
+  const json = JSON.stringify({ v: 1, code, target, example: example || null, ...(results ? { results } : {}) });
   return toBase64url(await pipe(new TextEncoder().encode(json), new CompressionStream("deflate-raw")));
 }
 
@@ -39,7 +40,9 @@ export async function decodePayload(data) {
     throw new Error("This share link is damaged (it could not be decompressed). Ask for the link again.");
   }
   if (typeof obj?.code !== "string") throw new Error("This share link holds no program.");
-  return { code: obj.code, target: obj.target === "server" ? "server" : "browser", example: obj.example || null };
+  const results = obj.results && typeof obj.results === "object" && typeof obj.results.metrics === "object" && Array.isArray(obj.results.output)
+    ? obj.results : null;
+  return { code: obj.code, target: obj.target === "server" ? "server" : "browser", example: obj.example || null, results };
 }
 
 /** Full link for the current page with the payload in the fragment. */

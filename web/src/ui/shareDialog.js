@@ -10,8 +10,11 @@ async function copy(text) {
   }
 }
 
-/** getPayload() -> {code, target, example}; getServer() -> {runner, ok, text} for short links. */
-export function setupShareDialog(dialog, { getPayload, getServer }) {
+/** getPayload(withResults) -> {code, target, example, results?}; getServer() -> {runner, ok, text} for short links;
+ * getResultsRun() -> the finished run whose results may go along (or null). */
+export function setupShareDialog(dialog, { getPayload, getServer, getResultsRun = () => null }) {
+  const withResults = dialog.querySelector("[name=with-results]");
+  const resultsLabel = dialog.querySelector("[data-role=results-label]");
   const input = dialog.querySelector("[name=link]");
   const note = dialog.querySelector("[data-role=share-note]");
   const shortBtn = dialog.querySelector("[data-role=short-link]");
@@ -26,14 +29,25 @@ export function setupShareDialog(dialog, { getPayload, getServer }) {
     input.select();
   }
 
-  async function open() {
+  async function make() {
     input.value = ""; // never show the previous link while this one is being made
     note.textContent = "Making the link…";
     shortBtn.hidden = true;
-    dialog.showModal();
-    data = await encodePayload(getPayload());
+    data = await encodePayload(getPayload(withResults.checked));
     const link = linkFor(data);
-    if (link.length <= MAX_LINK_CHARS) return showLink(link, "The program is inside the link itself.");
+    if (link.length <= MAX_LINK_CHARS && !withResults.checked) return showLink(link, "The program is inside the link itself.");
+    if (withResults.checked) {
+      const server = getServer();
+      input.value = "";
+      if (server.runner && server.ok) {
+        shortBtn.hidden = false;
+        note.textContent = `Results travel in a short link stored on ${server.runner.url}.`;
+        shortBtn.focus();
+      } else {
+        note.textContent = `Results need a short link, and so a connected server (${server.runner ? server.text.toLowerCase() : "none set in Settings"}).`;
+      }
+      return;
+    }
     const server = getServer();
     input.value = link;
     input.select();
@@ -46,6 +60,16 @@ export function setupShareDialog(dialog, { getPayload, getServer }) {
       note.textContent = `${why} A short link needs a connected server (${server.runner ? server.text.toLowerCase() : "none set in Settings"}); you can still copy the long link.`;
     }
   }
+
+  async function open() {
+    const run = getResultsRun();
+    withResults.checked = false;
+    withResults.closest("label").hidden = !run;
+    if (run) resultsLabel.textContent = `Include the results of ${run.name} (metrics, images, the output's end)`;
+    dialog.showModal();
+    await make();
+  }
+  withResults.addEventListener("change", () => make());
 
   shortBtn.addEventListener("click", async () => {
     const { runner } = getServer();
