@@ -219,5 +219,6 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={p.ProtocolError: protocol_error})
     app.state.settings = settings
+    app.state.hosts = frozenset(hosts) - {"*"}  # our own names, for the websocket Origin check
     app.state.unauthenticated = 0  # websockets that still owe their auth message (ws.py caps them)
     return app

@@ -45,11 +45,24 @@ def own_origin(scope, headers) -> str | None:
     return f"{'https' if secure else 'http'}://{host}"
 
 
-def origin_allowed(origin: str | None, scope, headers, allow_origins) -> bool:
-    """Exact string comparison against our own origin and the --allow-origin list."""
+def origin_allowed(origin: str | None, scope, headers, allow_origins, hosts) -> bool:
+    """Exact string comparison against the --allow-origin list and our own origin.
+
+    Our own origin is built from the Host header, so it counts only when that host is one of
+    our names (`hosts`, from allowed_hosts, not a '*'): a DNS-rebinding page sends its own
+    name as Host and as Origin, and both must not be believed together.
+    """
     if not origin:
         return False
-    return origin == own_origin(scope, headers) or origin in allow_origins
+    if origin in allow_origins:
+        return True
+    return host_of(headers.get("host", "")) in hosts and origin == own_origin(scope, headers)
+
+
+def host_of(header: str) -> str:
+    """The host part of a Host header value, lower case (an IPv6 literal keeps its brackets)."""
+    header = header.strip().lower()
+    return header.split("]", 1)[0] + "]" if header.startswith("[") else header.split(":", 1)[0]
 
 
 def is_loopback(host: str) -> bool:

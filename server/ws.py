@@ -43,7 +43,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if token_in_url(ws.query_params):
         await ws.close(CLOSE_FORBIDDEN, "tokens in URLs are refused; send an auth message")
         return
-    if not origin_allowed(ws.headers.get("origin"), ws.scope, ws.headers, settings.allow_origins):
+    if not origin_allowed(ws.headers.get("origin"), ws.scope, ws.headers, settings.allow_origins, ws.app.state.hosts):
         await ws.close(CLOSE_FORBIDDEN, "origin not allowed")  # before accept: the handshake gets HTTP 403
         return
     state = ws.app.state

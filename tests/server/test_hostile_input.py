@@ -139,3 +139,10 @@ def test_pipelined_requests_all_get_replies_without_a_4008(srv):
     ws.send(json.dumps({"v": 1, "type": "cancel", "id": "last", "job": "no-such-job"}))
     assert json.loads(ws.recv(timeout=10))["id"] == "last"  # still open: no 4008
     ws.close()
+
+
+def test_any_host_still_does_not_make_a_rebinding_origin_our_own(make_server):
+    srv = make_server(args=["--allow-remote-host", "*"])  # every Host answered: the Origin check must not trust it
+    assert httpx.get(srv.url + "/api/health", headers={"Host": "evil.example"}).status_code == 200
+    assert handshake_status(srv, "evil.example") == 403
+    assert handshake_status(srv, f"127.0.0.1:{srv.port}") == 101
