@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  PALETTE, MAX_IMAGE_STEPS, addImage, downsample, shareResults, runFromShared, MAX_OUTPUT_LINES, MAX_OUTPUT_CHARS, createRun, addMetric, addOutput, outputText, finalMetrics,
+  PALETTE, MAX_IMAGE_STEPS, MAX_IMAGE_VALUES, addImage, downsample, shareResults, runFromShared, MAX_OUTPUT_LINES, MAX_OUTPUT_CHARS, createRun, addMetric, addOutput, outputText, finalMetrics,
   metricsCsv, nextColor, runName, formatValue, formatDuration, colorOf, isActive, runDuration,
 } from "../src/ui/runRecord.js";
 
@@ -139,4 +139,15 @@ test("shared results round-trip into a read-only run record", () => {
   assert.equal(opened.output.at(-1)[1], "line 299");
   assert.equal(opened.dropped, 200);
   assert.equal(opened.code, "print(1)");
+});
+
+test("a run's images stay within the value budget, each name keeping its newest step", () => {
+  const run = make([]);
+  const big = (name, step) => ({ step, name, h: 128, w: 128, channels: 3, data: new Array(128 * 128 * 3).fill(0), min: 0, max: 0 });
+  for (let s = 0; s < 10; s++) addImage(run, big("a", s));
+  addImage(run, big("b", 0));
+  const total = Object.values(run.images).flat().reduce((n, i) => n + i.data.length, 0);
+  assert.ok(total <= MAX_IMAGE_VALUES, `${total}`);
+  assert.equal(run.images.a.at(-1).step, 9);
+  assert.equal(run.images.b.length, 1);
 });

@@ -17,8 +17,10 @@ export const PALETTE = [
 export const MAX_OUTPUT_LINES = 2000;
 export const MAX_OUTPUT_CHARS = 200_000;
 
-/** Images kept per run and name: the newest steps (each at most 128 x 128 x 3 values). */
+/** Images kept per run and name: the newest steps (each at most 128 x 128 x 3 values), and at most
+ * MAX_IMAGE_VALUES pixel values per run in all (the run is saved every few seconds while it runs). */
 export const MAX_IMAGE_STEPS = 20;
+export const MAX_IMAGE_VALUES = 400_000;
 
 export const TERMINAL_STATES = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 export const isActive = (run) => !TERMINAL_STATES.has(run.state);
@@ -102,6 +104,14 @@ export function addImage(run, { step, name, h, w, channels, data, min, max }) {
   else if (list[i].step === step) list[i] = image;
   else list.splice(i, 0, image);
   if (list.length > MAX_IMAGE_STEPS) list.splice(0, list.length - MAX_IMAGE_STEPS);
+  // Over the run's budget: drop the oldest step of the name with the most steps (each name keeps its newest).
+  const lists = Object.values(run.images);
+  let total = lists.reduce((n, l) => n + l.reduce((m, i) => m + i.data.length, 0), 0);
+  while (total > MAX_IMAGE_VALUES) {
+    const longest = lists.reduce((a, b) => (b.length > a.length ? b : a));
+    if (longest.length <= 1) break;
+    total -= longest.shift().data.length;
+  }
 }
 
 /** At most about `max` points of a series, keeping its shape: the first and last points and, per
