@@ -23,9 +23,23 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
-def torchpad_run(script: Path, runtime: str, cwd: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "torchpad", "run", "--runtime", runtime, str(script)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, cwd=cwd)
+def run_both(script: Path, tmp_path: Path) -> dict:
+    """Start the program under both runtimes at once (each in its own folder); their results by runtime."""
+    procs = {}
+    for runtime in ("torch", "kernel"):
+        cwd = tmp_path / runtime
+        cwd.mkdir()
+        cmd = [sys.executable, "-m", "torchpad", "run", "--runtime", runtime, str(script)]
+        procs[runtime] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    results = {}
+    for runtime, proc in procs.items():
+        try:
+            out, err = proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        results[runtime] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return results
 
 
 def mode(program: Path) -> str:
@@ -61,9 +75,9 @@ def test_masking_and_tolerance():
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)
 def test_program_runs_alike_under_both_runtimes(program, tmp_path):
-    real = torchpad_run(program, "torch", tmp_path)
+    results = run_both(program, tmp_path)
+    real, kernel = results["torch"], results["kernel"]
     assert real.returncode == 0, f"the program fails on PyTorch itself:\n{real.stderr}"
-    kernel = torchpad_run(program, "kernel", tmp_path)
     assert kernel.returncode == real.returncode, kernel.stderr
     kernel_lines, real_lines = kernel.stdout.splitlines(), real.stdout.splitlines()
     assert [structure(x) for x in kernel_lines] == [structure(x) for x in real_lines]

@@ -131,8 +131,6 @@ class SlogdetLogAbs(Function):
 
 
 def slogdet(A):
-    from .reduce import _return_type
-
     check_square(A, "linalg.slogdet")
     sign = Tensor._make(np.linalg.slogdet(A.array)[0].astype(A.array.dtype))
     return _SLOGDET(sign, named(SlogdetLogAbs.apply(A), "LinalgSlogdetBackward0"))
@@ -174,8 +172,6 @@ class EighVectors(Function):
 
 
 def eigh(A, UPLO="L"):
-    from .reduce import _return_type  # noqa: F401
-
     check_square(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -308,12 +304,11 @@ def qr(input, some=True):
 
 def svd(input, some=True, compute_uv=True):
     """torch.svd (the old form): returns V, not Vh, and reduced factors unless some=False."""
-    if not compute_uv:
-        u, s, vh = _svd_parts(input, not some)
-        zeros = np.zeros
+    if not compute_uv:  # PyTorch returns zero-filled U and V then
+        s = svdvals(input)
         n, m = input.array.shape[-2:]
-        return _TSVD(Tensor._make(zeros(input.array.shape[:-2] + (n, n), input.array.dtype)), s.detach() * 1 if not s.requires_grad else s,
-                     Tensor._make(zeros(input.array.shape[:-2] + (m, m), input.array.dtype)))
+        batch, dt = input.array.shape[:-2], input.array.dtype
+        return _TSVD(Tensor._make(np.zeros(batch + (n, n), dt)), s, Tensor._make(np.zeros(batch + (m, m), dt)))
     u, s, vh = _svd_parts(input, not some)
     return _TSVD(u, s, vh.mT)
 

@@ -61,6 +61,8 @@ def test_svd_values_and_singular_value_gradients():
     tu, ts, tv = T.svd(T.tensor(a))
     assert_close(kv.abs(), tv.abs(), atol=1e-4)
     assert tuple(ku.shape) == tuple(tu.shape)
+    for k, t in zip(K.svd(K.tensor(a), compute_uv=False), T.svd(T.tensor(a), compute_uv=False)):
+        assert_close(k, t)
 
 
 def test_svd_vectors_refuse_a_gradient_instead_of_a_wrong_one():
