@@ -4,8 +4,10 @@ differentiable ops (so `rsample` and `log_prob` carry gradients to the parameter
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
+from .kl import kl_divergence, register_kl
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "MultivariateNormal", "Normal", "Uniform"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "MultivariateNormal", "Normal", "Uniform", "kl_divergence",
+           "register_kl"]

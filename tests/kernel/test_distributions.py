@@ -137,3 +137,17 @@ def test_repr_as_pytorch():
 ])
 def test_validation_errors(case):
     same_error(lambda: case(K), lambda: case(T))
+
+
+def test_kl_divergence():
+    a, b = rand(3, seed=11), rand(3, seed=12)
+    pairs = [
+        lambda t, x, y: t.distributions.kl_divergence(D(t).Normal(x, y.abs() + 0.5), D(t).Normal(y, x.abs() + 0.2)),
+        lambda t, x, y: t.distributions.kl.kl_divergence(D(t).Categorical(logits=x), D(t).Categorical(logits=y)),
+        lambda t, x, y: t.distributions.kl_divergence(D(t).Bernoulli(logits=x), D(t).Bernoulli(logits=y)),
+        lambda t, x, y: t.distributions.kl_divergence(D(t).Uniform(x - 1, x + 1), D(t).Uniform(x - 2, x + 3)),
+    ]
+    for case in pairs:
+        check(case, a, b)
+    same_error(lambda: K.distributions.kl_divergence(D(K).Normal(0.0, 1.0), D(K).Categorical(K.ones(2))),
+               lambda: T.distributions.kl_divergence(D(T).Normal(0.0, 1.0), D(T).Categorical(T.ones(2))))
