@@ -10,7 +10,7 @@ from .ops.decomp import (  # noqa: F401
     matrix_exp, slogdet, solve, svdvals, check_float as _check_float,
 )
 from .ops.linalg import matmul as _matmul
-from .tensor import Tensor, _wrap_dim
+from .tensor import _wrap_dim
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "solve", "det", "slogdet", "svd", "svdvals", "qr", "eigh",
            "eigvalsh", "cholesky", "cross", "matrix_exp", "matmul", "LinAlgError"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import creation
-from ..tensor import Tensor
 from .distribution import Constraint, Distribution, real_vector, simplex
 
 

@@ -13,7 +13,6 @@ import numpy as np
 from .. import creation
 from ..ops import recurrent as R
 from ..ops.shape import cat, stack
-from ..tensor import Tensor
 from . import functional as F
 from .utils.rnn import PackedSequence
 
