@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 CUDA_UNAVAILABLE = "Torch not compiled with CUDA enabled"
+META_UNSUPPORTED = ("TorchPad's browser kernel does not support device='meta' (shape-only tensors) yet; "
+                    "run this program on the GPU server runtime")
 
 
 class device:
@@ -58,9 +60,6 @@ def set_default_device(d) -> None:
     if d is not None:
         d = device(d) if not isinstance(d, int) else device("cuda", d)
         check_device(d)
-        if d.type == "meta":
-            raise RuntimeError("TorchPad's browser kernel does not support torch.set_default_device('meta'); "
-                               "run this program on the GPU server runtime")
     _default = d
 
 
@@ -75,3 +74,5 @@ def check_device(d) -> None:
         raise AssertionError(CUDA_UNAVAILABLE)
     if d.type == "mps":
         raise RuntimeError("MPS backend is not available")
+    if d.type == "meta":
+        raise NotImplementedError(META_UNSUPPORTED)

@@ -242,3 +242,10 @@ def test_set_default_dtype():
         K.set_default_dtype(K.float32)
         T.set_default_dtype(T.float32)
     same_error(lambda: K.set_default_dtype(K.int64), lambda: T.set_default_dtype(T.int64))
+
+
+def test_meta_device_is_refused_clearly_not_silently_cpu():
+    for make in (lambda: K.ones(2, device="meta"), lambda: K.ones(2).to("meta"), lambda: K.set_default_device("meta")):
+        with pytest.raises(NotImplementedError, match="device='meta'"):
+            make()
+    assert K.get_default_device() == K.device("cpu")
