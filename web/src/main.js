@@ -138,9 +138,10 @@ const settingsDialog = setupSettingsDialog($("#settings"), {
 $("#settings-btn").addEventListener("click", () => settingsDialog.open());
 // The boot line's explanation (e.g. why NumPy is missing) also on tap/click/Enter, not on hover alone.
 const bootLine = $("#statusbar [data-role=boot]");
+const whyButton = $("#statusbar [data-role=why]");
 const explainBoot = () => bootLine.title && output.write("info", bootLine.title);
 bootLine.addEventListener("click", explainBoot);
-bootLine.addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), explainBoot()));
+whyButton.addEventListener("click", explainBoot);
 $("#connection").addEventListener("click", () => settingsDialog.open());
 
 function onServerConnection(state, detail) {
@@ -184,6 +185,7 @@ function offerServer(text) {
 
 function onBoot(info) {
   status.boot(info);
+  whyButton.hidden = !bootLine.title;
   if (info.phase === "numpy-failed" && settings.target === "browser") {
     output.write("info", info.message);
     offerServer("A TorchPad server is set up: PyTorch programs can run there.");

@@ -25,13 +25,13 @@ export function createStatusBar(bar) {
       boot.title = message || "";
       if (compute) boot.dataset.compute = compute.path;
       const mb = (n) => (n / 1e6).toFixed(1);
-      if (phase === "numpy-failed") boot.textContent = "NumPy could not be loaded: pure Python only in the browser (tap for why)";
-      else if (phase === "ready" && numpy === false) boot.textContent = "Browser runtime ready: pure Python only (no NumPy; tap for why)";
+      if (phase === "numpy-failed") boot.textContent = "NumPy could not be loaded: pure Python only in the browser";
+      else if (phase === "ready" && numpy === false) boot.textContent = "Browser runtime ready: pure Python only (no NumPy)";
       else if (phase === "ready" && torch === false && message) boot.textContent = `Browser runtime: ${message}`;
       else if (phase === "runtime" && total && loaded >= total) boot.textContent = "Starting the Python runtime (compiling WebAssembly)…";
       else if (phase === "ready" && compute?.path === "tfjs-wasm") boot.textContent = "Browser runtime ready · fast compute (WebAssembly SIMD)";
       else if (phase === "ready" && compute?.path === "numpy") {
-        boot.textContent = "Browser runtime ready · NumPy compute (slower; tap for why)";
+        boot.textContent = "Browser runtime ready · NumPy compute (slower)";
         boot.title = compute.reason;
       }
       else boot.textContent = (BOOT_TEXT[phase] || phase) + (total ? ` ${mb(loaded)} / ${mb(total)} MB` : "");
