@@ -8,6 +8,7 @@ printed" must stop with the error their header names. Each example runs once per
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -28,7 +29,9 @@ def expected_line(name: str) -> str:
 def run_example(name: str) -> subprocess.CompletedProcess:
     if name not in _results:
         cmd = [sys.executable, "-m", "torchpad", "run", "--runtime", "kernel", str(EXAMPLES_DIR / name)]
-        _results[name] = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        # one BLAS thread, as the browser has: on a busy machine spinning BLAS threads slow the kernel tenfold
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        _results[name] = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     return _results[name]
 
 
