@@ -67,6 +67,7 @@ class LocalExecutor:
         self._procs: set[asyncio.subprocess.Process] = set()
         self._cages: dict[int, Cage] = {}  # runner pid -> its cage (containment.py)
         self._dirs: dict[int, str] = {}  # runner pid -> its working directory's name
+        self._retiring: set[asyncio.Task] = set()
         self._serial = itertools.count(1)
         self.containment = Containment(settings.data_dir, settings.job_containment)
         self.job_user = JobUser(settings.job_user)
@@ -113,8 +114,27 @@ class LocalExecutor:
         except OSError:
             _killpg(proc.pid, signal.SIGKILL)
             raise
-        await proc.stdout.readline()  # {"kind": "warm"}: torch is imported (b"" if it died trying)
+        try:
+            await proc.stdout.readline()  # {"kind": "warm"}: torch is imported (b"" if it died trying)
+        except asyncio.CancelledError:  # a spare no longer wanted, or shutdown: it must not linger
+            await asyncio.shield(self._retire(proc))
+            raise
         return proc
+
+    async def _retire(self, proc) -> None:
+        """End a runner that will get no job, with its cage and directory."""
+        _killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        await self._uncage(proc)
+        self._procs.discard(proc)
+
+    def _drop_spare(self, task: asyncio.Task) -> None:
+        if not task.done():
+            task.cancel()  # _spawn retires its runner
+        elif _ready(task):
+            retiring = asyncio.create_task(self._retire(task.result()))
+            self._retiring.add(retiring)  # held until done (the loop keeps only weak references)
+            retiring.add_done_callback(self._retiring.discard)
 
     async def _take_warm(self) -> asyncio.subprocess.Process:
         """A ready spare (else the one closest to ready), claimed for this job alone; a job cancelled
@@ -129,8 +149,10 @@ class LocalExecutor:
             try:
                 proc = await asyncio.shield(task)  # a cancelled job must not cancel (and leak) the spawn
             except asyncio.CancelledError:
-                if not task.cancelled():
-                    self._spares.append(task)
+                if not task.cancelled():  # give it back; past `warm_runners`, the newest spare goes
+                    self._spares.insert(0, task)
+                    while len(self._spares) > self.settings.warm_runners:
+                        self._drop_spare(self._spares.pop())
                 raise
             except Exception:  # noqa: BLE001 - this runner could not start: try another, then fail the job
                 if attempt == 2:
