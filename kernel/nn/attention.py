@@ -83,7 +83,9 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        empty = creation.empty
+        def empty(*shape, dtype=None):  # device checked as PyTorch does (CUDA raises on a CPU-only build)
+            return creation.empty(*shape, dtype=dtype, device=device)
+
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = Parameter(empty(embed_dim, embed_dim, dtype=dtype))
             self.k_proj_weight = Parameter(empty(embed_dim, self.kdim, dtype=dtype))

@@ -375,6 +375,8 @@ def test_transformer_repr_init_and_errors():
                lambda: T.nn.TransformerEncoderLayer(E, H, activation="tanh"))
     same_error(lambda: knn.TransformerDecoderLayer(E, H, activation="swish"),
                lambda: T.nn.TransformerDecoderLayer(E, H, activation="swish"))
+    same_error(lambda: knn.Transformer(E, H, 1, 1, 16, device="cuda"), lambda: T.nn.Transformer(E, H, 1, 1, 16, device="cuda"))
+    same_error(lambda: knn.MultiheadAttention(E, H, device="cuda"), lambda: T.nn.MultiheadAttention(E, H, device="cuda"))
 
 
 def test_sdpa_kernel_selection_is_accepted_as_in_pytorch():
