@@ -19,13 +19,22 @@ def _at(axis: int, idx: np.ndarray) -> tuple:
     return (slice(None),) * axis + (idx,)
 
 
+# Index dtypes each op takes, and PyTorch's error for any other ({} is the index's scalar type).
+_INDEX_DTYPES = {
+    "index_add_": (("int32", "int64"), RuntimeError, "index_add_(): Expected dtype int32/int64 for index but got: {}"),
+    "index_copy_": (("int64",), RuntimeError, "index_copy_(): Expected a long tensor for index, but got {}"),
+    "index_fill_": (("int64",), IndexError, "index_fill_(): Expected dtype int64 for index."),
+}
+
+
 def _index(index, input: Tensor, axis: int, name: str, out_of_bounds_error=RuntimeError) -> np.ndarray:
     """The index as a checked 1-D NumPy array, with PyTorch's errors."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     idx = index.array
-    if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index but got: {index.dtype.scalar_name}")
+    allowed, error, message = _INDEX_DTYPES[name]
+    if index.dtype.name not in allowed:
+        raise error(message.format(index.dtype.scalar_name))
     if idx.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
                          f"{index.dtype.scalar_name} and size: [{', '.join(map(str, idx.shape))}]")
