@@ -58,8 +58,23 @@ class JobDirs:
 
     def __init__(self, user: JobUser):
         self.user = user
-        self.root = Path(tempfile.mkdtemp(prefix="torchpad-jobs-"))
+        self._remove_stale()
+        self.root = Path(tempfile.mkdtemp(prefix=f"torchpad-jobs-{os.getpid()}-"))
         self.root.chmod(0o711)  # a job user may enter its own directory, not list the others
+
+    @staticmethod
+    def _remove_stale() -> None:
+        """The job directories of this user's servers that died without removing them (kill -9)."""
+        for path in Path(tempfile.gettempdir()).glob("torchpad-jobs-*-*"):
+            pid = path.name.split("-")[2]
+            try:
+                if not pid.isdigit() or path.stat().st_uid != os.geteuid():
+                    continue
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                continue
 
     def make(self, name: str) -> Path:
         path = self.root / name

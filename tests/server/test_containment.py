@@ -4,7 +4,9 @@ with the job, at the job's wall-time limit, and (with cgroups) after a server ki
 from __future__ import annotations
 
 import signal
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -75,9 +77,12 @@ def test_a_daemon_is_ended_when_its_server_restarts_after_a_kill_9(contained, tm
     while not pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     daemon = _daemon_pid(pid_file)
+    job_dirs = list(Path(tempfile.gettempdir()).glob(f"torchpad-jobs-{contained.proc.pid}-*"))
+    assert len(job_dirs) == 1
     contained.stop(signal.SIGKILL)
     time.sleep(1)
     assert _alive(daemon), "the daemon should have survived the server's death (the defect this test covers)"
     contained.start()
     assert _wait_gone([daemon], within=10) == []
+    assert not job_dirs[0].exists()  # the dead server's job directories are removed too
     assert contained.wait_final(job)["reason"] == "server restarted"
