@@ -32,9 +32,10 @@ async function serverPage(page, server, code) {
 test("a server run cut by a reload re-attaches and finishes live with its complete output", async ({ page, server }) => {
   test.setTimeout(JOB_MS + 90_000);
   const steps = 40;
-  await serverPage(page, server, counting(steps, 0.15));
-  await page.getByRole("button", { name: "Run" }).click();
+  await serverPage(page, server, counting(steps, 0.5)); // 20 s: still running after a reload on a loaded machine
+  await page.getByRole("button", { name: "Run", exact: true }).click();
   await expect.poll(() => points(page, "value"), { timeout: JOB_MS }).toBeGreaterThan(5);
+  expect(await points(page, "value")).toBeLessThan(steps);
   await page.reload();
   await page.waitForFunction(() => window.torchpad?.getCode);
   await expect(page.locator("#console")).toContainText("Re-attached to server job");
