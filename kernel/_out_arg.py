@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from . import grad_mode
+from . import dtypes, grad_mode
 from .tensor import Tensor
 
 # torch functions with an `out=` parameter (checked against PyTorch by tests/kernel/test_out_arg.py)
@@ -33,12 +33,8 @@ OUT_OPS = (
 FACTORY_OUT_OPS = ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye", "rand", "randn", "randint",
                    "randperm")
 
-_TITLE = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int", "int16": "Short",
-          "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def _title(dtype: np.dtype) -> str:
-    return _TITLE.get(np.dtype(dtype).name, np.dtype(dtype).name)
+    return dtypes.from_numpy(np.dtype(dtype)).scalar_name
 
 
 def _can_cast(src: np.dtype, dst: np.dtype) -> bool:
