@@ -1,10 +1,10 @@
 /** Training-step speed of the kernel in the page (issue 11), in real Chromium through the page's
  * worker, each workload against the same program on native PyTorch CPU in the same run.
  *
- *   npm run build && node bench/browser_kernel.js [--runs N] [--steps N] [--workloads cnn,lstm,mlp]
+ *   npm run build && node bench/browser_kernel.js [--runs N] [--steps N] [--workloads cnn,lstm,mlp,transformer]
  *                                                  [--compute auto|numpy] [--web-dir DIR]
  *
- * For each workload (bench/workloads.py: the seed CNN, the seed LSTM, an MLP) a fresh page boots,
+ * For each workload (bench/workloads.py: the seed CNN, the seed LSTM, an MLP, a Transformer encoder) a fresh page boots,
  * runs one warm-up step and then `--steps` timed steps; native PyTorch (this checkout's .venv) runs
  * the same builder and steps in a child process, with all cores and with one thread (the steadier
  * anchor on a loaded machine, where PyTorch's thread pool suffers most). Repeated `--runs` times, alternating; the
@@ -26,8 +26,8 @@ const RUNS = Number(arg("--runs", 3));
 const STEPS = Number(arg("--steps", 3));
 const COMPUTE = arg("--compute", "auto");
 const WEB_DIR = resolve(arg("--web-dir", join(REPO, "web/dist")));
-const WORKLOADS = arg("--workloads", "cnn,lstm,mlp").split(",");
-const BUILDERS = { cnn: "seed_cnn", lstm: "seed_lstm", mlp: "mlp" };
+const WORKLOADS = arg("--workloads", "cnn,lstm,mlp,transformer").split(",");
+const BUILDERS = { cnn: "seed_cnn", lstm: "seed_lstm", mlp: "mlp", transformer: "transformer" };
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
               "--disable-component-update", "--disable-sync"];
 const WORKLOADS_PY = readFileSync(join(REPO, "bench/workloads.py"), "utf8");
