@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..ops import volumetric as V
 from .conv import _ForwardConvNd
-from .module import Module
-from .pooling import _MaxPoolNd
+from .pooling import _AvgPoolNd, _MaxPoolNd
 
 __all__ = ["Conv3d", "MaxPool3d", "AvgPool3d"]
 
@@ -20,18 +19,7 @@ class MaxPool3d(_MaxPoolNd):
                             self.return_indices)
 
 
-class AvgPool3d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
+class AvgPool3d(_AvgPoolNd):
     def forward(self, input):
         return V.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
