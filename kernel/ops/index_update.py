@@ -80,6 +80,8 @@ class IndexAdd(Function):
 
 
 class IndexCopy(Function):
+    """Overwrites the indexed slices with `src`: the overwritten part of `a` gets no gradient."""
+
     saves_tensors = False
 
     def forward(self, a, src, idx, axis):
@@ -88,31 +90,23 @@ class IndexCopy(Function):
         out[self.at] = src
         return out
 
-    def backward(self, g):
-        ga = None
-        if self.needs_input_grad[0]:
-            ga = g.copy()
-            ga[self.at] = 0
-        gs = g[self.at] if self.needs_input_grad[1] else None
-        return ga, gs
-
-
-class IndexFill(Function):
-    saves_tensors = False
-
-    def forward(self, a, value, idx, axis):
-        self.at = _at(axis, idx)
-        out = a.copy()
-        out[self.at] = value
-        return out
+    def written_grad(self, g):
+        return g[self.at]
 
     def backward(self, g):
         ga = None
         if self.needs_input_grad[0]:
             ga = g.copy()
             ga[self.at] = 0
-        gv = np.asarray(g[self.at].sum()) if len(self.needs_input_grad) > 1 and self.needs_input_grad[1] else None
-        return ga, gv
+        gw = self.written_grad(g) if len(self.needs_input_grad) > 1 and self.needs_input_grad[1] else None
+        return ga, gw
+
+
+class IndexFill(IndexCopy):
+    """IndexCopy's write with one 0-d value broadcast over the slices, so its gradient is their sum."""
+
+    def written_grad(self, g):
+        return np.asarray(g[self.at].sum())
 
 
 def index_add(input, dim, index, source, *, alpha=1):
