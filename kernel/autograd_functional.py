@@ -26,7 +26,8 @@ def _tuple(x, arg_name: str, fn_name: str):
     for i, t in enumerate(items):
         if not isinstance(t, Tensor):
             where = f"The {arg_name} given to {fn_name} must be either a Tensor or a tuple of Tensors"
-            raise TypeError(f"{where} but the value at index {i} has type {type(t)}.")
+            which = f"value at index {i}" if is_tuple else f"given {arg_name}"
+            raise TypeError(f"{where} but the {which} has type {type(t)}.")
     return is_tuple, items
 
 
@@ -51,6 +52,19 @@ def _grads(outputs, inputs, grad_outputs, retain_graph: bool):
     return tuple(Tensor._make(np.zeros_like(t.array)) if g is None else g for t, g in zip(inputs, found))
 
 
+def _vector(v, against, fn_name: str, none_means: str):
+    """vjp's/jvp's `v` as a tuple shaped like `against`; None stands for 1 only when that is one 1-element tensor."""
+    if v is None:
+        if len(against) != 1 or against[0].numel() != 1:
+            raise RuntimeError(f"The vector v can only be None if {none_means} a single Tensor with a single element.")
+        return (Tensor._make(np.ones_like(against[0].array)),)
+    _, vs = _tuple(v, "v", fn_name)
+    for t, g in zip(against, vs):
+        if tuple(t.shape) != tuple(g.shape):
+            raise RuntimeError(f"v has invalid size: should be {t.shape} but got {g.shape}.")
+    return vs
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     _no_create_graph(create_graph, "vjp")
     is_tuple, inputs = _tuple(inputs, "inputs", "vjp")
@@ -58,16 +72,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         out = func(*inputs)
         out_tuple, outputs = _tuple(out, "outputs of the user-provided function", "vjp")
-        if v is None:
-            if len(outputs) != 1 or outputs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                                   "Tensor with a single element.")
-            vs = (Tensor._make(np.ones_like(outputs[0].array)),)
-        else:
-            _, vs = _tuple(v, "v", "vjp")
-            for o, g in zip(outputs, vs):
-                if tuple(o.shape) != tuple(g.shape):
-                    raise RuntimeError(f"v has invalid size: should be {o.shape} but got {g.shape}.")
+        vs = _vector(v, outputs, "vjp", "the user-provided function returns")
         result = _grads(outputs, inputs, vs, retain_graph=False)
     detached = tuple(o.detach() for o in outputs)
     return (detached if out_tuple else detached[0]), (result if is_tuple else result[0])
@@ -124,16 +129,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     _no_create_graph(create_graph, "jvp")
     is_tuple, inputs = _tuple(inputs, "inputs", "jvp")
     inputs = _prepare(inputs)
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
-                               "Tensor with a single element.")
-        vs = (Tensor._make(np.ones_like(inputs[0].array)),)
-    else:
-        _, vs = _tuple(v, "v", "jvp")
-        for t, g in zip(inputs, vs):
-            if tuple(t.shape) != tuple(g.shape):
-                raise RuntimeError(f"v has invalid size: should be {t.shape} but got {g.shape}.")
+    vs = _vector(v, inputs, "jvp", "the input to the user-provided function is")
     with grad_mode.enable_grad():
         out = func(*inputs)
         out_tuple, outputs = _tuple(out, "outputs of the user-provided function", "jvp")

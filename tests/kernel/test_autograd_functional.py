@@ -71,6 +71,9 @@ def test_torch_autograd_functional_is_importable_and_inputs_are_untouched():
     lambda af, lib: af.vjp(lambda a: a * 2, lib.ones(2)),
     lambda af, lib: af.jvp(lambda a: a * 2, lib.ones(2)),
     lambda af, lib: af.vjp(lambda a: a * 2, lib.ones(2), lib.ones(3)),
+    lambda af, lib: af.jvp(lambda a: a * 2, lib.ones(2), lib.ones(3)),
+    lambda af, lib: af.jvp(lambda a: a * 2, lib.ones(2), [1.0, 1.0]),
+    lambda af, lib: af.vjp(lambda a: a * 2, (lib.ones(2), 1.0)),
     lambda af, lib: af.jacobian(lambda a: a, lib.ones(2), strategy="sideways"),
     lambda af, lib: af.jacobian(lambda a: a, lib.ones(2), strategy="forward-mode", vectorize=True, create_graph=True),
 ])
