@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import creation
-from .distribution import Distribution, boolean, broadcast_all, real, unit_interval
+from .distribution import Distribution, boolean, broadcast_all, lazy_property, real, unit_interval
 
 
 class Bernoulli(Distribution):
@@ -23,17 +23,15 @@ class Bernoulli(Distribution):
             param = self.logits
         super().__init__(param.shape, (), validate_args)
 
-    def __getattr__(self, name):
-        if name == "probs":
-            value = self.logits.sigmoid()
-        elif name == "logits":
-            eps = float(np.finfo(self.probs.array.dtype).eps)
-            p = self.probs.clamp(eps, 1 - eps)
-            value = p.log() - (1 - p).log()
-        else:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        self.__dict__[name] = value
-        return value
+    @lazy_property
+    def probs(self):
+        return self.logits.sigmoid()
+
+    @lazy_property
+    def logits(self):
+        eps = float(np.finfo(self.probs.array.dtype).eps)
+        p = self.probs.clamp(eps, 1 - eps)
+        return p.log() - (1 - p).log()
 
     @property
     def mean(self):

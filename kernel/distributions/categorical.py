@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import creation
-from .distribution import Constraint, Distribution, real_vector, simplex
+from .distribution import Constraint, Distribution, lazy_property, real_vector, simplex
 
 
 class Categorical(Distribution):
@@ -28,17 +28,14 @@ class Categorical(Distribution):
         self._num_events = param.shape[-1]
         super().__init__(param.shape[:-1], (), validate_args)
 
-    def __getattr__(self, name):
-        # the other parameterization, computed on first use (PyTorch's lazy_property)
-        if name == "probs":
-            value = self.logits.softmax(-1)
-        elif name == "logits":
-            eps = float(np.finfo(self.probs.array.dtype).eps)
-            value = self.probs.clamp(eps, 1 - eps).log()
-        else:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        self.__dict__[name] = value
-        return value
+    @lazy_property
+    def probs(self):
+        return self.logits.softmax(-1)
+
+    @lazy_property
+    def logits(self):
+        eps = float(np.finfo(self.probs.array.dtype).eps)
+        return self.probs.clamp(eps, 1 - eps).log()
 
     @property
     def support(self):

@@ -34,6 +34,25 @@ def broadcast_all(*values):
     return tuple(t if t.array.shape == shape else t.expand(*shape) for t in tensors)
 
 
+class lazy_property:
+    """A parameter computed from the other parameterization on first read, then kept in the instance's
+    __dict__ (PyTorch's lazy_property): a value set in __init__ shadows it, and the repr and argument checks,
+    which read __dict__, see only what was given or already computed."""
+
+    def __init__(self, compute) -> None:
+        self.compute, self.__doc__ = compute, compute.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = self.compute(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
 def _shape_str(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 

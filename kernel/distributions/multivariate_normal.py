@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import creation
 from ..linalg import cholesky, inv, solve
-from .distribution import Constraint, Distribution, real_vector
+from .distribution import Constraint, Distribution, lazy_property, real_vector
 
 _positive_definite = Constraint("PositiveDefinite()", lambda a: True)
 _lower_cholesky = Constraint("LowerCholesky()", lambda a: True)
@@ -51,19 +51,22 @@ class MultivariateNormal(Distribution):
             self._unbroadcasted_scale_tril = cholesky(inv(precision_matrix))
         super().__init__(batch, (n,), validate_args)
 
-    def __getattr__(self, name):
-        lt = self.__dict__["_unbroadcasted_scale_tril"]
-        shape = self._batch_shape + self._event_shape + self._event_shape
-        if name == "scale_tril":
-            value = lt.expand(*shape)
-        elif name == "covariance_matrix":
-            value = (lt @ lt.mT).expand(*shape)
-        elif name == "precision_matrix":
-            value = inv(lt @ lt.mT).expand(*shape)
-        else:
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-        self.__dict__[name] = value
-        return value
+    def _matrix_shape(self):
+        return self._batch_shape + self._event_shape + self._event_shape
+
+    @lazy_property
+    def scale_tril(self):
+        return self._unbroadcasted_scale_tril.expand(*self._matrix_shape())
+
+    @lazy_property
+    def covariance_matrix(self):
+        lt = self._unbroadcasted_scale_tril
+        return (lt @ lt.mT).expand(*self._matrix_shape())
+
+    @lazy_property
+    def precision_matrix(self):
+        lt = self._unbroadcasted_scale_tril
+        return inv(lt @ lt.mT).expand(*self._matrix_shape())
 
     @property
     def mean(self):

@@ -121,6 +121,25 @@ def test_repr_as_pytorch():
         assert repr(case(K)) == repr(case(T))
 
 
+def test_lazy_parameters_match_and_then_show_in_the_repr():
+    """The parameterization not given is computed on first read and then kept, as PyTorch's lazy_property."""
+    cov = _cov(2, 4)
+    cases = [
+        (lambda t: D(t).Bernoulli(logits=t.tensor([0.5, -1.0])), ("probs",)),
+        (lambda t: D(t).Bernoulli(probs=t.tensor([0.25, 0.5])), ("logits",)),
+        (lambda t: D(t).Categorical(probs=t.tensor([0.2, 0.3, 0.5])), ("logits",)),
+        (lambda t: D(t).MultivariateNormal(t.zeros(2), t.tensor(cov)), ("scale_tril", "precision_matrix")),
+        (lambda t: D(t).MultivariateNormal(t.zeros(2), precision_matrix=t.tensor(cov)),
+         ("covariance_matrix", "scale_tril")),
+    ]
+    for case, names in cases:
+        k, t = case(K), case(T)
+        for name in names:
+            assert_close(getattr(k, name), getattr(t, name), atol=1e-5)
+            assert getattr(k, name) is getattr(k, name)
+        assert repr(k) == repr(t)
+
+
 @pytest.mark.parametrize("case", [
     lambda t: D(t).Normal(0.0, -1.0),
     lambda t: D(t).Normal(t.zeros(2), t.tensor([1.0, 0.0])),
