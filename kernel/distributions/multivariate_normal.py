@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import creation
 from ..linalg import cholesky, inv, solve
-from .distribution import Constraint, Distribution, lazy_property, real_vector
+from .distribution import Constraint, lazy_property, real_vector
+from .normal import _Gaussian
 
 _positive_definite = Constraint("PositiveDefinite()", lambda a: True)
 _lower_cholesky = Constraint("LowerCholesky()", lambda a: True)
@@ -20,11 +21,10 @@ def _diagonal(m):
     return (m * creation.eye(n, dtype=m.dtype)).sum(-1)
 
 
-class MultivariateNormal(Distribution):
+class MultivariateNormal(_Gaussian):
     arg_constraints = {"loc": real_vector, "covariance_matrix": _positive_definite,
                        "precision_matrix": _positive_definite, "scale_tril": _lower_cholesky}
     support = real_vector
-    has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None, validate_args=None) -> None:
         if loc.dim() < 1:
@@ -69,20 +69,12 @@ class MultivariateNormal(Distribution):
         return inv(lt @ lt.mT).expand(*self._matrix_shape())
 
     @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
-    @property
     def variance(self):
         lt = self._unbroadcasted_scale_tril
         return (lt ** 2).sum(-1).expand(*(self._batch_shape + self._event_shape))
 
     def rsample(self, sample_shape=()):
-        eps = creation.randn(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        eps = self._unit_noise(sample_shape)
         return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
     def log_prob(self, value):

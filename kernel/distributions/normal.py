@@ -8,14 +8,11 @@ from .. import creation
 from .distribution import Distribution, broadcast_all, positive, real
 
 
-class Normal(Distribution):
-    arg_constraints = {"loc": real, "scale": positive}
-    support = real
-    has_rsample = True
+class _Gaussian(Distribution):
+    """Normal and MultivariateNormal: one peak at `loc`, about which they are symmetric, and rsample
+    shifts (and scales) unit Gaussian noise."""
 
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
+    has_rsample = True
 
     @property
     def mean(self):
@@ -24,6 +21,18 @@ class Normal(Distribution):
     @property
     def mode(self):
         return self.loc
+
+    def _unit_noise(self, sample_shape):
+        return creation.randn(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
+
+
+class Normal(_Gaussian):
+    arg_constraints = {"loc": real, "scale": positive}
+    support = real
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, (), validate_args)
 
     @property
     def stddev(self):
@@ -34,8 +43,7 @@ class Normal(Distribution):
         return self.scale ** 2
 
     def rsample(self, sample_shape=()):
-        eps = creation.randn(*self._extended_shape(sample_shape), dtype=self.loc.dtype)
-        return self.loc + eps * self.scale
+        return self.loc + self._unit_noise(sample_shape) * self.scale
 
     def log_prob(self, value):
         if self._validate_args:

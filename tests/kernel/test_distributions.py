@@ -34,6 +34,8 @@ def test_log_prob_entropy_and_moments(name):
     a, b = rand(3, 4, seed=1), rand(3, 4, seed=2)
     check(lambda t, x, y: make(t, x, y).log_prob(value(t)), a, b)
     check(lambda t, x, y: make(t, x, y).entropy(), a, b)
+    if name == "normal":
+        check(lambda t, x, y: make(t, x, y).mode, a, b)
     if not name.startswith("categorical"):
         check(lambda t, x, y: (make(t, x, y).mean, make(t, x, y).stddev, make(t, x, y).variance), a, b)
     else:
@@ -48,7 +50,9 @@ def test_multivariate_normal(param):
     check(lambda t, loc, m: D(t).MultivariateNormal(loc, **{param: m}).log_prob(t.tensor(values)), rand(3, seed=1), given,
           atol=1e-4)
     check(lambda t, loc, m: D(t).MultivariateNormal(loc, **{param: m}).entropy(), rand(2, 3, seed=1), given, atol=1e-4)
-    check(lambda t, loc, m: (D(t).MultivariateNormal(loc, **{param: m}).stddev,
+    check(lambda t, loc, m: (D(t).MultivariateNormal(loc, **{param: m}).mean,
+                             D(t).MultivariateNormal(loc, **{param: m}).mode,
+                             D(t).MultivariateNormal(loc, **{param: m}).stddev,
                              D(t).MultivariateNormal(loc, **{param: m}).covariance_matrix), rand(3, seed=1), given, atol=1e-4)
 
 
