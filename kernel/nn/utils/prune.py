@@ -150,35 +150,36 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
+class _UnstructuredByAmount(BasePruningMethod):
+    """Zero the `amount` entries (a count, or a fraction of them) that come first in `_prune_order`."""
+
     def __init__(self, amount) -> None:
         _validate_amount_init(amount)
         self.amount = amount
 
+    def _prune_order(self, t: Tensor) -> np.ndarray:
+        raise NotImplementedError
+
     def compute_mask(self, t, default_mask):
         n = _n_to_prune(self.amount, t.numel())
         mask = default_mask.array.copy()
-        if n:
-            scores = creation.rand_like(t).array.reshape(-1)
-            mask.reshape(-1)[np.argsort(-scores, kind="stable")[:n]] = 0
+        if n:  # no random draw when nothing is pruned, as in PyTorch
+            mask.reshape(-1)[self._prune_order(t)[:n]] = 0
         return Tensor._make(mask)
+
+
+class RandomUnstructured(_UnstructuredByAmount):
+    def _prune_order(self, t):
+        return np.argsort(-creation.rand_like(t).array.reshape(-1), kind="stable")
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
-    def __init__(self, amount) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        n = _n_to_prune(self.amount, t.numel())
-        mask = default_mask.array.copy()
-        if n:
-            mask.reshape(-1)[np.argsort(np.abs(t.array).reshape(-1), kind="stable")[:n]] = 0
-        return Tensor._make(mask)
+class L1Unstructured(_UnstructuredByAmount):
+    def _prune_order(self, t):
+        return np.argsort(np.abs(t.array).reshape(-1), kind="stable")
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
