@@ -20,7 +20,8 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
+
+from torchpad.outbox import INTERVAL_S, Outbox
 
 from .containment import descendants
 from .events import encode
@@ -29,62 +30,32 @@ MAX_LINE = 64 * 1024
 MAX_BATCH_LINE = 256 * 1024  # a longer batch goes out one event per line (the reader's line limit is 1 MiB)
 
 
-class EventChannel:
-    """Events to the server, one JSON list of events per line.
+class EventChannel(Outbox):
+    """Events to the server, one JSON list of events per line on the runner's original stdout.
 
-    `send` only appends to a deque (thread-safe, well under a microsecond), so logging every
-    step of a tight training loop costs the loop almost nothing; every `interval` s what has
-    queued becomes one line, written by the busy sender itself (no thread hand-off inside
-    its loop) or, when it went quiet, by a writer thread. Urgent events (output lines, an error,
-    the result) flush at once, so only metrics wait. A metric event for the same step as the
-    metric event just before it joins that one (when their names differ), so the automatic `loss` and a `torchpad.log(...)` of
-    the same step travel, are stored and are drawn as one event.
+    The batching is torchpad.outbox's (only metrics wait, at most `interval` s); what a sender
+    that went quiet left held is written by a thread, so the last metrics of a step arrive too.
     """
 
-    def __init__(self, fd: int, interval: float = 0.05):
+    def __init__(self, fd: int, interval: float = INTERVAL_S):
         self._file = os.fdopen(fd, "w", buffering=1 << 16, encoding="utf-8", errors="backslashreplace")
-        self._queue: deque = deque()
-        self._lock, self._interval, self._last_flush = threading.Lock(), interval, time.monotonic()
+        super().__init__(self._write_line, interval)
         threading.Thread(target=self._writer, daemon=True).start()
 
-    def send(self, event: dict, urgent: bool = False) -> None:
-        self._queue.append(event)
-        if urgent or time.monotonic() - self._last_flush > self._interval:
-            self.flush()
-
-    def flush(self) -> None:
-        with self._lock:  # one writer at a time keeps the lines in order
-            queue = self._queue
-            batch = _join_metrics([queue.popleft() for _ in range(len(queue))])
-            self._last_flush = time.monotonic()
-            if not batch:
-                return
-            line = encode(batch)
-            if len(line) <= MAX_BATCH_LINE:
-                self._file.write(line + "\n")
-            else:
-                self._file.writelines(encode([event]) + "\n" for event in batch)
-            self._file.flush()
+    def _write_line(self, batch: list[dict]) -> None:
+        line = encode(batch)
+        if len(line) <= MAX_BATCH_LINE:
+            self._file.write(line + "\n")
+        else:
+            self._file.writelines(encode([event]) + "\n" for event in batch)
+        self._file.flush()
 
     def _writer(self) -> None:
-        """Flushes what a sender that went quiet left queued."""
+        """Flushes what a sender that went quiet left held."""
         while True:
             time.sleep(self._interval)
-            if time.monotonic() - self._last_flush > self._interval:
+            if self._held and time.monotonic() - self._last_flush > self._interval:
                 self.flush()
-
-
-def _join_metrics(events: list[dict]) -> list[dict]:
-    """Adjacent metric events of one step with different names, as one event."""
-    out: list[dict] = []
-    for event in events:
-        last = out[-1] if out else None
-        if (last is not None and event["kind"] == "metric" == last["kind"] and event["step"] == last["step"]
-                and last["values"].keys().isdisjoint(event["values"])):
-            out[-1] = {**last, "values": {**last["values"], **event["values"]}}
-        else:
-            out.append(event)
-    return out
 
 
 def decode_line(line: str) -> list:
@@ -132,10 +103,9 @@ def run_job(spec: dict, channel: EventChannel) -> tuple[str, str | None]:
             event = {**event, "text": text if len(text) <= MAX_LINE else text[:MAX_LINE] + " [line truncated]"}
         elif event["kind"] == "error":
             errors.append(f"{prefix}{event['type']}: {event['message']}"[:500])
-        # Output lines and errors go to the pipe at once (with what queued before them): a line the
-        # program wrote is the server's even if the process dies the next instant (kill -9, a
-        # segfault); metrics stay batched.
-        channel.send(event, urgent=event["kind"] != "metric")
+        # Output lines and errors go to the pipe at once (torchpad.outbox): a line the program wrote is
+        # the server's even if the process dies the next instant (kill -9, a segfault).
+        channel.send(event)
 
     if spec.get("world_size", 1) > 1 and os.environ.get("TORCHPAD_DEVICE") == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
@@ -160,12 +130,12 @@ def main() -> int:
 
     import torchpad.usercode  # noqa: F401
 
-    channel.send({"kind": "warm"}, urgent=True)
+    channel.send({"kind": "warm"})
     line = sys.stdin.readline()
     if not line.strip():
         return 0
     state, reason = run_job(json.loads(line), channel)
-    channel.send({"kind": "result", "state": state, "reason": reason}, urgent=True)
+    channel.send({"kind": "result", "state": state, "reason": reason})
     sys.stdout.flush()
     sys.stderr.flush()
     for pid in descendants(os.getpid()):  # what the program left running ends with it

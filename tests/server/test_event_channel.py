@@ -30,7 +30,7 @@ def test_events_arrive_in_order_several_per_line():
     sent = [{"kind": "metric", "step": i, "values": {"loss": i / 7}} for i in range(1000)]
     for event in sent:
         channel.send(event)
-    channel.send({"kind": "result", "state": "succeeded"}, urgent=True)
+    channel.send({"kind": "result", "state": "succeeded"})
     channel._file.close()
     reader.join(5)
     got = [e for line in lines for e in decode_line(line)]
@@ -38,18 +38,30 @@ def test_events_arrive_in_order_several_per_line():
     assert len(lines) < 100  # batched, not one line per event
 
 
-def test_the_writer_thread_flushes_without_an_urgent_event():
+def test_the_writer_thread_flushes_held_metrics_when_the_sender_goes_quiet():
     channel, lines, _ = _channel(interval=0.02)
+    channel.send({"kind": "metric", "step": 0, "values": {"loss": 1.0}})
+    channel.send({"kind": "metric", "step": 1, "values": {"loss": 0.5}})
+    deadline = time.monotonic() + 5
+    while sum(len(decode_line(line)) for line in lines) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [e["step"] for line in lines for e in decode_line(line)] == [0, 1]
+
+
+def test_output_lines_are_written_at_once():
+    channel, lines, _ = _channel(interval=60)  # no timed flush: only a non-metric event writes
+    channel.send({"kind": "metric", "step": 0, "values": {"loss": 1.0}})
+    channel.send({"kind": "metric", "step": 1, "values": {"loss": 0.5}})
     channel.send({"kind": "stdout", "text": "hello"})
     deadline = time.monotonic() + 5
-    while not lines and time.monotonic() < deadline:
+    while len(lines) < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert [e for line in lines for e in decode_line(line)] == [{"kind": "stdout", "text": "hello"}]
+    assert [e for line in lines for e in decode_line(line)][-1] == {"kind": "stdout", "text": "hello"}
 
 
 def test_a_batch_over_the_line_limit_goes_one_event_per_line():
-    channel, lines, reader = _channel(interval=60)  # only the urgent flush writes
-    big = [{"kind": "stdout", "text": str(i) * 60_000} for i in range(8)]
+    channel, lines, reader = _channel(interval=60)  # metrics wait for the explicit flush
+    big = [{"kind": "metric", "step": i, "values": {str(i) * 60_000: float(i)}} for i in range(8)]
     for event in big:
         channel.send(event)
     channel.flush()

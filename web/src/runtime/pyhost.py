@@ -2,9 +2,9 @@
 
 Loaded by worker.js into its own namespace after the kernel zip is unpacked. `post` is a
 JavaScript function taking a JSON string (a list of events); the page assigns `seq`.
-stdout/stderr/error go out at once (the user must see a line while the program runs);
-metrics are held and sent at most once per 50 ms, so a tight training loop cannot flood
-the page. Held metrics also go out before any line (order is kept) and before a sleep.
+Events are batched by torchpad.outbox, as in the server's job runner: output lines and errors
+go out at once, metrics at most once per 50 ms (a tight training loop cannot flood the page);
+held metrics also go out before a sleep.
 """
 
 import builtins
@@ -15,30 +15,8 @@ import sys
 import time
 
 from torchpad import metrics
+from torchpad.outbox import Outbox
 from torchpad.usercode import run_user_code
-
-METRIC_INTERVAL_S = 0.05
-
-
-class Outbox:
-    def __init__(self, post):
-        self.post, self.held, self.last = post, [], 0.0
-
-    def emit(self, event):
-        if event["kind"] == "metric":
-            self.held.append(event)
-            if time.monotonic() - self.last >= METRIC_INTERVAL_S:
-                self.flush()
-        else:
-            self.held.append(event)
-            self.flush()
-
-    def flush(self):
-        if self.held:
-            batch, self.held = self.held, []
-            self.last = time.monotonic()
-            self.post(json.dumps(batch))
-
 
 class Unavailable(importlib.abc.MetaPathFinder):
     """Makes `import numpy` / `import torch` fail with the reason and the ways out."""
@@ -120,21 +98,21 @@ def written_files(since):
 
 def run(code, name, post, interrupt=None):
     """Run `code` as main.py, posting events; returns the final state. `interrupt` is Stop's Int32Array."""
-    outbox = Outbox(post)
+    outbox = Outbox(lambda batch: post(json.dumps(batch)))
     real_sleep = time.sleep
     metrics.reset()
-    metrics.set_sink(outbox.emit)
+    metrics.set_sink(outbox.send)
     time.sleep = interruptible_sleep(real_sleep, outbox, interrupt)
     real_input, builtins.input = builtins.input, no_input
     started = time.time() - 1  # file times have whole-second precision in Pyodide's file system
     try:
-        outbox.emit({"kind": "status", "state": "running", "device": "browser"})
-        return run_user_code(code, outbox.emit, filename="main.py")
+        outbox.send({"kind": "status", "state": "running", "device": "browser"})
+        return run_user_code(code, outbox.send, filename="main.py")
     finally:
         time.sleep = real_sleep
         builtins.input = real_input
         metrics.set_sink(None)
         files = written_files(started)
         if files:
-            outbox.emit({"kind": "files", "files": files})
+            outbox.send({"kind": "files", "files": files})
         outbox.flush()
