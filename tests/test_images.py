@@ -9,16 +9,6 @@ import torchpad.kernel as K
 from torchpad import images, metrics
 
 
-@pytest.fixture
-def events():
-    got = []
-    metrics.reset()
-    metrics.set_sink(got.append)
-    yield got
-    metrics.set_sink(None)
-    metrics.reset()
-
-
 def r4(x):
     return float(f"{x:.4g}")
 

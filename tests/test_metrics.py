@@ -15,16 +15,6 @@ import torchpad.kernel as K
 from torchpad import metrics
 
 
-@pytest.fixture
-def events():
-    got = []
-    metrics.reset()
-    metrics.set_sink(got.append)
-    yield got
-    metrics.set_sink(None)
-    metrics.reset()
-
-
 def test_log_sends_metric_events(events):
     torchpad.log(loss=0.5, acc=0.25)
     torchpad.log(loss=0.4)
