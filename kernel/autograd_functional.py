@@ -36,8 +36,16 @@ def _no_create_graph(create_graph: bool, name: str) -> None:
         raise RuntimeError(SECOND_ORDER.format(f"{name}(create_graph=True)"))
 
 
-def _prepare(inputs):
-    return tuple(t.detach().requires_grad_(t.is_floating_point()) for t in inputs)
+def _inputs(inputs, create_graph: bool, fn_name: str):
+    """(was a tuple, the inputs as fresh leaves that require grad where they can), after the argument checks."""
+    _no_create_graph(create_graph, fn_name)
+    is_tuple, inputs = _tuple(inputs, "inputs", fn_name)
+    return is_tuple, tuple(t.detach().requires_grad_(t.is_floating_point()) for t in inputs)
+
+
+def _outputs(func, inputs, fn_name: str):
+    """func(*inputs), checked to be a Tensor or a tuple of Tensors: (was a tuple, the outputs)."""
+    return _tuple(func(*inputs), "outputs of the user-provided function", fn_name)
 
 
 def _grads(outputs, inputs, grad_outputs, retain_graph: bool):
@@ -66,12 +74,9 @@ def _vector(v, against, fn_name: str, none_means: str):
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
-    _no_create_graph(create_graph, "vjp")
-    is_tuple, inputs = _tuple(inputs, "inputs", "vjp")
-    inputs = _prepare(inputs)
+    is_tuple, inputs = _inputs(inputs, create_graph, "vjp")
     with grad_mode.enable_grad():
-        out = func(*inputs)
-        out_tuple, outputs = _tuple(out, "outputs of the user-provided function", "vjp")
+        out_tuple, outputs = _outputs(func, inputs, "vjp")
         vs = _vector(v, outputs, "vjp", "the user-provided function returns")
         result = _grads(outputs, inputs, vs, retain_graph=False)
     detached = tuple(o.detach() for o in outputs)
@@ -109,12 +114,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
                                   "`strategy=\"forward-mode\"` are not supported together (yet). Please either set "
                                   "`create_graph=False` or `strategy=\"reverse-mode\"`.")
-    _no_create_graph(create_graph, "jacobian")
-    is_tuple, inputs = _tuple(inputs, "inputs", "jacobian")
-    inputs = _prepare(inputs)
+    is_tuple, inputs = _inputs(inputs, create_graph, "jacobian")
     with grad_mode.enable_grad():
-        out = func(*inputs)
-        out_tuple, outputs = _tuple(out, "outputs of the user-provided function", "jacobian")
+        out_tuple, outputs = _outputs(func, inputs, "jacobian")
         blocks = _jacobian_blocks(outputs, inputs)
     if not out_tuple and not is_tuple:
         return blocks[0][0]
@@ -126,13 +128,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    _no_create_graph(create_graph, "jvp")
-    is_tuple, inputs = _tuple(inputs, "inputs", "jvp")
-    inputs = _prepare(inputs)
+    is_tuple, inputs = _inputs(inputs, create_graph, "jvp")
     vs = _vector(v, inputs, "jvp", "the input to the user-provided function is")
     with grad_mode.enable_grad():
-        out = func(*inputs)
-        out_tuple, outputs = _tuple(out, "outputs of the user-provided function", "jvp")
+        out_tuple, outputs = _outputs(func, inputs, "jvp")
         blocks = _jacobian_blocks(outputs, inputs)
     result = []
     for o, row in zip(outputs, blocks):
