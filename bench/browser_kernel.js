@@ -12,15 +12,12 @@
  * (Pyodide's heap + the compute library's heap: wasm memories only grow, so the size at the end of a
  * fresh page's workload is its peak). NumPy comes from the same places as in bench/browser_runtime.js.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium } from "@playwright/test";
-import { withTestMirror } from "../e2e/test-mirror.js";
+import { REPO, launchChromium, median, startServer, waitForReady } from "./browser_common.js";
 
-const REPO = resolve(import.meta.dirname, "..");
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
 const RUNS = Number(arg("--runs", 3));
 const STEPS = Number(arg("--steps", 3));
@@ -28,12 +25,8 @@ const COMPUTE = arg("--compute", "auto");
 const WEB_DIR = resolve(arg("--web-dir", join(REPO, "web/dist")));
 const WORKLOADS = arg("--workloads", "cnn,lstm,mlp,transformer").split(",");
 const BUILDERS = { cnn: "seed_cnn", lstm: "seed_lstm", mlp: "mlp", transformer: "transformer" };
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync"];
 const WORKLOADS_PY = readFileSync(join(REPO, "bench/workloads.py"), "utf8");
 const CORES = availableParallelism();
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The program both sides run: build the workload, one warm-up step, then STEPS timed steps (ms each). */
 function program(builder, torchName) {
@@ -61,31 +54,12 @@ print(json.dumps(out))
 `;
 }
 
-async function freePort() {
-  return new Promise((ok) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); }); });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const data = mkdtempSync(join(tmpdir(), "torchpad-bench-"));
-  const env = withTestMirror();
-  const index = env.TORCHPAD_PYODIDE_INDEX || (env.TORCHPAD_PYODIDE_MIRROR ? null : `${url}/no-pyodide-index/`);
-  const proc = spawn(join(REPO, ".venv/bin/torchpad"), ["serve", "--port", String(port), "--data-dir", data, "--token", "bench",
-    "--web-dir", WEB_DIR, ...(index ? ["--pyodide-index", index] : [])], { cwd: REPO, stdio: "ignore", env });
-  for (let i = 0; i < 1800; i++) {
-    try { if ((await fetch(`${url}/api/health`)).ok) break; } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, stop: () => { proc.kill(); rmSync(data, { recursive: true, force: true }); } };
-}
-
 async function inPage(browser, url, builder) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     await page.goto(`${url}/runtime-harness.html?compute=${COMPUTE}`);
-    await page.waitForFunction(() => window.harness?.bootLog.some((b) => b.phase === "ready"), null, { timeout: 180_000 });
+    await waitForReady(page, 180_000);
     const ready = await page.evaluate(() => window.harness.bootLog.at(-1));
     if (!ready.torch) throw new Error(`the page has no kernel: ${ready.message || JSON.stringify(ready)}`);
     const result = await page.evaluate((code) => window.harness.run(code), program(builder, "torch"));
@@ -104,8 +78,8 @@ function native(builder, threads) {
   return JSON.parse(out.trim().split("\n").at(-1));
 }
 
-const server = await startServer();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium", args: ARGS });
+const server = await startServer(WEB_DIR);
+const browser = await launchChromium();
 const mb = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 try {
   console.log(`browser kernel: ${STEPS} timed steps after one warm-up, median of ${RUNS} runs each; compute=${COMPUTE}`);

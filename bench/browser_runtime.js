@@ -13,49 +13,22 @@
  * when it exists (e2e/test-mirror.js); otherwise it is made unreachable (a dead local URL), so the
  * "with NumPy" boot figure is reported only where NumPy loads.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium } from "@playwright/test";
-import { PYODIDE_VERSION, withTestMirror } from "../e2e/test-mirror.js";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { PYODIDE_VERSION } from "../e2e/test-mirror.js";
+import { REPO, launchChromium, median, startServer, waitForReady } from "./browser_common.js";
 
-const REPO = resolve(import.meta.dirname, "..");
 const RUNS = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync"];
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x, unit) => `${Math.round(x)} ${unit}`;
 const line = (name, ours, anchorName, anchor, unit) =>
   console.log(`${name.padEnd(34)} ${fmt(ours, unit).padStart(12)}   ${anchorName.padEnd(32)} ${fmt(anchor, unit).padStart(12)}   ratio ${(ours / anchor).toFixed(2)}`);
-
-async function freePort() {
-  return new Promise((ok) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); }); });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const data = mkdtempSync(join(tmpdir(), "torchpad-bench-"));
-  const env = withTestMirror();
-  const index = env.TORCHPAD_PYODIDE_INDEX || (env.TORCHPAD_PYODIDE_MIRROR ? null : `${url}/no-pyodide-index/`);
-  const proc = spawn(join(REPO, ".venv/bin/torchpad"), ["serve", "--port", String(port), "--data-dir", data, "--token", "bench", "--web-dir", join(REPO, "web/dist"),
-    ...(index ? ["--pyodide-index", index] : [])], { cwd: REPO, stdio: "ignore", env });
-  for (let i = 0; i < 1800; i++) {
-    try { if ((await fetch(`${url}/api/health`)).ok) break; } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, stop: () => { proc.kill(); rmSync(data, { recursive: true, force: true }); } };
-}
 
 /** One visit to the harness page in `context`: the worker's ready message, the time since navigation,
  * and when each boot phase began (ms since the worker started). */
 async function visit(context, url) {
   const page = await context.newPage();
   await page.goto(`${url}/runtime-harness.html`);
-  await page.waitForFunction(() => window.harness?.bootLog.some((b) => b.phase === "ready"), null, { timeout: 120_000 });
+  await waitForReady(page, 120_000);
   const { ready, sinceNavigation, phases } = await page.evaluate(() => {
     const log = window.harness.bootLog;
     const starts = {};
@@ -99,7 +72,7 @@ async function barePyodideBoot(browser, url) {
 
 async function main() {
   const server = await startServer();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium", args: ARGS });
+  const browser = await launchChromium();
   try {
     console.log(`browser runtime benchmark, ${RUNS} runs each, medians; Chromium ${browser.version()}, ${server.url}\n`);
     const colds = [], warms = [], bare = [], torchImports = [];
@@ -131,7 +104,7 @@ async function main() {
 
     const page = await browser.newPage();
     await page.goto(`${server.url}/runtime-harness.html`);
-    await page.waitForFunction(() => window.harness?.bootLog.some((b) => b.phase === "ready"), null, { timeout: 120_000 });
+    await waitForReady(page, 120_000);
     const stops = [];
     for (let i = 0; i < RUNS; i++) {
       stops.push(await page.evaluate(async () => {
