@@ -23,7 +23,7 @@ from .jobenv import JobDirs, JobUser, job_environ
 from .hostinfo import HostInfo, select_gpus
 from .outcome import job_outcome
 from .pool import Pool
-from .runner import decode_line
+from .wire import decode_line
 from .wire import STREAM_LIMIT, free_port
 
 PIPE_DRAIN_S = 1.0  # after the runner exits, how long its output may take to drain

@@ -32,7 +32,7 @@ import ray
 
 from .jobenv import job_environ
 from .outcome import job_outcome
-from .runner import decode_line
+from .wire import decode_line
 from .wire import STREAM_LIMIT, free_port
 
 BATCH_EVENTS = 500          # events per yielded batch, at most ...

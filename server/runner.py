@@ -24,10 +24,9 @@ import time
 from torchpad.outbox import INTERVAL_S, Outbox
 
 from .containment import descendants
-from .events import encode
+from .wire import encode_lines
 
 MAX_LINE = 64 * 1024
-MAX_BATCH_LINE = 256 * 1024  # a longer batch goes out one event per line (the reader's line limit is 1 MiB)
 
 
 class EventChannel(Outbox):
@@ -43,11 +42,7 @@ class EventChannel(Outbox):
         threading.Thread(target=self._writer, daemon=True).start()
 
     def _write_line(self, batch: list[dict]) -> None:
-        line = encode(batch)
-        if len(line) <= MAX_BATCH_LINE:
-            self._file.write(line + "\n")
-        else:
-            self._file.writelines(encode([event]) + "\n" for event in batch)
+        self._file.writelines(line + "\n" for line in encode_lines(batch))
         self._file.flush()
 
     def _writer(self) -> None:
@@ -56,15 +51,6 @@ class EventChannel(Outbox):
             time.sleep(self._interval)
             if self._held and time.monotonic() - self._last_flush > self._interval:
                 self.flush()
-
-
-def decode_line(line: str) -> list:
-    """The events on one line of a runner's event channel; a line that is not JSON becomes stderr text."""
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return [{"kind": "stderr", "text": line}]
-    return value if isinstance(value, list) else [value]
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -1,5 +1,6 @@
-"""What travels between the server's parts, in one place: websocket event frames and their
-batching, the longest line read from a job process, and a free port for rendezvous and test servers.
+"""What travels between the server's parts, in one place: the job process's event lines (both
+ends of that codec), websocket event frames and their batching, the longest line read from a job
+process, and a free port for rendezvous and test servers.
 
 Event frames wrap an event's stored JSON text without decoding and re-encoding it, so a
 follower's cost per event is one string format.
@@ -10,8 +11,27 @@ from __future__ import annotations
 import json
 import socket
 
+from .events import encode
+
 STREAM_LIMIT = 1 << 20  # longest line read from a job process at once (longer ones come in pieces)
+MAX_BATCH_LINE = 256 * 1024  # a longer batch goes out one event per line (well under STREAM_LIMIT)
 BATCH_BYTES = 64 * 1024  # event text per `events` message (one event may be bigger on its own)
+
+
+def encode_lines(batch: list[dict]) -> list[str]:
+    """A batch of events as a runner's channel lines: one JSON list per line, or one event per line
+    when the whole batch would be longer than MAX_BATCH_LINE."""
+    line = encode(batch)
+    return [line] if len(line) <= MAX_BATCH_LINE else [encode([event]) for event in batch]
+
+
+def decode_line(line: str) -> list:
+    """The events on one line of a runner's event channel; a line that is not JSON becomes stderr text."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return [{"kind": "stderr", "text": line}]
+    return value if isinstance(value, list) else [value]
 
 
 def event_frame(job_id: str, data: str) -> str:

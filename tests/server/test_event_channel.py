@@ -6,7 +6,8 @@ import os
 import threading
 import time
 
-from torchpad.server.runner import MAX_BATCH_LINE, EventChannel, decode_line
+from torchpad.server.runner import EventChannel
+from torchpad.server.wire import MAX_BATCH_LINE, decode_line
 
 
 def _reader(fd: int, lines: list) -> threading.Thread:
