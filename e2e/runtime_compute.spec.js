@@ -49,6 +49,11 @@ test.describe("browser compute paths", () => {
       test.setTimeout(300_000);
       const ready = await boot(page, server, query);
       expect(ready.compute.path).toBe(path);
+      if (path === "tfjs-wasm") {
+        // the page is cross-origin isolated, so the library's thread pool gets every core (up to 8), not the library's default half
+        const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
+        expect(ready.compute.threads).toBe(cores);
+      }
       await expect(page.locator("#compute")).toHaveText(new RegExp(`^${path}`));
       expect(await runPy(page, activePath)).toEqual([path]);
       expectClose(JSON.parse((await runPy(page, read("e2e/compute_parity.py")))[0]), JSON.parse(read("e2e/compute_parity_expected.json")));

@@ -23,6 +23,22 @@ async function loadScript(url) {
   (0, eval)(await res.text());
 }
 
+/** Runs `start` (the backend's start-up) with every logical core offered to XNNPACK's thread pool.
+ * The library caps its pool at navigator.hardwareConcurrency / 2 (it assumes two hyperthreads a core),
+ * which leaves one thread on a 2-core machine; but Python waits while a product runs, so the worker's
+ * own core is free for it too (measured: see bench/browser_kernel.js). The cap is read once, when the
+ * module starts, so the doubled count is shown to it only for that moment and then taken back. */
+async function withAllCores(threads, start) {
+  if (!threads) return start();
+  const real = navigator.hardwareConcurrency || 1;
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: 2 * real, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete navigator.hardwareConcurrency; // the prototype's getter (the real count) shows through again
+  }
+}
+
 /** Loads the library from `libUrl` (the UMD bundles and the .wasm binaries); never throws: a failure is the NumPy path with the reason. */
 export async function loadCompute({ libUrl, disabled = false } = {}) {
   if (disabled) return numpyPath("the fast compute path was turned off (compute=numpy)");
@@ -34,9 +50,10 @@ export async function loadCompute({ libUrl, disabled = false } = {}) {
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
     if (!simd) return numpyPath("this browser's WebAssembly has no SIMD");
     const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
-    // XNNPACK's pool otherwise starts with one thread; Python waits while a product runs, so every core can work on it.
-    if (threads) tf.wasm.setThreadsCount(Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8)));
-    if (!(await tf.setBackend("wasm"))) return numpyPath(`TensorFlow.js's wasm backend did not start (its files are served from ${libUrl})`);
+    const cores = Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 8));
+    if (threads) tf.wasm.setThreadsCount(cores); // must come before setBackend (the pool is made when the backend starts)
+    const started = await withAllCores(threads, () => tf.setBackend("wasm"));
+    if (!started) return numpyPath(`TensorFlow.js's wasm backend did not start (its files are served from ${libUrl})`);
     await tf.ready();
     return { path: "tfjs-wasm", simd, threads: threads ? tf.wasm.getThreadsCount() : 1, ...products(tf, tf.backend()) };
   } catch (e) {
