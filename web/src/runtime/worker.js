@@ -36,9 +36,12 @@ function reportProgress(force = false) {
 }
 
 const realFetch = self.fetch.bind(self);
+/** The compute library downloads beside the boot phases, not in one: counting its bytes in whichever phase
+ * was current would leave that phase's total above what it reported loaded once the next phase began. */
+const inBootPhases = (input) => !String(input?.url ?? input).startsWith(TFJS_URL);
 self.fetch = async (input, init) => {
   const res = await realFetch(input, init);
-  const p = progress;
+  const p = inBootPhases(input) ? progress : null;
   if (!p || !res.ok || !res.body) return res;
   p.total += Number(res.headers.get("content-length")) || 0;
   const reader = res.body.getReader();
