@@ -39,6 +39,17 @@ def _initial_grads(outputs: list, grads) -> list:
     return result
 
 
+def _retain(retain_graph, create_graph: bool) -> bool:
+    """PyTorch's default: retain_graph follows create_graph unless given."""
+    return bool(create_graph if retain_graph is None else retain_graph)
+
+
+def _graph_seeds(grads: list, given) -> list:
+    """create_graph=True seeds as Tensors: a given Tensor stays itself (its own graph is differentiated through)."""
+    given = _as_list(given) or [None] * len(grads)
+    return [g if isinstance(g, Tensor) and g.array is a else Tensor._make(a) for g, a in zip(given, grads)]
+
+
 def _check_requires_grad(outputs: list) -> None:
     for i, t in enumerate(outputs):
         if not t.requires_grad:
@@ -49,18 +60,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     outputs = _as_list(tensors)
     _check_requires_grad(outputs)
     grads = _initial_grads(outputs, grad_tensors)
+    if create_graph:
+        grads = _graph_seeds(grads, grad_tensors)
     for t, g in zip(outputs, grads):
         if t._ctx is None:  # backward on a leaf: its own grad is the seed
             accumulate_leaf(t, g)
-    with grad_mode.no_grad():
-        run_backward(outputs, grads, bool(retain_graph or create_graph))
+    with grad_mode.set_grad_enabled(create_graph):
+        run_backward(outputs, grads, _retain(retain_graph, create_graph), create_graph=create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=None,
          materialize_grads=False):
-    if create_graph:
-        raise RuntimeError("TorchPad's browser kernel does not support create_graph=True (higher-order gradients); "
-                           "run this program on the GPU server runtime")
     outs = _as_list(outputs)
     ins = _as_list(inputs)
     _check_requires_grad(outs)
@@ -68,8 +78,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _initial_grads(outs, grad_outputs)
-    with grad_mode.no_grad():
-        captured = run_backward(outs, grads, bool(retain_graph or create_graph), capture=ins)
+    if create_graph:
+        grads = _graph_seeds(grads, grad_outputs)
+    with grad_mode.set_grad_enabled(create_graph):
+        captured = run_backward(outs, grads, _retain(retain_graph, create_graph), capture=ins, create_graph=create_graph)
     result = []
     for i, t in enumerate(ins):
         g = captured.get(id(t))
@@ -80,6 +92,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "Set allow_unused=True if this is the desired behavior."
                 )
             result.append(Tensor._make(np.zeros_like(t.array)) if materialize_grads else None)
+        elif isinstance(g, Tensor):  # create_graph=True: the gradient with its graph
+            result.append(g)
         else:
             result.append(Tensor._make(np.array(g, dtype=t.array.dtype)))
     return tuple(result)
@@ -117,6 +131,13 @@ class _CustomNode(_Node):
             out.append(gr.array if isinstance(gr, Tensor) else gr)
         out += [None] * (len(self.parents) - len(out))
         return tuple(out)
+
+    def backward_graph(self, g):
+        """create_graph=True: the user's backward runs under grad mode, so its Tensor ops record a graph."""
+        grads = self.user_fn.backward(self.ctx, g)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        grads = tuple(grads[: len(self.parents)])
+        return grads + (None,) * (len(self.parents) - len(grads))
 
     def name(self) -> str:
         return f"{self.user_fn.__name__}Backward"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .function import unbroadcast
+from .function import graph_backward, unbroadcast, unbroadcast_graph
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
@@ -37,34 +37,47 @@ def _topo_order(roots: list) -> list:
     return post
 
 
-def run_hooks(t, g: np.ndarray) -> np.ndarray:
-    """`t`'s tensor hooks on its whole gradient `g`, in the order registered; each may replace it."""
+def run_hooks(t, g):
+    """`t`'s tensor hooks on its whole gradient `g`, in the order registered; each may replace it.
+    `g` is an array, or a Tensor with a graph under create_graph=True (hooks then see and return it as is)."""
     from .dtypes import from_numpy
     from .tensor import Tensor
 
+    graph = isinstance(g, Tensor)
     for hook in list(t._hooks.values()):
-        result = hook(Tensor._make(g))
+        result = hook(g if graph else Tensor._make(g))
         if result is None:
             continue
         if not isinstance(result, Tensor):
             raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
         name = getattr(hook, "__name__", type(hook).__name__)
-        if result.array.shape != g.shape:
+        ga = g.array if graph else g
+        if result.array.shape != ga.shape:
             raise RuntimeError(f"hook '{name}' has changed the size of value")
-        if result.array.dtype != g.dtype:
-            raise RuntimeError(f"hook '{name}' has changed the type of value (was torch.{from_numpy(g.dtype).scalar_name}Tensor "
+        if result.array.dtype != ga.dtype:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was torch.{from_numpy(ga.dtype).scalar_name}Tensor "
                                f"got torch.{result.dtype.scalar_name}Tensor)")
-        g = result.array
+        g = result if graph else result.array
     return g
 
 
-def accumulate_leaf(t, g: np.ndarray) -> None:
-    """A leaf's whole gradient of this backward, through its hooks, into `.grad`."""
-    t._accumulate_grad(run_hooks(t, g) if t._hooks else g)
+def accumulate_leaf(t, g) -> None:
+    """A leaf's whole gradient of this backward, through its hooks, into `.grad`.
+    A Tensor gradient (create_graph=True) keeps its graph: `.grad` becomes a copy of it, or the sum with it."""
+    from .tensor import Tensor
+
+    g = run_hooks(t, g) if t._hooks else g
+    if isinstance(g, Tensor):
+        t._grad = g.clone() if t._grad is None else t._grad + g
+    else:
+        t._accumulate_grad(g)
 
 
-def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
+def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_graph: bool = False) -> dict:
     """Propagate `out_grads` from `outputs` to the leaves.
+
+    With `create_graph` (the caller enables grad mode) gradients are Tensors and each node's
+    `backward_graph` computes its input gradients with Tensor ops, so they have a graph of their own.
 
     Without `capture`, gradients accumulate into leaves' `.grad` (and retain_grad tensors').
     With `capture` (a list of tensors), their gradients are returned by id and nothing is accumulated.
@@ -101,17 +114,20 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None) -> dict:
                 g = run_hooks(out, g)
             if capture is None and out._retains_grad:
                 out._accumulate_grad(g)
-        in_grads = node.backward(g)
+        in_grads = graph_backward(node, g) if create_graph else node.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
         for p, pctx, need, ig in zip(node.parents, node.parent_ctxs, node.needs_input_grad, in_grads):
             if not need or ig is None:
                 continue
-            ig = np.asarray(ig)
-            if ig.shape != p.array.shape:
-                ig = unbroadcast(ig, p.array.shape)
-            if ig.dtype != p.array.dtype:
-                ig = ig.astype(p.array.dtype)
+            if create_graph:
+                ig = unbroadcast_graph(ig, p)
+            else:
+                ig = np.asarray(ig)
+                if ig.shape != p.array.shape:
+                    ig = unbroadcast(ig, p.array.shape)
+                if ig.dtype != p.array.dtype:
+                    ig = ig.astype(p.array.dtype)
             if pctx is None:
                 if capture is None or id(p) in capture_leaves:
                     summed = leaves.get(id(p))

@@ -14,6 +14,10 @@ unchanged. `backward` returns one gradient per positional input (None where not 
 `self.needs_input_grad[i]` says which are). Gradients may come back in the broadcast
 shape: the engine reduces them to each input's shape (`unbroadcast`), the one place where
 broadcasting's gradient is handled.
+
+For create_graph=True (double backward, hessians) a Function also gives `backward_graph`:
+the same formula written with Tensor ops on `self.parents` (its inputs as Tensors), so the
+gradient it returns has a graph of its own. A Function without one raises a clear error.
 """
 
 from __future__ import annotations
@@ -44,6 +48,32 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.reshape(shape)
 
 
+def unbroadcast_graph(grad, like: Tensor) -> Tensor:
+    """`unbroadcast` with Tensor ops (create_graph=True): `grad` summed to `like`'s shape, at its dtype."""
+    from .ops.elementwise import cast
+    from .ops.reduce import sum as sum_
+
+    if not isinstance(grad, Tensor):
+        grad = Tensor._make(np.asarray(grad, dtype=like.array.dtype))
+    shape = like.array.shape
+    if grad.array.shape != shape:
+        extra = grad.array.ndim - len(shape)
+        if extra:
+            grad = sum_(grad, tuple(range(extra)))
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.array.shape[i] != 1)
+        if axes:
+            grad = sum_(grad, axes, keepdim=True)
+        if grad.array.shape != shape:
+            grad = grad.reshape(shape)
+    return grad if grad.array.dtype == like.array.dtype else cast(grad, like.dtype)
+
+
+def graph_backward(node, grad: Tensor) -> tuple:
+    """node's backward as Tensor ops, for create_graph=True (one tuple entry per input)."""
+    out = node.backward_graph(grad)
+    return out if isinstance(out, tuple) else (out,)
+
+
 class Function:
     """One node of the graph. Subclasses define forward/backward on NumPy arrays."""
 
@@ -55,6 +85,13 @@ class Function:
 
     def backward(self, grad):
         raise NotImplementedError
+
+    def backward_graph(self, grad: Tensor):
+        """backward as Tensor ops on `self.parents` (create_graph=True: the gradient gets a graph).
+        Ops with a second-order formula override this; the rest say so."""
+        raise RuntimeError(f"double backward through {self.name()} is not supported by TorchPad's kernel; only "
+                           "first-order gradients flow through it (create_graph=True, hessian and grad of grad need "
+                           "it): run this program on the GPU server runtime")
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:

@@ -17,6 +17,7 @@ from ..function import Function, named
 from ..ops.linalg import _dn
 from ..ops.elementwise import relu as _ops_relu
 from ..ops.elementwise import _erf, sigmoid, tanh  # noqa: F401  (re-exported as F.sigmoid, F.tanh)
+from ..ops.elementwise import erf as _erf_graph, exp as _exp_graph, locally_constant as _locally_constant, where as _where
 from ..ops.reduce import log_softmax, softmax  # noqa: F401
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..tensor import Tensor
@@ -57,6 +58,20 @@ class Linear(Function):
                 gw = compute.gemm(g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]), trans_a=True)
         if len(n) > 2 and n[2]:
             gb = g.reshape(-1, g.shape[-1]).sum(axis=0) if g.ndim > 1 else g
+        return gx, gw, gb
+
+    def backward_graph(self, g):
+        n = self.needs_input_grad
+        x, w = self.parents[0], self.parents[1]
+        gx = g.matmul(w) if n[0] else None
+        gw = gb = None
+        if n[1]:
+            if x.array.ndim == 1:
+                gw = g.unsqueeze(-1) * x
+            else:
+                gw = g.reshape(-1, g.array.shape[-1]).t().matmul(x.reshape(-1, x.array.shape[-1]))
+        if len(n) > 2 and n[2]:
+            gb = g.reshape(-1, g.array.shape[-1]).sum(0) if g.array.ndim > 1 else g
         return gx, gw, gb
 
 
@@ -103,6 +118,16 @@ class _Pointwise(Function):
     def backward(self, g):
         return g * self.df(self.a, self.out, **self.kw)
 
+    piecewise_linear = False  # df is piecewise constant (LeakyReLU, Hardtanh): its own derivative is zero
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        if self.piecewise_linear:
+            return g * _locally_constant(a, lambda x: self.df(x, None, **self.kw))
+        if not hasattr(self, "df_graph"):
+            return super().backward_graph(g)  # the clear "not supported" error
+        return g * self.df_graph(a, **self.kw)
+
 
 class LeakyRelu(_Pointwise):
     @staticmethod
@@ -112,6 +137,8 @@ class LeakyRelu(_Pointwise):
     @staticmethod
     def df(a, out, slope):
         return np.where(a > 0, np.asarray(1, a.dtype), np.asarray(slope, a.dtype))
+
+    piecewise_linear = True
 
 
 class Elu(_Pointwise):
@@ -124,6 +151,11 @@ class Elu(_Pointwise):
     def df(a, out, alpha, scale=1.0, input_scale=1.0):
         neg = (input_scale * scale * alpha * np.exp(np.minimum(a, 0) * input_scale)).astype(a.dtype, copy=False)
         return np.where(a > 0, np.asarray(scale, a.dtype), neg)
+
+    @staticmethod
+    def df_graph(a, alpha, scale=1.0, input_scale=1.0):
+        neg = (a.clamp(max=0) * input_scale).exp() * (input_scale * scale * alpha)
+        return _where(a > 0, float(scale), neg)
 
 
 class Gelu(_Pointwise):
@@ -141,6 +173,14 @@ class Gelu(_Pointwise):
             return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a)
         cdf = 0.5 * (1 + _erf(a * np.asarray(1 / math.sqrt(2), a.dtype)))
         return cdf + a * np.exp(-0.5 * a * a) * np.asarray(1 / math.sqrt(2 * math.pi), a.dtype)
+
+    @staticmethod
+    def df_graph(a, tanh_approx):
+        if tanh_approx:
+            k = math.sqrt(2 / math.pi)
+            t = tanh(k * (a + 0.044715 * a ** 3))
+            return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a)
+        return 0.5 * (1 + _erf_graph(a * (1 / math.sqrt(2)))) + a * _exp_graph(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi))
 
 
 def _sigmoid(a):
@@ -161,6 +201,11 @@ class Silu(_Pointwise):
     @staticmethod
     def df(a, out):
         s = _sigmoid(a)
+        return s * (1 + a * (1 - s))
+
+    @staticmethod
+    def df_graph(a):
+        s = sigmoid(a)
         return s * (1 + a * (1 - s))
 
 
@@ -185,6 +230,10 @@ class Softplus(_Pointwise):
     def df(a, out, beta, threshold):
         return np.where(a * beta > threshold, np.asarray(1, a.dtype), _sigmoid((a * beta).astype(a.dtype, copy=False)))
 
+    @staticmethod
+    def df_graph(a, beta, threshold):
+        return _where(a * beta > threshold, 1.0, sigmoid(a * beta))
+
 
 class Hardtanh(_Pointwise):
     @staticmethod
@@ -195,6 +244,8 @@ class Hardtanh(_Pointwise):
     def df(a, out, lo, hi):
         return ((a > lo) & (a < hi)).astype(a.dtype)
 
+    piecewise_linear = True
+
 
 class Hardsigmoid(_Pointwise):
     @staticmethod
@@ -204,6 +255,8 @@ class Hardsigmoid(_Pointwise):
     @staticmethod
     def df(a, out):
         return (((a > -3) & (a < 3)) / 6).astype(a.dtype)
+
+    piecewise_linear = True
 
 
 class Hardswish(_Pointwise):
@@ -224,6 +277,10 @@ class LogSigmoid(_Pointwise):
     @staticmethod
     def df(a, out):
         return _sigmoid(-a)
+
+    @staticmethod
+    def df_graph(a):
+        return sigmoid(-a)
 
 
 class Softsign(_Pointwise):
@@ -408,6 +465,9 @@ class _MaskScale(Function):
 
     def backward(self, g):
         return g * self.mask, None
+
+    def backward_graph(self, g):
+        return g * Tensor._make(self.mask), None
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

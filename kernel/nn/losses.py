@@ -94,6 +94,22 @@ class _ElementwiseLoss(Function):
         gy = g * self.dy(self.x, self.y, **self.kw) if len(n) > 1 and n[1] else None
         return gx, gy
 
+    def backward_graph(self, g):
+        """backward with Tensor ops, for losses that give `dx_graph` (their dx on Tensors)."""
+        if not hasattr(self, "dx_graph"):
+            return super().backward_graph(g)
+        n = self.needs_input_grad
+        x, y = self.parents[0], self.parents[1]
+        if y.array.dtype != x.array.dtype:
+            y = y.to(x.dtype)
+        if self.reduction == "mean":
+            g = g / float(self.size)
+        if self.weight is not None:
+            g = g * Tensor._make(self.weight)
+        gx = g * self.dx_graph(x, y, **self.kw) if n[0] else None
+        gy = g * self.dx_graph(y, x, **self.kw) if len(n) > 1 and n[1] else None
+        return gx, gy
+
 
 class MseLoss(_ElementwiseLoss):
     @staticmethod
@@ -108,6 +124,10 @@ class MseLoss(_ElementwiseLoss):
     @staticmethod
     def dy(x, y):
         return 2 * (y - x)
+
+    @staticmethod
+    def dx_graph(x, y):
+        return 2 * (x - y)
 
 
 class L1Loss(_ElementwiseLoss):
@@ -354,6 +374,16 @@ class NllLoss(Function):
             scale = scale * (g if self.batched else g.reshape(1))
         grad = np.zeros(self.shape, dtype=scale.dtype)
         np.put_along_axis(grad, self.safe[:, None], scale[:, None].astype(grad.dtype, copy=False), axis=1)
+        return (grad if self.batched else grad[0]), None
+
+    def backward_graph(self, g):
+        picks = np.zeros(self.shape, dtype=g.array.dtype)  # -w at each row's target class
+        np.put_along_axis(picks, self.safe[:, None], -self.w[:, None].astype(g.array.dtype, copy=False), axis=1)
+        if self.reduction == "mean":
+            g = g / Tensor._make(np.asarray(self.denom, g.array.dtype))
+        elif self.reduction == "none":
+            g = g.reshape(-1, 1)
+        grad = g * Tensor._make(picks)
         return (grad if self.batched else grad[0]), None
 
 

@@ -93,6 +93,31 @@ def _wrap(x) -> Tensor:
 
 
 # ---- Functions --------------------------------------------------------------------------
+class LocallyConstant(Function):
+    """f(a) for a piecewise-constant f (a sign, a mask): zero derivative, as PyTorch's sign and
+    threshold backward. The second-order formulas multiply by it, so grad of grad still reaches `a`
+    (with zeros) exactly where PyTorch's graph does."""
+
+    saves_tensors = False
+    torch_name = "SgnBackward0"
+
+    def forward(self, a, f):
+        return np.asarray(f(a), dtype=a.dtype)
+
+    def backward(self, g):
+        return np.zeros_like(g)
+
+    def backward_graph(self, g):
+        return Tensor._make(np.zeros_like(g.array))
+
+
+def locally_constant(a, f) -> Tensor:
+    """LocallyConstant of a Tensor (a Python scalar gives a constant)."""
+    if isinstance(a, Tensor):
+        return LocallyConstant.apply(a, f=f)
+    return Tensor._make(np.asarray(f(np.asarray(a))))
+
+
 class Cast(Function):
     saves_tensors = False
     torch_name = "ToCopyBackward0"
@@ -103,6 +128,9 @@ class Cast(Function):
 
     def backward(self, g):
         return g.astype(self.src)
+
+    def backward_graph(self, g):
+        return cast(g, dtypes.from_numpy(self.src))
 
 
 def cast(t: Tensor, dtype) -> Tensor:
@@ -121,6 +149,9 @@ class Clone(Function):
     def backward(self, g):
         return g
 
+    def backward_graph(self, g):
+        return g
+
 
 def clone(t: Tensor) -> Tensor:
     return Clone.apply(t)
@@ -136,6 +167,9 @@ class Add(Function):
     def backward(self, g):
         return g, (g if self.alpha == 1 else g * self.alpha)
 
+    def backward_graph(self, g):
+        return g, (g if self.alpha == 1 else g * self.alpha)
+
 
 class Sub(Function):
     saves_tensors = False
@@ -147,6 +181,9 @@ class Sub(Function):
     def backward(self, g):
         return g, (-g if self.alpha == 1 else -g * self.alpha)
 
+    def backward_graph(self, g):
+        return g, (-g if self.alpha == 1 else g * -self.alpha)
+
 
 class Mul(Function):
     def forward(self, a, b):
@@ -156,6 +193,11 @@ class Mul(Function):
     def backward(self, g):
         n = self.needs_input_grad
         return (g * self.b if n[0] else None), (g * self.a if n[1] else None)
+
+    def backward_graph(self, g):
+        a, b = self.parents
+        n = self.needs_input_grad
+        return (g * b if n[0] else None), (g * a if n[1] else None)
 
 
 class Div(Function):
@@ -168,6 +210,11 @@ class Div(Function):
         n = self.needs_input_grad
         gb = -g * a / (b * b) if n[1] else None
         return (g / b if n[0] else None), gb
+
+    def backward_graph(self, g):
+        a, b = self.parents
+        n = self.needs_input_grad
+        return (g / b if n[0] else None), (-g * a / (b * b) if n[1] else None)
 
 
 class Pow(Function):
@@ -184,6 +231,18 @@ class Pow(Function):
         if n[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 gb = g * self.out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), np.where(a == 0, 0.0, np.nan))
+        return ga, gb
+
+    def backward_graph(self, g):
+        a, b = self.parents
+        n = self.needs_input_grad
+        ga = g * b * a ** (b - 1) if n[0] else None
+        gb = None
+        if n[1]:
+            a = _wrap(a)
+            positive = a > 0
+            safe_log = log(where(positive, a, 1.0))
+            gb = g * a ** b * where(positive, safe_log, where(a == 0, 0.0, float("nan")))
         return ga, gb
 
 
@@ -240,6 +299,10 @@ class Remainder(Function):
         n = self.needs_input_grad
         return (g if n[0] else None), (-g * np.floor_divide(self.a, self.b) if n[1] else None)
 
+    def backward_graph(self, g):
+        n = self.needs_input_grad
+        return (g if n[0] else None), (-g * Tensor._make(np.floor_divide(self.a, self.b)) if n[1] else None)
+
 
 def remainder(input, other):
     return _binary(Remainder, input, other)
@@ -269,6 +332,9 @@ class Square(Function):
     def backward(self, g):
         return 2 * g * self.a
 
+    def backward_graph(self, g):
+        return g * 2 * self.parents[0]
+
 
 def square(input):
     return Square.apply(input)
@@ -291,6 +357,9 @@ class Neg(Function):
     def backward(self, g):
         return -g
 
+    def backward_graph(self, g):
+        return -g
+
 
 def neg(input):
     if input.array.dtype == np.bool_:
@@ -306,6 +375,9 @@ class Abs(Function):
     def backward(self, g):
         return g * np.sign(self.a)
 
+    def backward_graph(self, g):
+        return g * locally_constant(self.parents[0], np.sign)
+
 
 def abs(input):
     return Abs.apply(input)
@@ -319,6 +391,9 @@ class Exp(Function):
     def backward(self, g):
         return g * self.out
 
+    def backward_graph(self, g):
+        return g * exp(self.parents[0])
+
 
 class Expm1(Function):
     def forward(self, a):
@@ -327,6 +402,9 @@ class Expm1(Function):
 
     def backward(self, g):
         return g * (self.out + 1)
+
+    def backward_graph(self, g):
+        return g * exp(self.parents[0])
 
 
 class Log(Function):
@@ -338,6 +416,9 @@ class Log(Function):
     def backward(self, g):
         return g / self.a
 
+    def backward_graph(self, g):
+        return g / self.parents[0]
+
 
 class Log1p(Function):
     def forward(self, a):
@@ -347,6 +428,9 @@ class Log1p(Function):
 
     def backward(self, g):
         return g / (1 + self.a)
+
+    def backward_graph(self, g):
+        return g / (1 + self.parents[0])
 
 
 class Log2(Function):
@@ -358,6 +442,9 @@ class Log2(Function):
     def backward(self, g):
         return g / (self.a * np.log(2).astype(self.a.dtype))
 
+    def backward_graph(self, g):
+        return g / (self.parents[0] * float(np.log(2)))
+
 
 class Log10(Function):
     def forward(self, a):
@@ -367,6 +454,9 @@ class Log10(Function):
 
     def backward(self, g):
         return g / (self.a * np.log(10).astype(self.a.dtype))
+
+    def backward_graph(self, g):
+        return g / (self.parents[0] * float(np.log(10)))
 
 
 class Sqrt(Function):
@@ -379,6 +469,9 @@ class Sqrt(Function):
         with np.errstate(divide="ignore"):
             return g / (2 * self.out)
 
+    def backward_graph(self, g):
+        return g / (2 * sqrt(self.parents[0]))
+
 
 class Rsqrt(Function):
     def forward(self, a):
@@ -388,6 +481,9 @@ class Rsqrt(Function):
 
     def backward(self, g):
         return -0.5 * g * self.out ** 3
+
+    def backward_graph(self, g):
+        return -0.5 * g * rsqrt(self.parents[0]) ** 3
 
 
 class Reciprocal(Function):
@@ -399,6 +495,10 @@ class Reciprocal(Function):
     def backward(self, g):
         return -g * self.out * self.out
 
+    def backward_graph(self, g):
+        r = reciprocal(self.parents[0])
+        return -g * r * r
+
 
 class Sin(Function):
     def forward(self, a):
@@ -407,6 +507,9 @@ class Sin(Function):
 
     def backward(self, g):
         return g * np.cos(self.a)
+
+    def backward_graph(self, g):
+        return g * cos(self.parents[0])
 
 
 class Cos(Function):
@@ -417,6 +520,9 @@ class Cos(Function):
     def backward(self, g):
         return -g * np.sin(self.a)
 
+    def backward_graph(self, g):
+        return -g * sin(self.parents[0])
+
 
 class Tan(Function):
     def forward(self, a):
@@ -425,6 +531,10 @@ class Tan(Function):
 
     def backward(self, g):
         return g * (1 + self.out * self.out)
+
+    def backward_graph(self, g):
+        t = tan(self.parents[0])
+        return g * (1 + t * t)
 
 
 class Asin(Function):
@@ -435,6 +545,10 @@ class Asin(Function):
     def backward(self, g):
         return g / np.sqrt(1 - self.a * self.a)
 
+    def backward_graph(self, g):
+        a = self.parents[0]
+        return g / sqrt(1 - a * a)
+
 
 class Acos(Function):
     def forward(self, a):
@@ -443,6 +557,10 @@ class Acos(Function):
 
     def backward(self, g):
         return -g / np.sqrt(1 - self.a * self.a)
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        return -g / sqrt(1 - a * a)
 
 
 class Atan(Function):
@@ -453,6 +571,10 @@ class Atan(Function):
     def backward(self, g):
         return g / (1 + self.a * self.a)
 
+    def backward_graph(self, g):
+        a = self.parents[0]
+        return g / (1 + a * a)
+
 
 class Sinh(Function):
     def forward(self, a):
@@ -461,6 +583,9 @@ class Sinh(Function):
 
     def backward(self, g):
         return g * np.cosh(self.a)
+
+    def backward_graph(self, g):
+        return g * cosh(self.parents[0])
 
 
 class Cosh(Function):
@@ -471,6 +596,9 @@ class Cosh(Function):
     def backward(self, g):
         return g * np.sinh(self.a)
 
+    def backward_graph(self, g):
+        return g * sinh(self.parents[0])
+
 
 class Tanh(Function):
     def forward(self, a):
@@ -479,6 +607,10 @@ class Tanh(Function):
 
     def backward(self, g):
         return g * (1 - self.out * self.out)
+
+    def backward_graph(self, g):
+        t = tanh(self.parents[0])
+        return g * (1 - t * t)
 
 
 class Sigmoid(Function):
@@ -490,6 +622,10 @@ class Sigmoid(Function):
 
     def backward(self, g):
         return g * self.out * (1 - self.out)
+
+    def backward_graph(self, g):
+        s = sigmoid(self.parents[0])
+        return g * s * (1 - s)
 
 
 class Relu(Function):
@@ -504,6 +640,9 @@ class Relu(Function):
     def backward(self, g):
         return g * self.mask
 
+    def backward_graph(self, g):
+        return g * locally_constant(self.parents[0], lambda a: a > 0)
+
 
 class Erf(Function):
     def forward(self, a):
@@ -512,6 +651,10 @@ class Erf(Function):
 
     def backward(self, g):
         return g * (2 / np.sqrt(np.pi)) * np.exp(-self.a * self.a)
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        return g * float(2 / np.sqrt(np.pi)) * exp(-a * a)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -580,6 +723,9 @@ class Clamp(Function):
     def backward(self, g):
         return g * self.mask
 
+    def backward_graph(self, g):
+        return g * Tensor._make(self.mask.astype(g.array.dtype))
+
 
 def clamp(input, min=None, max=None):
     if min is None and max is None:
@@ -610,6 +756,11 @@ class Maximum(Function):
         gb = g * ((b > a) + 0.5 * (a == b))
         return ga, gb
 
+    def backward_graph(self, g):
+        a, b = self.a, self.b
+        return g * Tensor._make(((a > b) + 0.5 * (a == b)).astype(g.array.dtype)), \
+            g * Tensor._make(((b > a) + 0.5 * (a == b)).astype(g.array.dtype))
+
 
 class Minimum(Function):
     def forward(self, a, b):
@@ -621,6 +772,11 @@ class Minimum(Function):
         ga = g * ((a < b) + 0.5 * (a == b))
         gb = g * ((b < a) + 0.5 * (a == b))
         return ga, gb
+
+    def backward_graph(self, g):
+        a, b = self.a, self.b
+        return g * Tensor._make(((a < b) + 0.5 * (a == b)).astype(g.array.dtype)), \
+            g * Tensor._make(((b < a) + 0.5 * (a == b)).astype(g.array.dtype))
 
 
 def maximum(input, other):
@@ -641,6 +797,11 @@ class Where(Function):
     def backward(self, g):
         c = self.cond
         return None, g * c, g * ~c
+
+    def backward_graph(self, g):
+        c = Tensor._make(self.cond)
+        zero = Tensor._make(np.zeros((), g.array.dtype))
+        return None, where(c, g, zero), where(c, zero, g)
 
 
 def where(condition, input=None, other=None):
@@ -680,6 +841,9 @@ class _Step(Function):
 
     def backward(self, g):
         return np.zeros_like(g)
+
+    def backward_graph(self, g):
+        return Tensor._make(np.zeros_like(g.array))
 
 
 def _step(np_fn):

@@ -83,12 +83,37 @@ class GetItem(Function):
         return a[idx]
 
     def backward(self, g):
-        grad = np.zeros(self.shape, dtype=g.dtype)
-        if _is_advanced(self.idx):
-            np.add.at(grad, self.idx, g)  # repeated indices accumulate
-        else:
-            grad[self.idx] = g
-        return grad
+        return _scatter_into(g, self.shape, self.idx)
+
+    def backward_graph(self, g):
+        return named(IndexPutZeros.apply(g, shape=self.shape, idx=self.idx), "IndexBackwardBackward0")
+
+
+def _scatter_into(g: np.ndarray, shape: tuple, idx) -> np.ndarray:
+    """Zeros of `shape` with `g` put at `idx` (repeated indices accumulate)."""
+    grad = np.zeros(shape, dtype=g.dtype)
+    if _is_advanced(idx):
+        np.add.at(grad, idx, g)
+    else:
+        grad[idx] = g
+    return grad
+
+
+class IndexPutZeros(Function):
+    """GetItem's backward as an op of its own (create_graph=True): g scattered into zeros; its
+    backward indexes again."""
+
+    saves_tensors = False
+
+    def forward(self, g, shape, idx):
+        self.idx = idx
+        return _scatter_into(g, shape, idx)
+
+    def backward(self, gg):
+        return gg[self.idx]
+
+    def backward_graph(self, gg):
+        return GetItem.apply(gg, idx=self.idx)
 
 
 def _getitem_name(idx) -> str:
@@ -196,6 +221,9 @@ class TakeAlong(Function):
         else:
             np.add.at(grad, _full_index(self.idx, self.axis), g)
         return grad
+
+    def backward_graph(self, g):
+        return IndexPutZeros.apply(g, shape=self.shape, idx=_full_index(self.idx, self.axis))
 
 
 def _full_index(idx: np.ndarray, axis: int) -> tuple:

@@ -41,6 +41,28 @@ class MatMul(Function):
                 gb = gb.reshape(-1, *b.shape).sum(0)
         return ga, gb
 
+    def backward_graph(self, g):
+        a, b = self.parents
+        n = self.needs_input_grad
+        if a.array.ndim == 1 and b.array.ndim == 1:
+            return (g * b if n[0] else None), (g * a if n[1] else None)
+        ga = gb = None
+        if n[0]:
+            if b.array.ndim == 1:
+                ga = g.unsqueeze(-1) * b
+            elif a.array.ndim == 1:
+                ga = (b * g.unsqueeze(-2)).sum(-1)  # the batch dims are summed by the engine
+            else:
+                ga = g.matmul(b.transpose(-1, -2))
+        if n[1]:
+            if a.array.ndim == 1:
+                gb = a.unsqueeze(-1) * g.unsqueeze(-2)
+            elif b.array.ndim == 1:
+                gb = (a * g.unsqueeze(-1)).sum(tuple(range(a.array.ndim - 1)))
+            else:
+                gb = a.transpose(-1, -2).matmul(g)
+        return ga, gb
+
 
 def _check_dtypes(a: Tensor, b: Tensor) -> None:
     if a.array.dtype != b.array.dtype:

@@ -51,6 +51,14 @@ def _expand_grad(g: np.ndarray, in_shape: tuple, axes, keepdim: bool) -> np.ndar
     return g
 
 
+def _keepdim_graph(g: Tensor, in_shape: tuple, axes, keepdim: bool) -> Tensor:
+    """A reduced Tensor gradient reshaped with 1s where the reduced axes were (it then broadcasts)."""
+    if keepdim:
+        return g
+    kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(in_shape))
+    return g if g.array.shape == kept else g.reshape(kept)
+
+
 class Sum(Function):
     saves_tensors = False
 
@@ -60,6 +68,9 @@ class Sum(Function):
 
     def backward(self, g):
         return np.broadcast_to(_expand_grad(g, self.shape, self.axes, self.keepdim), self.shape)
+
+    def backward_graph(self, g):
+        return _keepdim_graph(g, self.shape, self.axes, self.keepdim).expand(*self.shape)
 
 
 class Mean(Function):
@@ -73,6 +84,9 @@ class Mean(Function):
     def backward(self, g):
         g = _expand_grad(g, self.shape, self.axes, self.keepdim) / np.asarray(self.count, dtype=g.dtype)
         return np.broadcast_to(g, self.shape)
+
+    def backward_graph(self, g):
+        return (_keepdim_graph(g, self.shape, self.axes, self.keepdim) / float(self.count)).expand(*self.shape)
 
 
 def _sum_dtype(t: Tensor, dtype):
@@ -117,6 +131,11 @@ class MaxAlong(Function):
         np.put_along_axis(grad, np.expand_dims(self.idx, self.axis), gg, self.axis)
         return grad
 
+    def backward_graph(self, g):
+        onehot = np.zeros(self.shape, dtype=g.array.dtype)
+        np.put_along_axis(onehot, np.expand_dims(self.idx, self.axis), 1, self.axis)
+        return _keepdim_graph(g, self.shape, (self.axis,), self.keepdim) * Tensor._make(onehot)
+
 
 class AmaxAll(Function):
     """amax/amin over axes: ties share the gradient evenly, as in PyTorch."""
@@ -132,6 +151,10 @@ class AmaxAll(Function):
             g = np.expand_dims(g, self.axes)
         count = self.mask.sum(axis=self.axes, keepdims=True)
         return self.mask * (g / count)
+
+    def backward_graph(self, g):
+        share = self.mask / self.mask.sum(axis=self.axes, keepdims=True)
+        return _keepdim_graph(g, self.mask.shape, self.axes, self.keepdim) * Tensor._make(share.astype(g.array.dtype))
 
 
 def _max_min(input, dim, keepdim, largest: bool, name: str):
@@ -196,6 +219,10 @@ class Softmax(Function):
         y = self.out
         return y * (g - (g * y).sum(axis=self.axis, keepdims=True))
 
+    def backward_graph(self, g):
+        y = softmax(self.parents[0], self.axis)
+        return y * (g - (g * y).sum(self.axis, keepdim=True))
+
 
 class LogSoftmax(Function):
     def forward(self, a, axis):
@@ -206,6 +233,9 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         return g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
+
+    def backward_graph(self, g):
+        return g - softmax(self.parents[0], self.axis) * g.sum(self.axis, keepdim=True)
 
 
 class LogSumExp(Function):
@@ -221,6 +251,11 @@ class LogSumExp(Function):
         if not self.keepdim:
             g = np.expand_dims(g, self.axes)
         return g * np.exp(self.a - self.s)
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        g = _keepdim_graph(g, a.array.shape, self.axes, self.keepdim)
+        return g * (a - logsumexp(a, self.axes if self.axes is not None else tuple(range(a.array.ndim)), keepdim=True)).exp()
 
 
 def _softmax_dim(input, dim):
@@ -269,6 +304,15 @@ class Var(Function):
             if self.sqrt:
                 return g * self.d / (self.denom * self.out)
             return g * 2 * self.d / self.denom
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        axes = self.axes if self.axes is not None else tuple(range(a.array.ndim))
+        g = _keepdim_graph(g, a.array.shape, self.axes, self.keepdim)
+        d = a - a.mean(axes, keepdim=True)
+        if self.sqrt:
+            return g * d / (float(self.denom) * (d * d).sum(axes, keepdim=True).div(float(self.denom)).sqrt())
+        return g * 2 * d / float(self.denom)
 
 
 def _var(input, dim, unbiased, keepdim, correction, sqrt: bool):
@@ -349,6 +393,9 @@ class Cumsum(Function):
 
     def backward(self, g):
         return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
+
+    def backward_graph(self, g):
+        return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
 
 
 def cumsum(input, dim, *, dtype=None):
@@ -438,6 +485,14 @@ class Norm2(Function):
             g = np.expand_dims(g, self.axes)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.out == 0, 0, g * self.a / self.out)
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        axes = self.axes if self.axes is not None else tuple(range(a.array.ndim))
+        g = _keepdim_graph(g, a.array.shape, self.axes, self.keepdim)
+        norm_ = (a * a).sum(axes, keepdim=True).sqrt()
+        zero = Tensor._make(self.out == 0)
+        return (g * a / norm_).masked_fill(zero, 0.0)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

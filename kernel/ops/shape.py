@@ -53,6 +53,9 @@ class Reshape(Function):
     def backward(self, g):
         return g.reshape(self.in_shape)
 
+    def backward_graph(self, g):
+        return g.reshape(self.in_shape)
+
 
 def reshape(input, *shape):
     shape = _infer_shape(_shape_arg(shape), input.array.size)
@@ -122,6 +125,9 @@ class Permute(Function):
     def backward(self, g):
         return g.transpose(self.inv)
 
+    def backward_graph(self, g):
+        return g.permute(*self.inv)
+
 
 def permute(input, *dims):
     dims = _shape_arg(dims)
@@ -168,6 +174,9 @@ class _Contig(Function):
     def backward(self, g):
         return g
 
+    def backward_graph(self, g):
+        return g
+
 
 swapaxes = swapdims = transpose
 
@@ -180,6 +189,9 @@ class Expand(Function):
         return np.broadcast_to(a, shape)
 
     def backward(self, g):
+        return g
+
+    def backward_graph(self, g):
         return g
 
 
@@ -254,6 +266,11 @@ class Cat(Function):
     def backward(self, g):
         return tuple(np.split(g, self.bounds, axis=self.axis))
 
+    def backward_graph(self, g):
+        edges = [0, *self.bounds.tolist(), g.array.shape[self.axis]]
+        lead = (slice(None),) * self.axis
+        return tuple(g[lead + (slice(lo, hi),)] for lo, hi in zip(edges[:-1], edges[1:]))
+
 
 def _same_dtype(tensors) -> list:
     dt = tensors[0].dtype
@@ -296,6 +313,9 @@ class Stack(Function):
 
     def backward(self, g):
         return tuple(np.moveaxis(g, self.axis, 0))
+
+    def backward_graph(self, g):
+        return tuple(g.select(self.axis, i) for i in range(g.array.shape[self.axis]))
 
 
 def stack(tensors, dim=0, *, out=None):
@@ -376,6 +396,9 @@ class Flip(Function):
 
     def backward(self, g):
         return np.flip(g, self.axes)
+
+    def backward_graph(self, g):
+        return g.flip(self.axes)
 
 
 def flip(input, *dims):
