@@ -8,9 +8,11 @@ websocket messages.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import secrets
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -33,7 +35,7 @@ from .static import IsolationHeaders
 from .store import Store
 from .ws import websocket_endpoint
 
-HTTP_STATUS = {"bad_message": 400, "unauthorized": 401, "unknown_job": 404, "unknown_share": 404, "job_finished": 409, "job_running": 409,
+HTTP_STATUS = {"bad_message": 400, "unauthorized": 401, "unknown_job": 404, "unknown_share": 404, "unknown_file": 404, "job_finished": 409, "job_running": 409,
                "too_large": 413, "queue_full": 429, "store_unavailable": 503}
 
 
@@ -58,15 +60,24 @@ def authed(handler):
     return wrapper
 
 
-async def read_json(request: Request):
-    """The request body as JSON, refusing bodies over the message size limit while reading."""
-    limit = request.app.state.settings.max_message_bytes
+async def read_json(request: Request, limit: int | None = None, why: str = ""):
+    """The request body as JSON, refusing bodies over the message size limit (or `limit`) while reading."""
+    limit = limit or request.app.state.settings.max_message_bytes
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise p.ProtocolError("too_large", f"request body is over the limit of {limit} bytes")
+            raise p.ProtocolError("too_large", f"request body is over the limit of {limit} bytes{why}")
     return p.decode(bytes(body), limit)
+
+
+def file_limits(s: Settings) -> p.FileLimits:
+    return p.FileLimits(count=s.max_input_files, bytes=s.max_input_bytes)
+
+
+def job_body_limit(s: Settings) -> int:
+    """A job request may also carry its files, base64 (4 bytes per 3) in JSON (a little per file)."""
+    return s.max_message_bytes + -(-s.max_input_bytes // 3) * 4 + 512 * s.max_input_files
 
 
 def _query_int(request: Request, name: str, default: int) -> int:
@@ -97,7 +108,8 @@ async def list_jobs(request: Request) -> JSONResponse:
 async def submit_job(request: Request) -> JSONResponse:
     jobs: JobManager = request.app.state.jobs
     s = request.app.state.settings
-    req = p.parse_job_request(await read_json(request), s.max_code_bytes, s.job_timeout)
+    body = await read_json(request, job_body_limit(s), f" (the files sent with a job may come to {s.max_input_bytes} bytes)")
+    req = p.parse_job_request(body, s.max_code_bytes, s.job_timeout, files=file_limits(s))
     return JSONResponse({"job": jobs.submit(req)}, status_code=201)
 
 
@@ -115,6 +127,29 @@ async def job_events(request: Request) -> JSONResponse:
     state = jobs.require(job_id)
     rows = jobs.store.events_after(job_id, _query_int(request, "after", 0), min(_query_int(request, "limit", 1000), 5000))
     return JSONResponse({"job": job_id, "state": state, "events": [json.loads(data) for _, data in rows]})
+
+
+@authed
+async def job_files(request: Request) -> JSONResponse:
+    """The files the job left in its working directory (jobfiles.py): name, size, and a note on what was not kept."""
+    jobs: JobManager = request.app.state.jobs
+    job_id = request.path_params["job"]
+    state = jobs.require(job_id)
+    return JSONResponse({"job": job_id, "state": state, "files": jobs.store.output_files(job_id)})
+
+
+@authed
+async def job_file(request: Request) -> Response:
+    """One kept file's bytes, as a download (the page fetches it with the token in a header)."""
+    jobs: JobManager = request.app.state.jobs
+    job_id, name = request.path_params["job"], request.path_params["name"]
+    jobs.require(job_id)
+    data = await asyncio.to_thread(jobs.store.output_data, job_id, name)
+    if data is None:
+        raise p.ProtocolError("unknown_file", f"job {job_id} kept no file named {name[:80]!r}")
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
 @authed
@@ -180,7 +215,10 @@ def create_app(settings: Settings) -> Starlette:
             "cuda": {"available": host.cuda, "version": host.cuda_version, "devices": host.devices},
             "executor": executor.info(), "queue": jobs.queue_info(),
             "limits": {"max_code_bytes": settings.max_code_bytes, "max_message_bytes": settings.max_message_bytes,
-                       "job_timeout_s": settings.job_timeout, "max_queued": settings.max_queued}}
+                       "job_timeout_s": settings.job_timeout, "max_queued": settings.max_queued,
+                       "max_input_files": settings.max_input_files, "max_input_bytes": settings.max_input_bytes,
+                       "max_output_files": settings.max_output_files, "max_output_file_bytes": settings.max_output_file_bytes,
+                       "max_output_bytes": settings.max_output_bytes}}
         await jobs.start()
         app.state.retention = retention = Retention(settings.data_dir / "torchpad.sqlite3", jobs, settings)
         await retention.start()
@@ -201,6 +239,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/jobs/{job}", job_detail, methods=["GET"]),
         Route("/api/jobs/{job}", delete_job, methods=["DELETE"]),
         Route("/api/jobs/{job}/events", job_events),
+        Route("/api/jobs/{job}/files", job_files),
+        Route("/api/jobs/{job}/files/{name}", job_file),
         Route("/api/jobs/{job}/cancel", job_cancel, methods=["POST"]),
         Route("/api/shares", create_share, methods=["POST"]),
         Route("/api/shares/{share}", read_share, methods=["GET"]),

@@ -48,6 +48,11 @@ class Settings:
     max_code_bytes: int = 256 * KiB
     max_message_bytes: int = 1 * MiB
     max_share_bytes: int = 512 * KiB
+    max_input_files: int = 50             # files sent with a job (jobfiles.py) ...
+    max_input_bytes: int = 32 * MiB       # ... and their total size (the page's own limits)
+    max_output_files: int = 50            # files kept from a job's working directory ...
+    max_output_file_bytes: int = 64 * MiB  # ... each at most this big ...
+    max_output_bytes: int = 128 * MiB     # ... and at most this much in all
     cpu_slots: int = 4                    # concurrent CPU jobs on a host without (or not using) GPUs
     warm_runners: int = 2                 # spare job processes with torch imported (one ready + one starting)
     job_containment: str = "auto"         # auto | cgroup | pgroup: how a job's processes are kept together
@@ -67,7 +72,8 @@ class Settings:
     max_unauthenticated: int = 0          # websockets still owing their auth message (0: an eighth of it)
 
 
-ENV_ONLY = ("max_code_bytes", "max_message_bytes", "max_share_bytes", "cpu_slots", "output_lines_per_s", "output_burst_lines",
+ENV_ONLY = ("max_code_bytes", "max_message_bytes", "max_share_bytes", "max_input_files", "max_input_bytes",
+            "max_output_files", "max_output_file_bytes", "max_output_bytes", "cpu_slots", "output_lines_per_s", "output_burst_lines",
             "output_max_bytes", "metrics_per_s", "metrics_burst", "ws_queue", "ws_stall_s", "kill_grace_s", "auth_timeout_s", "retention_sweep_s",
             "warm_runners", "job_containment",
             "request_timeout_s", "keep_alive_s", "max_connections", "max_unauthenticated")

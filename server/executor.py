@@ -12,7 +12,10 @@ An executor is an object with:
 `started(device)` once the user's code is about to run (device: "cpu", "cuda:0", ...),
 calls `emit(event)` for each stdout/stderr/metric/error event (the shared event model,
 no seq; the manager checks, limits, numbers and stores them), and returns the final
-state "succeeded" | "failed" | "cancelled" with a reason (None on success). Before
+state "succeeded" | "failed" | "cancelled" with a reason (None on success). `job.files` go
+into the job's working directory before the program starts; once the job's processes have
+ended (any outcome, cancellation included) the executor sets `job.outputs` to what
+jobfiles.collect_outputs found there (rank 0's directory for a multi-process job). Before
 `started`, `emit({"kind": "status", "state": "queued", "reason": "..."})` tells the
 clients why the job still waits (e.g. no free GPU on a Ray cluster).
 Cancellation and wall-time limits arrive as asyncio cancellation of the `run` task:
@@ -26,7 +29,7 @@ Executors register in `EXECUTORS` as "module:Class"; the class is built as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Callable
 
@@ -46,6 +49,8 @@ class JobSpec:
     id: str
     code: str
     options: Options
+    files: dict[str, bytes] = field(default_factory=dict)  # written into the job's directory before it starts
+    outputs: list = field(default_factory=list)  # jobfiles.OutputFile: set by the executor once the job's processes end
 
 
 def create_executor(name: str, settings, host):

@@ -82,7 +82,7 @@ class JobManager:
             raise ProtocolError("queue_full", f"the queue is full ({self.settings.max_queued} jobs waiting); try again later", req.id)
         job_id = secrets.token_hex(8)
         try:
-            self.store.create_job(job_id, req.name, req.code, req.options.to_json())
+            self.store.create_job(job_id, req.name, req.code, req.options.to_json(), req.files)
         except ProtocolError as e:  # StoreUnavailable: the reply names the request
             e.id = req.id
             raise
@@ -170,7 +170,7 @@ class JobManager:
 
     async def _run(self, job_id: str) -> None:
         row = self.store.get_job(job_id, with_code=True)
-        spec = JobSpec(job_id, row["code"], Options(**row["options"]))
+        spec = JobSpec(job_id, row["code"], Options(**row["options"]), files=self.store.input_files(job_id))
         s = self.settings
         limiter = OutputLimiter(s.output_lines_per_s, s.output_burst_lines, s.output_max_bytes, s.metrics_per_s, s.metrics_burst)
         timeout = min(spec.options.timeout_s or s.job_timeout, s.job_timeout)
@@ -213,4 +213,16 @@ class JobManager:
         self._tasks.pop(job_id, None)
         for notice in limiter.finish():  # a dropped stretch still open: its one notice, before the final status
             self._queue(job_id, notice)
+        if spec.outputs:
+            await asyncio.shield(self._keep_outputs(job_id, spec.outputs))
         self._transition(job_id, state, reason)
+
+    async def _keep_outputs(self, job_id: str, outputs: list) -> None:
+        """Store the files the job left (jobfiles.py), then say so in its stream: a `files` event,
+        stored before the final status, tells a follower they can be listed and downloaded."""
+        try:
+            await asyncio.to_thread(self.store.save_outputs, job_id, outputs)
+            listing = [f.listing() for f in outputs]
+        except ProtocolError as e:  # StoreUnavailable: the list still says what was there, and why it is not kept
+            listing = [{"name": f.name, "size": f.size, "note": f"not kept: {e.message}"} for f in outputs]
+        self._append(job_id, {"kind": "files", "files": listing})

@@ -8,6 +8,7 @@ See docs/protocol.md for the messages with examples.
 
 from __future__ import annotations
 
+import binascii
 import json
 import math
 import re
@@ -20,6 +21,7 @@ MAX_NAME = 200
 MAX_ID = 128
 MAX_DEPTH = 32          # nesting of JSON arrays/objects; ours need 3
 MAX_INT = 2 ** 63 - 1   # seqs, limits and offsets are SQLite integers
+MAX_FILE_NAME = 200
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # a JSON string (unrolled: linear time)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _ONE_KIND = str.maketrans("{}", "[]")
@@ -53,11 +55,19 @@ class Auth:
 
 
 @dataclass
+class FileLimits:
+    """How many files a job request may carry and their total size (Settings.max_input_*)."""
+    count: int = 50
+    bytes: int = 32 * 1024 * 1024
+
+
+@dataclass
 class Submit:
     code: str
     name: str
     options: Options = field(default_factory=Options)
     id: str | None = None
+    files: dict[str, bytes] = field(default_factory=dict)  # name -> content, for the job's working directory
 
 
 @dataclass
@@ -179,7 +189,49 @@ def parse_options(raw, max_timeout: float, id=None) -> Options:
     return Options(device=device, gpus=gpus, timeout_s=float(min(timeout, max_timeout)))
 
 
-def parse_job_request(obj, max_code_bytes: int, max_timeout: float, id=None) -> Submit:
+def plain_file_name(name: str) -> bool:
+    """A name that can only mean a file directly in the job's working directory: no folders, not
+    hidden (HOME's dotfiles live there), no control characters, at most MAX_FILE_NAME characters."""
+    return (0 < len(name) <= MAX_FILE_NAME and name not in (".", "..") and not name.startswith(".")
+            and not any(c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in name) and name.strip() == name)
+
+
+def parse_files(raw, limits: FileLimits, id=None) -> dict[str, bytes]:
+    """`files`: [{"name": "data.csv", "data": "<base64>"}, ...] -> {name: bytes}, within `limits`."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise ProtocolError("bad_message", f"field 'files' must be a list of {{name, data}} objects, got {type(raw).__name__}", id)
+    if len(raw) > limits.count:
+        raise ProtocolError("too_large", f"{len(raw)} files were sent with the job; the limit is {limits.count} files", id)
+    files: dict[str, bytes] = {}
+    total = 0
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise ProtocolError("bad_message", f"files[{i}] must be an object {{name, data}}, got {type(item).__name__}", id)
+        name = _get(item, "name", str, "a file name", id=id)
+        _text(name, f"files[{i}].name", id)
+        if not plain_file_name(name):
+            raise ProtocolError("bad_message", f"files[{i}].name {name[:80]!r} is not a plain file name (no folders, "
+                                f"not hidden, no control characters, at most {MAX_FILE_NAME} characters)", id)
+        if name in files:
+            raise ProtocolError("bad_message", f"files: {name!r} is sent twice", id)
+        data = _get(item, "data", str, "the file's bytes in base64", id=id)
+        if (len(data) // 4) * 3 + total > limits.bytes + 2:  # refused before decoding
+            raise ProtocolError("too_large", f"the files sent with the job come to over {limits.bytes} bytes; "
+                                f"the limit is {limits.bytes} bytes in all", id)
+        try:
+            files[name] = binascii.a2b_base64(data.encode("ascii"), strict_mode=True)
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise ProtocolError("bad_message", f"files[{i}].data ({name!r}) is not valid base64", id) from None
+        total += len(files[name])
+        if total > limits.bytes:
+            raise ProtocolError("too_large", f"the files sent with the job come to over {limits.bytes} bytes; "
+                                f"the limit is {limits.bytes} bytes in all", id)
+    return files
+
+
+def parse_job_request(obj, max_code_bytes: int, max_timeout: float, id=None, files: FileLimits | None = None) -> Submit:
     """The body of `submit` (websocket) and `POST /api/jobs` (REST)."""
     if not isinstance(obj, dict):
         raise ProtocolError("bad_message", f"a job request must be a JSON object, got {type(obj).__name__}", id)
@@ -190,7 +242,8 @@ def parse_job_request(obj, max_code_bytes: int, max_timeout: float, id=None) -> 
     name = _get(obj, "name", str, "a string", required=False, default="main.py", id=id)[:MAX_NAME]
     _text(name, "name", id)
     options = parse_options(obj.get("options"), max_timeout, id)
-    return Submit(code=code, name=name or "main.py", options=options, id=id)
+    inputs = parse_files(obj.get("files"), files or FileLimits(), id)
+    return Submit(code=code, name=name or "main.py", options=options, id=id, files=inputs)
 
 
 def _job_id(obj: dict, id) -> str:
@@ -200,7 +253,7 @@ def _job_id(obj: dict, id) -> str:
     return job
 
 
-def parse_client_message(obj, max_code_bytes: int, max_timeout: float):
+def parse_client_message(obj, max_code_bytes: int, max_timeout: float, files: FileLimits | None = None):
     """One decoded websocket message -> Auth | Submit | Cancel | Subscribe, or ProtocolError."""
     if not isinstance(obj, dict):
         raise ProtocolError("bad_message", f"a message must be a JSON object, got {type(obj).__name__}")
@@ -213,7 +266,7 @@ def parse_client_message(obj, max_code_bytes: int, max_timeout: float):
         return Auth(token=_get(obj, "token", str, "the access token", id=rid),
                     batch=_get(obj, "batch", bool, "true or false", required=False, default=False, id=rid))
     if type_ == "submit":
-        return parse_job_request(obj, max_code_bytes, max_timeout, rid)
+        return parse_job_request(obj, max_code_bytes, max_timeout, rid, files)
     if type_ == "cancel":
         return Cancel(job=_job_id(obj, rid), id=rid)
     if type_ == "subscribe":

@@ -117,12 +117,13 @@ class Retention:
             return db.execute(sql, args).rowcount
 
     def _delete_jobs(self, job_ids: list[str], db: sqlite3.Connection | None = None) -> None:
-        """The job rows first (readers see 404 at once), then their events in short transactions."""
+        """The job rows first (readers see 404 at once), then their files, then their events in short transactions."""
         own = db is None
         db = db or self._connect()
         try:
             for job_id in job_ids:
                 db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+                db.execute("DELETE FROM job_files WHERE job = ?", (job_id,))  # its files in and out (jobfiles.py)
                 while self._delete_chunk(db, job_id):
                     pass
         finally:

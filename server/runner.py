@@ -3,8 +3,9 @@
 Started by the local executor as `python -m torchpad.server.runner SERVER_PID` *before* a job exists:
 it imports torch (the slow part) and then waits for one JSON job spec on stdin, so a
 job's first event arrives quickly. The spec is `{"code": str, "env": {name: value},
-"rank": int, "world_size": int}`; `env` (CUDA_VISIBLE_DEVICES, RANK, MASTER_PORT, ...)
-is applied before user code runs, which is early enough because CUDA reads it on first use.
+"rank": int, "world_size": int, "files": [{"name": str, "data": base64}]}`; the files go into the
+working directory and `env` (CUDA_VISIBLE_DEVICES, RANK, MASTER_PORT, ...) is applied before user
+code runs, which is early enough because CUDA reads it on first use.
 
 Channels: the original stdout carries JSON lines, each a list of events (the shared event
 model without seq, plus a final `{"kind": "result", "state": ...}`); fd 1 and 2 both go to the
@@ -24,6 +25,7 @@ import time
 from torchpad.outbox import INTERVAL_S, Outbox
 
 from .containment import descendants
+from .jobfiles import write_inputs
 from .wire import encode_lines
 
 MAX_LINE = 64 * 1024
@@ -93,6 +95,10 @@ def run_job(spec: dict, channel: EventChannel) -> tuple[str, str | None]:
         # the server's even if the process dies the next instant (kill -9, a segfault).
         channel.send(event)
 
+    try:
+        write_inputs(spec.get("files", []))  # the user's files, in the working directory before the program starts
+    except OSError as e:
+        return "failed", f"the files sent with the job could not be written into its directory: {e}"
     if spec.get("world_size", 1) > 1 and os.environ.get("TORCHPAD_DEVICE") == "cuda":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     state = run_user_code(spec["code"], emit, "main.py")

@@ -35,6 +35,9 @@ CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, created);
 CREATE TABLE IF NOT EXISTS events (
   job TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS shares (id TEXT PRIMARY KEY, payload TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS job_files (
+  job TEXT NOT NULL, io TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL, note TEXT, data BLOB,
+  UNIQUE (job, io, name));
 """
 
 JOB_COLUMNS = ("id", "name", "state", "reason", "device", "created", "started", "finished")
@@ -64,6 +67,7 @@ class Store:
         path.parent.chmod(0o700)  # jobs and other local users: no way in (docs/self-hosting.md)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite gives its -wal/-shm files these permissions
         path.chmod(0o600)
+        self.path = path
         self.db = sqlite3.connect(path, timeout=WRITE_WAIT_S, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
@@ -78,10 +82,55 @@ class Store:
 
     # -- jobs ---------------------------------------------------------------------------
     @_unavailable_on_error
-    def create_job(self, job_id: str, name: str, code: str, options: dict) -> None:
-        self.db.execute("INSERT INTO jobs (id, name, code, options, state, created) VALUES (?, ?, ?, ?, 'new', ?)",
-                        (job_id, name, code, json.dumps(options), time.time()))
+    def create_job(self, job_id: str, name: str, code: str, options: dict, files: dict[str, bytes] | None = None) -> None:
+        """The job's row and the files sent with it (jobfiles.py), in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT INTO jobs (id, name, code, options, state, created) VALUES (?, ?, ?, ?, 'new', ?)",
+                            (job_id, name, code, json.dumps(options), time.time()))
+            self.db.executemany("INSERT INTO job_files (job, io, name, size, data) VALUES (?, 'in', ?, ?, ?)",
+                                [(job_id, n, len(d), d) for n, d in (files or {}).items()])
         self._last_seq[job_id] = 0
+
+    # -- files (jobfiles.py) --------------------------------------------------------------
+    @_unavailable_on_error
+    def input_files(self, job_id: str) -> dict[str, bytes]:
+        rows = self.db.execute("SELECT name, data FROM job_files WHERE job = ? AND io = 'in' ORDER BY rowid", (job_id,))
+        return {name: bytes(data) for name, data in rows}
+
+    @_unavailable_on_error
+    def output_files(self, job_id: str) -> list[dict]:
+        """What the job left in its directory: name, size and, for what was not kept, why."""
+        rows = self.db.execute("SELECT name, size, note FROM job_files WHERE job = ? AND io = 'out' ORDER BY name", (job_id,))
+        return [{"name": n, "size": size, **({"note": note} if note else {})} for n, size, note in rows]
+
+    def _aside(self) -> sqlite3.Connection:
+        """A connection for a worker thread: big files are written and read off the event loop."""
+        db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 5000")
+        return db
+
+    @_unavailable_on_error
+    def save_outputs(self, job_id: str, files: list) -> None:
+        """Store the collected files (jobfiles.OutputFile), one short transaction each (run on a thread)."""
+        db = self._aside()
+        try:
+            for f in files:
+                db.execute("INSERT OR REPLACE INTO job_files (job, io, name, size, note, data) VALUES (?, 'out', ?, ?, ?, ?)",
+                           (job_id, f.name, f.size, f.note, f.data))
+        finally:
+            db.close()
+
+    @_unavailable_on_error
+    def output_data(self, job_id: str, name: str) -> bytes | None:
+        """One kept file's bytes (run on a thread); None when there is no such kept file."""
+        db = self._aside()
+        try:
+            row = db.execute("SELECT data FROM job_files WHERE job = ? AND io = 'out' AND name = ? AND data IS NOT NULL",
+                             (job_id, name)).fetchone()
+        finally:
+            db.close()
+        return bytes(row[0]) if row else None
 
     @_unavailable_on_error
     def get_job(self, job_id: str, with_code: bool = False) -> dict | None:

@@ -169,7 +169,8 @@ class Connection:
     async def _handle(self, raw) -> None:
         s = self.settings
         try:
-            msg = p.parse_client_message(p.decode(raw, s.max_message_bytes), s.max_code_bytes, s.job_timeout)
+            msg = p.parse_client_message(p.decode(raw, s.max_message_bytes), s.max_code_bytes, s.job_timeout,
+                                         p.FileLimits(count=s.max_input_files, bytes=s.max_input_bytes))
             await self.HANDLERS[type(msg)](self, msg)
         except p.ProtocolError as e:
             await self.send(e.to_message())
