@@ -1,8 +1,11 @@
-"""`torch.autograd.functional` (jacobian, vjp, jvp) and `torch.autograd.gradcheck`, from first-order
-reverse mode only: a Jacobian is built row by row (one backward per output element), and a
-Jacobian-vector product contracts that Jacobian. Both are exact. The kernel's backward does not
-record a graph (no `create_graph=True`), so second-order functions (hessian, hvp, vhp,
-gradgradcheck) raise a clear error instead of returning something approximate.
+"""`torch.autograd.functional` (jacobian, vjp, jvp, hessian, hvp, vhp) and `torch.autograd.gradcheck`
+/ `gradgradcheck`, on the kernel's reverse mode: a Jacobian is built row by row (one backward per
+output element), and a Jacobian-vector product contracts that Jacobian; all exact.
+
+Second order comes from create_graph=True (the engine's backward recorded as Tensor ops), as in
+PyTorch: hessian is the Jacobian of a Jacobian taken with create_graph, vhp differentiates the
+gradient once more, hvp uses PyTorch's double-backward trick. An op without a second-order
+formula raises a clear error naming it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,6 @@ from .tensor import Tensor
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
-SECOND_ORDER = ("TorchPad's browser kernel computes first-order gradients only, so {} (which needs "
-                "create_graph=True) is not available; run this program on the GPU server runtime")
-
-
 def _tuple(x, arg_name: str, fn_name: str):
     is_tuple = isinstance(x, tuple)
     items = x if is_tuple else (x,)
@@ -31,16 +30,18 @@ def _tuple(x, arg_name: str, fn_name: str):
     return is_tuple, items
 
 
-def _no_create_graph(create_graph: bool, name: str) -> None:
-    if create_graph:
-        raise RuntimeError(SECOND_ORDER.format(f"{name}(create_graph=True)"))
-
-
 def _inputs(inputs, create_graph: bool, fn_name: str):
-    """(was a tuple, the inputs as fresh leaves that require grad where they can), after the argument checks."""
-    _no_create_graph(create_graph, fn_name)
+    """(was a tuple, the inputs to differentiate against), after the argument checks: fresh leaves
+    that require grad where they can, or with create_graph a view of an input that already requires
+    grad, so the result keeps its graph back to it (PyTorch's _grad_preprocess)."""
     is_tuple, inputs = _tuple(inputs, "inputs", fn_name)
-    return is_tuple, tuple(t.detach().requires_grad_(t.is_floating_point()) for t in inputs)
+    return is_tuple, tuple(t.view_as(t) if create_graph and t.requires_grad else
+                           t.detach().requires_grad_(t.is_floating_point()) for t in inputs)
+
+
+def _post(tensors, create_graph: bool):
+    """Results as PyTorch returns them: detached unless create_graph."""
+    return tensors if create_graph else tuple(t.detach() for t in tensors)
 
 
 def _outputs(func, inputs, fn_name: str):
@@ -48,7 +49,7 @@ def _outputs(func, inputs, fn_name: str):
     return _tuple(func(*inputs), "outputs of the user-provided function", fn_name)
 
 
-def _grads(outputs, inputs, grad_outputs, retain_graph: bool):
+def _grads(outputs, inputs, grad_outputs, retain_graph: bool, create_graph: bool = False):
     """d(sum outputs * grad_outputs)/d inputs, zeros where an input is unused or nothing requires grad."""
     from .autograd import grad
 
@@ -56,7 +57,7 @@ def _grads(outputs, inputs, grad_outputs, retain_graph: bool):
     if not pairs:
         return tuple(Tensor._make(np.zeros_like(t.array)) for t in inputs)
     found = grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs], retain_graph=retain_graph,
-                 allow_unused=True)
+                 create_graph=create_graph, allow_unused=True)
     return tuple(Tensor._make(np.zeros_like(t.array)) if g is None else g for t, g in zip(inputs, found))
 
 
@@ -78,13 +79,16 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         out_tuple, outputs = _outputs(func, inputs, "vjp")
         vs = _vector(v, outputs, "vjp", "the user-provided function returns")
-        result = _grads(outputs, inputs, vs, retain_graph=False)
-    detached = tuple(o.detach() for o in outputs)
-    return (detached if out_tuple else detached[0]), (result if is_tuple else result[0])
+        result = _post(_grads(outputs, inputs, vs, retain_graph=create_graph, create_graph=create_graph), create_graph)
+    outs = _post(outputs, create_graph)
+    return (outs if out_tuple else outs[0]), (result if is_tuple else result[0])
 
 
-def _jacobian_blocks(outputs, inputs):
-    """blocks[i][j]: d outputs[i] / d inputs[j], shaped output.shape + input.shape."""
+def _jacobian_blocks(outputs, inputs, create_graph: bool = False):
+    """blocks[i][j]: d outputs[i] / d inputs[j], shaped output.shape + input.shape (with a graph
+    under create_graph, stacked by Tensor ops)."""
+    from .ops.shape import stack
+
     blocks = []
     for o in outputs:
         rows = [[] for _ in inputs]
@@ -92,13 +96,18 @@ def _jacobian_blocks(outputs, inputs):
         for k in range(flat):
             seed = np.zeros(flat, dtype=o.array.dtype)
             seed[k] = 1
-            gs = _grads((o,), inputs, (Tensor._make(seed.reshape(o.array.shape)),), retain_graph=True)
+            gs = _grads((o,), inputs, (Tensor._make(seed.reshape(o.array.shape)),), retain_graph=True,
+                        create_graph=create_graph)
             for j, g in enumerate(gs):
-                rows[j].append(g.array)
-        blocks.append(tuple(
-            Tensor._make(np.stack(r).reshape(o.array.shape + t.array.shape) if r else
-                         np.zeros(o.array.shape + t.array.shape, t.array.dtype))
-            for r, t in zip(rows, inputs)))
+                rows[j].append(g if create_graph else g.array)
+        shaped = []
+        for r, t in zip(rows, inputs):
+            shape = o.array.shape + t.array.shape
+            if not r:
+                shaped.append(Tensor._make(np.zeros(shape, t.array.dtype)))
+            else:
+                shaped.append(stack(r).reshape(shape) if create_graph else Tensor._make(np.stack(r).reshape(shape)))
+        blocks.append(tuple(shaped))
     return blocks
 
 
@@ -117,7 +126,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     is_tuple, inputs = _inputs(inputs, create_graph, "jacobian")
     with grad_mode.enable_grad():
         out_tuple, outputs = _outputs(func, inputs, "jacobian")
-        blocks = _jacobian_blocks(outputs, inputs)
+        blocks = [_post(row, create_graph) for row in _jacobian_blocks(outputs, inputs, create_graph)]
     if not out_tuple and not is_tuple:
         return blocks[0][0]
     if not out_tuple:
@@ -132,28 +141,102 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     vs = _vector(v, inputs, "jvp", "the input to the user-provided function is")
     with grad_mode.enable_grad():
         out_tuple, outputs = _outputs(func, inputs, "jvp")
-        blocks = _jacobian_blocks(outputs, inputs)
-    result = []
-    for o, row in zip(outputs, blocks):
-        total = np.zeros(o.array.shape, dtype=o.array.dtype)
-        for block, t in zip(row, vs):
-            n = t.array.ndim
-            total = total + np.tensordot(block.array, t.array, axes=n) if n else total + block.array * t.array
-        result.append(Tensor._make(total.astype(o.array.dtype)))
-    detached = tuple(o.detach() for o in outputs)
-    return (detached if out_tuple else detached[0]), (tuple(result) if out_tuple else result[0])
+        blocks = _jacobian_blocks(outputs, inputs, create_graph)
+        result = []
+        for o, row in zip(outputs, blocks):
+            if create_graph:  # the same contraction with Tensor ops, keeping the graph
+                total = None
+                for block, t in zip(row, vs):
+                    part = (block * t).sum(tuple(range(-t.array.ndim, 0))) if t.array.ndim else block * t
+                    total = part if total is None else total + part
+                result.append(total)
+                continue
+            total = np.zeros(o.array.shape, dtype=o.array.dtype)
+            for block, t in zip(row, vs):
+                n = t.array.ndim
+                total = total + np.tensordot(block.array, t.array, axes=n) if n else total + block.array * t.array
+            result.append(Tensor._make(total.astype(o.array.dtype)))
+    outs = _post(outputs, create_graph)
+    return (outs if out_tuple else outs[0]), (tuple(result) if out_tuple else result[0])
+
+
+def _single_output(func, inputs, fn_name: str) -> Tensor:
+    """func(*inputs), checked to be one Tensor with one element (hessian, hvp and vhp need a scalar)."""
+    out_tuple, outputs = _outputs(func, inputs, fn_name)
+    if out_tuple:
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if outputs[0].numel() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should contain a single element")
+    return outputs[0]
+
+
+def _no_strict(strict: bool, fn_name: str) -> None:
+    if strict:
+        raise RuntimeError(f"TorchPad's kernel: {fn_name}(strict=True) is not supported (its independence checks); "
+                           "use strict=False")
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
-    raise RuntimeError(SECOND_ORDER.format("torch.autograd.functional.hessian"))
+    """The Jacobian of the gradient: the inner Jacobian is taken with create_graph=True (as PyTorch)."""
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    _no_strict(strict, "hessian")
+    is_tuple, _ = _tuple(inputs, "inputs", "hessian")
+
+    def scalar(*inp):
+        return _single_output(func, inp, "hessian").squeeze()
+
+    def jac_func(*inp):
+        return jacobian(scalar, inp, create_graph=True)
+
+    res = jacobian(jac_func, inputs if is_tuple else (inputs,), create_graph=create_graph, vectorize=vectorize,
+                   strategy=outer_jacobian_strategy)
+    if not is_tuple:
+        return res[0][0]
+    return res
 
 
-def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    raise RuntimeError(SECOND_ORDER.format("torch.autograd.functional.hvp"))
+def _second_order_setup(func, inputs, v, create_graph: bool, fn_name: str):
+    """(was a tuple, inputs, v, output, gradient with a graph): what hvp and vhp share."""
+    is_tuple, inputs = _inputs(inputs, create_graph, fn_name)
+    if v is not None:
+        _, vs = _tuple(v, "v", fn_name)
+        vs = tuple(t if create_graph and t.requires_grad else t.detach() for t in vs)
+        if len(vs) != len(inputs):
+            raise RuntimeError(f"v is a tuple of invalid length: should be {len(inputs)} but got {len(vs)}." if is_tuple
+                               else "The given v should contain a single Tensor.")
+        for i, (t, g) in enumerate(zip(inputs, vs)):
+            if tuple(t.shape) != tuple(g.shape):
+                where = f"Entry {i} in " if is_tuple else ""
+                raise RuntimeError(f"{where}v has invalid size: should be {t.shape} but got {g.shape}.")
+    else:
+        if len(inputs) != 1 or inputs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a single "
+                               "Tensor with a single element.")
+        vs = (Tensor._make(np.ones_like(inputs[0].array)),)
+    out = _single_output(func, inputs, fn_name)
+    jac = _grads((out,), inputs, (Tensor._make(np.ones_like(out.array)),), retain_graph=True, create_graph=True)
+    return is_tuple, inputs, vs, out, jac
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
-    raise RuntimeError(SECOND_ORDER.format("torch.autograd.functional.vhp"))
+    """v^T H: the gradient (with a graph) differentiated once more against v."""
+    _no_strict(strict, "vhp")
+    with grad_mode.enable_grad():
+        is_tuple, inputs, vs, out, jac = _second_order_setup(func, inputs, v, create_graph, "vhp")
+        result = _post(_grads(jac, inputs, vs, retain_graph=create_graph, create_graph=create_graph), create_graph)
+    return _post((out,), create_graph)[0], (result if is_tuple else result[0])
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """H v by PyTorch's double-backward trick: differentiate (grad . u) against the inputs, then against u."""
+    _no_strict(strict, "hvp")
+    with grad_mode.enable_grad():
+        is_tuple, inputs, vs, out, jac = _second_order_setup(func, inputs, v, create_graph, "hvp")
+        us = tuple(Tensor._make(np.zeros_like(t.array)).requires_grad_() for t in inputs)
+        double_back = _grads(jac, inputs, us, retain_graph=True, create_graph=True)
+        result = _post(_grads(double_back, us, vs, retain_graph=create_graph, create_graph=create_graph), create_graph)
+    return _post((out,), create_graph)[0], (result if is_tuple else result[0])
 
 
 # ---- gradcheck --------------------------------------------------------------------------------
@@ -217,5 +300,39 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
     return True
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, **kwargs):
-    raise RuntimeError(SECOND_ORDER.format("torch.autograd.gradgradcheck"))
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rtol=0.001, gen_non_contig_grad_outputs=False,
+                  raise_exception=True, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+                  check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """gradcheck of the function inputs -> d(outputs . grad_outputs)/d inputs (taken with create_graph=True),
+    with random grad_outputs in [-1, 1) where none are given, as PyTorch."""
+    from .autograd import grad
+    from .random import generator_rng
+
+    if check_fwd_over_rev:
+        raise RuntimeError("TorchPad's kernel gradgradcheck checks reverse-over-reverse only (check_fwd_over_rev must "
+                           "be False)")
+    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+    if grad_outputs is None:
+        with grad_mode.enable_grad():
+            outputs = func(*inputs)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        rng = generator_rng(None)
+        grad_outputs = tuple(Tensor._make((rng.random(o.array.shape) * 2 - 1).astype(o.array.dtype)).requires_grad_()
+                             for o in outputs if o.requires_grad and o.is_floating_point())
+    else:
+        grad_outputs = grad_outputs if isinstance(grad_outputs, tuple) else (grad_outputs,)
+    n_out = len(grad_outputs)
+
+    def first_derivatives(*args):
+        with grad_mode.enable_grad():
+            outs = func(*args[:-n_out])
+            outs = tuple(o for o in (outs if isinstance(outs, tuple) else (outs,)) if o.requires_grad)
+            wrt = tuple(x for x in args[:-n_out] if isinstance(x, Tensor) and x.requires_grad)
+            found = grad(outs, wrt, args[-n_out:], create_graph=True, allow_unused=True)
+        return tuple(g for g in found if g is not None)
+
+    return gradcheck(first_derivatives, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad, fast_mode=fast_mode,
+                     masked=masked)

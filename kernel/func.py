@@ -1,10 +1,14 @@
-"""`torch.func` for the common cases, on the kernel's first-order reverse mode.
+"""`torch.func` for the common cases, on the kernel's reverse mode.
 
 grad / grad_and_value / vjp / jacrev / jacfwd / jvp are exact (a Jacobian is built row by row);
 vmap runs the function once per slice of the mapped dims and stacks the results, so gradients
 flow through it as through any loop; functional_call runs a module with the given tensors in
-place of its parameters and buffers. Transforms of transforms that need second-order
-gradients (hessian, grad of grad) raise a clear error.
+place of its parameters and buffers.
+
+Transforms compose (hessian = jacfwd(jacrev(f)), grad of grad): a transform whose arguments
+already require grad (it runs inside another transform, or under ordinary autograd) differentiates
+with create_graph=True, so its result keeps a graph back to them. A tensor the function only
+closes over is not seen that way: pass it as an argument to differentiate through it.
 """
 
 from __future__ import annotations
@@ -49,12 +53,19 @@ def _argnums_tuple(argnums, n: int):
     return tuple(a % n for a in nums)
 
 
+def _nested(args) -> bool:
+    """True when some argument already requires grad: the transform then keeps a graph back to it."""
+    return grad_mode._enabled and any(t.requires_grad for a in args for t in _leaves(a))
+
+
 def grad_and_value(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args))
+        nested = _nested(args)
         args = list(args)
         for i in nums:
-            args[i] = _rebuild(args[i], [t.detach().requires_grad_() for t in _leaves(args[i])])
+            args[i] = _rebuild(args[i], [t.view_as(t) if nested and t.requires_grad else t.detach().requires_grad_()
+                                         for t in _leaves(args[i])])
         with grad_mode.enable_grad():
             out = func(*args, **kwargs)
             aux = None
@@ -69,10 +80,11 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             leaves = [t for i in nums for t in _leaves(args[i])]
-            flat = list(AF._grads((out,), tuple(leaves), (Tensor._make(out.array * 0 + 1),), retain_graph=False))
+            flat = list(AF._grads((out,), tuple(leaves), (Tensor._make(out.array * 0 + 1),), retain_graph=nested,
+                                  create_graph=nested))
             grads = tuple(_rebuild(args[i], flat) for i in nums)
         g = grads if isinstance(argnums, tuple) else grads[0]
-        value = out.detach()
+        value = out if nested else out.detach()
         return (g, (value, aux)) if has_aux else (g, value)
 
     return wrapper
@@ -123,7 +135,8 @@ def _jac(func, argnums, has_aux, name):
                 full[i] = t
             return func(*full)
 
-        result = AF.jacobian(partial, tuple(args[i] for i in nums))  # per input (per output, if a tuple)
+        # per input (per output, if a tuple); with a graph when nested (hessian = jacfwd(jacrev(f)))
+        result = AF.jacobian(partial, tuple(args[i] for i in nums), create_graph=_nested(args))
         if isinstance(argnums, tuple):
             return result
         return tuple(r[0] for r in result) if isinstance(result[0], tuple) else result[0]
@@ -140,7 +153,8 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
 
 def hessian(func, argnums=0):
-    raise RuntimeError(AF.SECOND_ORDER.format("torch.func.hessian"))
+    """jacfwd(jacrev(func, argnums), argnums), as torch.func defines it (both exact here)."""
+    return jacfwd(jacrev(func, argnums), argnums)
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
