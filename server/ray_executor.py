@@ -23,6 +23,7 @@ import signal
 import time
 
 from .executor import Emit, JobSpec, Started
+from .jobfiles import OutputFile, OutputLimits
 from .hostinfo import HostInfo
 from .pool import Pool
 
@@ -157,15 +158,16 @@ class RayExecutor:
         from ray.exceptions import RayError, TaskCancelledError
 
         world, actor, gen = job.options.gpus, None, None
+        limits = OutputLimits.from_settings(self.settings)  # the task collects the job's files (jobfiles.py)
         if self.client:  # Ray Client cannot stream: an actor holds the events until polled
             resources = {"num_cpus": 1, "num_gpus": 1 if cuda else 0} if world == 1 else {"num_cpus": 0}
-            actor = self._polled.options(**resources).remote(job.id, job.code, world, cuda)
+            actor = self._polled.options(**resources).remote(job.id, job.code, world, cuda, job.files, limits)
             batches = self._poll(actor)
         elif world == 1:
-            gen = self._single.options(num_cpus=1, num_gpus=1 if cuda else 0).remote(job.id, job.code, cuda)
+            gen = self._single.options(num_cpus=1, num_gpus=1 if cuda else 0).remote(job.id, job.code, cuda, job.files, limits)
             batches = self._stream(gen)
         else:
-            actor = self._distributed.remote(job.id, job.code, world, cuda)
+            actor = self._distributed.remote(job.id, job.code, world, cuda, job.files, limits)
             gen = actor.run.options(num_returns="streaming").remote()
             batches = self._stream(gen)
         running = asyncio.Event()
@@ -177,6 +179,8 @@ class RayExecutor:
                     if kind == "started":
                         running.set()
                         started(event["device"])
+                    elif kind == "outputs":  # the files the job left, before its result
+                        job.outputs = [OutputFile.from_json(f) for f in event["files"]]
                     elif kind == "result":
                         return event["state"], event.get("reason")
                     else:

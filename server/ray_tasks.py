@@ -31,6 +31,7 @@ from typing import Iterator
 import ray
 
 from .jobenv import job_environ
+from .jobfiles import OutputLimits, collect_outputs, encode_inputs
 from .outcome import job_outcome
 from .wire import decode_line
 from .wire import STREAM_LIMIT, free_port
@@ -93,11 +94,14 @@ def sweep_group() -> None:
 
 
 def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
-                   proc: subprocess.Popen | None = None) -> Iterator[list[dict]]:
-    """Run the job in a runner process and yield its events in batches; the last event is the result."""
+                   proc: subprocess.Popen | None = None, files: dict[str, bytes] | None = None,
+                   limits: OutputLimits | None = None) -> Iterator[list[dict]]:
+    """Run the job in a runner process and yield its events in batches; the last event is the result,
+    after an `outputs` event with the files it left in its directory when `limits` asks for them."""
     proc = proc or spawn_runner()
     lines: queue.Queue = queue.Queue()
-    spec = json.dumps({"code": code, "env": env, "rank": rank, "world_size": world_size}).encode() + b"\n"
+    spec = json.dumps({"code": code, "env": env, "rank": rank, "world_size": world_size,
+                       "files": encode_inputs(files or {})}).encode() + b"\n"
 
     def feed() -> None:
         try:
@@ -132,6 +136,10 @@ def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
         if batch:
             yield batch
     proc.wait()
+    if limits is not None and getattr(proc, "home", None):  # the files go back with the task (jobfiles.py)
+        outputs = collect_outputs(proc.home, files or {}, limits)
+        if outputs:
+            yield [{"kind": "outputs", "files": [f.to_json() for f in outputs]}]
     if getattr(proc, "home", None):
         shutil.rmtree(proc.home, ignore_errors=True)
     state, reason = job_outcome([proc.returncode], {0: result} if result else {})
@@ -144,13 +152,14 @@ def job_env(job_id: str, cuda: bool) -> dict:
     return {"TORCHPAD_JOB_ID": job_id, "TORCHPAD_DEVICE": "cuda" if cuda else "cpu", "CUDA_VISIBLE_DEVICES": visible}
 
 
-def single_job(job_id: str, code: str, cuda: bool) -> Iterator[list[dict]]:
+def single_job(job_id: str, code: str, cuda: bool, files: dict[str, bytes] | None = None,
+               limits: OutputLimits | None = None) -> Iterator[list[dict]]:
     """A one-process job (a Ray streaming generator task): started marker, events, result."""
     global _spare
     proc = take_runner()
     device = "cuda:" + ",".join(str(i) for i in ray.get_gpu_ids()) if cuda else "cpu"
     yield [{"kind": "started", "device": device, "node": ray.util.get_node_ip_address()}]
-    yield from runner_batches(code, job_env(job_id, cuda), proc=proc)
+    yield from runner_batches(code, job_env(job_id, cuda), proc=proc, files=files, limits=limits)
     if own_group():  # without Ray's per-worker process groups a sweep could hit Ray's own processes
         sweep_group()
         _spare = spawn_runner()
@@ -173,15 +182,18 @@ def train_loop(config: dict) -> None:
            "LOCAL_WORLD_SIZE": str(ctx.get_local_world_size())}
     hub = config["hub"]
     ray.get(hub.push.remote(rank, [{"kind": "started"}]))
-    for batch in runner_batches(config["code"], env, rank, world):
+    limits = config["limits"] if rank == 0 else None  # rank 0's directory comes back, as on the local executor
+    for batch in runner_batches(config["code"], env, rank, world, files=config["files"], limits=limits):
         ray.get(hub.push.remote(rank, batch))  # waiting for each push is the backpressure
 
 
 class DistributedJob:
     """One `gpus: N > 1` job: drives TorchTrainer and relays its workers' events (a Ray actor)."""
 
-    def __init__(self, job_id: str, code: str, world: int, cuda: bool):
+    def __init__(self, job_id: str, code: str, world: int, cuda: bool, files: dict[str, bytes] | None = None,
+                 limits: OutputLimits | None = None):
         self.job_id, self.code, self.world, self.cuda = job_id, code, world, cuda
+        self.files, self.limits = files or {}, limits
         self.inbox: queue.Queue = queue.Queue()
 
     def push(self, rank: int, batch: list[dict]) -> None:
@@ -195,7 +207,7 @@ class DistributedJob:
         trainer = TorchTrainer(
             train_loop, torch_config=TorchConfig(backend="gloo"),
             train_loop_config={"hub": ray.get_runtime_context().current_actor, "job_id": self.job_id, "code": self.code,
-                               "cuda": self.cuda},
+                               "cuda": self.cuda, "files": self.files, "limits": self.limits},
             scaling_config=ScalingConfig(num_workers=self.world, use_gpu=self.cuda, resources_per_worker=resources),
             run_config=RunConfig(name=f"torchpad-{self.job_id}", storage_path=os.path.join(tempfile.gettempdir(), "torchpad-ray"),
                                  failure_config=FailureConfig(max_failures=0, controller_failure_limit=0)))
@@ -250,14 +262,15 @@ class PolledJob(DistributedJob):
     and handed out by `poll`; killing the actor ends the job and its process group.
     """
 
-    def __init__(self, job_id: str, code: str, world: int, cuda: bool):
-        super().__init__(job_id, code, world, cuda)
+    def __init__(self, job_id: str, code: str, world: int, cuda: bool, files: dict[str, bytes] | None = None,
+                 limits: OutputLimits | None = None):
+        super().__init__(job_id, code, world, cuda, files, limits)
         self.ready: list[list[dict]] = []
         self.done = False
         self.changed = threading.Condition()
 
     def start(self) -> None:
-        source = single_job(self.job_id, self.code, self.cuda) if self.world == 1 else self.run()
+        source = single_job(self.job_id, self.code, self.cuda, self.files, self.limits) if self.world == 1 else self.run()
         threading.Thread(target=self._drain, args=(source,), daemon=True).start()
 
     def _drain(self, source) -> None:

@@ -259,3 +259,18 @@ def test_a_queued_job_keeps_its_files_across_a_restart(make_server, tmp_path):
     assert second.wait_final(job)["state"] == "succeeded"
     assert "kept across restarts" in [e.get("text") for e in second.events(job)]
     assert second.get(f"/api/jobs/{blocker}").json()["state"] == "failed"
+
+
+@pytest.mark.ray
+def test_files_travel_with_a_ray_job(ray_cluster, tmp_path):
+    srv = Server(tmp_path / "data", "ray", env={**ray_cluster.server_env(), **LIMITS}).start()
+    try:
+        job = run(srv, TRAIN, {"data.csv": CSV})
+        assert set(listing(srv, job)) == {"model.pt", "preds.csv"}
+        state = torch.load(io.BytesIO(download(srv, job, "model.pt").content))
+        torch.manual_seed(0)
+        assert all(torch.equal(state[k], v) for k, v in torch.nn.Linear(1, 1).state_dict().items())
+        crashed = run(srv, "open('partial.txt', 'w').write('epoch 1')\nraise RuntimeError('boom')", state="failed")
+        assert download(srv, crashed, "partial.txt").content == b"epoch 1"
+    finally:
+        srv.stop()
