@@ -203,7 +203,8 @@ async function bootBrowser() {
 // ---- files in and out ------------------------------------------------------------------------
 const dataFiles = setupDataFiles($("#data-files"), { onError: (text) => output.write("stderr", text) });
 
-/** Download buttons for the files a run wrote (browser runs: read back from the worker's file system). */
+/** Download buttons for the files a run wrote (browser runs: read back from the worker's file system;
+ * server runs: fetched from the job's stored files). A file the server did not keep says why. */
 function showRunFiles(run) {
   const box = $("#run-files");
   box.replaceChildren(...(run?.files || []).map((f) => {
@@ -212,7 +213,11 @@ function showRunFiles(run) {
     b.className = "small";
     b.dataset.file = f.name;
     b.textContent = `⤓ ${f.name} (${formatBytes(f.size)})`;
-    b.title = `Download ${f.name}, written by this run`;
+    b.title = f.note ? `${f.name}: ${f.note}` : `Download ${f.name}, written by this run`;
+    if (f.note) {
+      b.disabled = true;
+      b.dataset.note = f.note;
+    }
     b.addEventListener("click", () => downloadRunFile(run, f.name));
     return b;
   }));
@@ -221,7 +226,11 @@ function showRunFiles(run) {
 
 async function downloadRunFile(run, name) {
   try {
-    if (run.target !== "browser" || !browserRunner) throw new Error(`${name} is no longer in the browser's working directory (it is kept only until the page reloads)`);
+    if (run.target === "server") {
+      if (!serverRunner || serverRunner.url !== run.server) throw new Error(`${name} is kept by the server ${run.server}, which is no longer the one in Settings`);
+      return download(name, await serverRunner.getFile(run.job, name), "application/octet-stream");
+    }
+    if (!browserRunner) throw new Error(`${name} is no longer in the browser's working directory (it is kept only until the page reloads)`);
     download(name, await browserRunner.getFile(name), "application/octet-stream");
   } catch (e) {
     output.write("stderr", e.message);
@@ -331,7 +340,7 @@ function handleEvent(run, ev) {
       break;
     case "files": { // what the program wrote (files the user gave it are listed only when it changed them)
       const given = new Map(dataFiles.files().map((f) => [f.name, f.size]));
-      run.files = ev.files.filter((f) => given.get(f.name) !== f.size);
+      run.files = run.target === "server" ? ev.files : ev.files.filter((f) => given.get(f.name) !== f.size); // the server compares contents
       if (selected === run) showRunFiles(run);
       break;
     }
@@ -410,10 +419,9 @@ async function startRun() {
     } catch (e) {
       say(run, "stderr", `Could not put the files into the working directory: ${e.message}`);
     }
-  } else if (given.length) {
-    say(run, "info", `Note: the files for the program (${given.map((f) => f.name).join(", ")}) are not sent to the server yet; this run does not see them.`);
   }
-  await follow(run, runner, (onEvent) => runner.run(code, { name: "main.py", options: { device: "auto" }, onEvent, onJob }));
+  const files = target === "server" ? given.map(({ name, bytes }) => ({ name, bytes })) : [];
+  await follow(run, runner, (onEvent) => runner.run(code, { name: "main.py", options: { device: "auto" }, files, onEvent, onJob }));
   const missing = /^(ModuleNotFoundError|ImportError)$/.test(run.error?.type || "") && /numpy|torch/.test(run.error?.message || "");
   if (target === "browser" && missing && browserRunner?.bootInfo?.numpy === false) offerServer("NumPy (and so torch) cannot load in this browser.");
 }

@@ -50,9 +50,47 @@ export class ServerRunner {
     return this.request("/api/shares", { method: "POST", body: { payload } });
   }
 
-  /** Submit `code` and stream its events; `onJob(job)` hears the job id once the server accepts it. */
-  run(code, { name = "main.py", options = {}, onEvent = () => {}, onJob = () => {} } = {}) {
-    return this._stream({ code, name, options, onEvent, onJob });
+  /** Submit `code` and stream its events; `onJob(job)` hears the job id once the server accepts it.
+   * `files` [{name, bytes}] go into the job's working directory: they are sent with a REST submit
+   * (a websocket message is bounded far below the files' limit), then the job is followed as usual. */
+  run(code, { name = "main.py", options = {}, files = [], onEvent = () => {}, onJob = () => {} } = {}) {
+    if (!files.length) return this._stream({ code, name, options, onEvent, onJob });
+    return this._submitWithFiles(code, { name, options, files, onEvent, onJob });
+  }
+
+  async _submitWithFiles(code, { name, options, files, onEvent, onJob }) {
+    if (this.current) throw new Error("a run is already in progress");
+    const upload = (this.current = { uploading: true, stopping: false });
+    let job;
+    try {
+      const encoded = await Promise.all(files.map(async (f) => ({ name: f.name, data: await toBase64(f.bytes) })));
+      ({ job } = await this.request("/api/jobs", { method: "POST", body: { code, name, options, files: encoded } }));
+    } catch (e) {
+      return { state: "failed", reason: `The job was not submitted: ${e.message}`, job: null };
+    } finally {
+      this.current = null;
+    }
+    onJob(job);
+    if (upload.stopping) this.request(`/api/jobs/${encodeURIComponent(job)}/cancel`, { method: "POST" }).catch(() => {});
+    return this._stream({ job, afterSeq: 0, onEvent, onJob: () => {} });
+  }
+
+  /** GET /api/jobs/{job}/files/{name}: a file the job left in its directory, as a Blob (the token goes
+   * in the Authorization header, never in a URL, so the page fetches it rather than linking to it). */
+  async getFile(job, name) {
+    const path = `/api/jobs/${encodeURIComponent(job)}/files/${encodeURIComponent(name)}`;
+    let res;
+    try {
+      res = await fetch(this.url + path, { headers: { Authorization: `Bearer ${this.token}` } });
+    } catch {
+      throw new ServerError(`Cannot reach the server at ${this.url}`);
+    }
+    if (res.status === 401 || res.status === 403) throw new ServerError("The server refused the token (check Settings)");
+    if (!res.ok) {
+      const data = await res.json().catch(() => ({}));
+      throw new ServerError(data.message || `Could not download ${name} (HTTP ${res.status})`);
+    }
+    return res.blob();
   }
 
   /** Follow an already submitted job (e.g. after a page reload) from the event after `afterSeq`; stop() works as for run(). */
@@ -135,6 +173,7 @@ export class ServerRunner {
     const run = this.current;
     if (!run || run.stopping) return;
     run.stopping = true;
+    if (run.uploading) return; // cancelled as soon as the server names the job
     if (!run.job) {
       if (!run.submitted) run.finish("cancelled", "stopped before it was submitted");
       return; // cancelled as soon as "accepted" arrives
@@ -143,6 +182,16 @@ export class ServerRunner {
       this.request(`/api/jobs/${encodeURIComponent(run.job)}/cancel`, { method: "POST" }).catch(() => {});
     }
   }
+}
+
+/** Bytes as base64 (the JSON form of a job's files), without building a string per byte. */
+function toBase64(bytes) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).slice(String(reader.result).indexOf(",") + 1));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(new Blob([bytes]));
+  });
 }
 
 /** GET /api/shares/{id} on the page's own server: the stored share payload string. */
