@@ -44,6 +44,7 @@ class Settings:
     pyodide_index: str = DEFAULT_PYODIDE_INDEX
     web_dir: Path = DEFAULT_WEB_DIR
     job_user: str | None = None           # --job-user: run jobs as this account (root servers)
+    token_file: Path | None = None        # --token-file: hidden from jobs like the data directory
     # Limits without a flag (environment only).
     max_code_bytes: int = 256 * KiB
     max_message_bytes: int = 1 * MiB
@@ -55,7 +56,7 @@ class Settings:
     max_output_bytes: int = 128 * MiB     # ... and at most this much in all
     cpu_slots: int = 4                    # concurrent CPU jobs on a host without (or not using) GPUs
     warm_runners: int = 2                 # spare job processes with torch imported (one ready + one starting)
-    job_containment: str = "auto"         # auto | cgroup | pgroup: how a job's processes are kept together
+    job_containment: str = "auto"         # auto | cgroup | pidns | pgroup: how a job's processes are kept together
     output_lines_per_s: float = 2000.0    # stdout+stderr lines, token bucket ...
     output_burst_lines: int = 20000       # ... of this size
     output_max_bytes: int = 64 * MiB      # total stdout+stderr bytes per job

@@ -7,6 +7,9 @@ GPU goes to the next job). So each runner gets a cage when it is spawned:
 - `cgroup`: a cgroup v2 directory of its own under the server's cgroup, where the cgroup
   file system is writable (a root server, a systemd unit with `Delegate=yes`). Every
   descendant stays in it whatever it does; ending the job writes `cgroup.kill`.
+- `pidns` (no cgroup, but the job user may create namespaces): the runner makes a PID
+  namespace whose init waits for it (jobns.py); when the runner ends, or the server dies,
+  the kernel kills everything in the namespace.
 - `pgroup` (otherwise): the runner's process group, plus a sweep of the runner's
   descendants (the runner is a child subreaper, so orphans of the job stay its
   descendants while it lives, and it sweeps them itself when the program ends).
@@ -149,12 +152,13 @@ class Cage:
 class Containment:
     """Makes the cages, and ends the ones a previous server run left behind."""
 
-    def __init__(self, data_dir: Path, mode: str = "auto"):
-        if mode not in ("auto", "cgroup", "pgroup"):
-            raise ValueError(f"job containment must be auto, cgroup or pgroup, not {mode!r}")
+    def __init__(self, data_dir: Path, mode: str = "auto", pid_namespaces=None):
+        """`pid_namespaces()` says why a runner cannot have a PID namespace of its own (None: it can)."""
+        if mode not in ("auto", "cgroup", "pidns", "pgroup"):
+            raise ValueError(f"job containment must be auto, cgroup, pidns or pgroup, not {mode!r}")
         self.records = data_dir / "cages"
         self.records.mkdir(parents=True, exist_ok=True, mode=0o700)
-        root = cgroup2_root() if mode != "pgroup" else None
+        root = cgroup2_root() if mode in ("auto", "cgroup") else None
         if mode == "cgroup" and root is None:
             raise RuntimeError("TORCHPAD_JOB_CONTAINMENT=cgroup, but no writable cgroup v2 directory was found")
         self.base = None
@@ -165,7 +169,19 @@ class Containment:
             except OSError as e:
                 log.warning("job containment: cannot create %s (%s); using process groups", self.base, e)
                 self.base = None
-        self.mode = "cgroup" if self.base else "pgroup"
+        self.mode, self.why_not = ("cgroup", None) if self.base else self._without_cgroup(mode, pid_namespaces)
+
+    @staticmethod
+    def _without_cgroup(mode: str, pid_namespaces) -> tuple[str, str | None]:
+        """pidns where a runner can make one, else pgroup; with why the stronger kinds are not used."""
+        if mode == "pgroup":
+            return "pgroup", "TORCHPAD_JOB_CONTAINMENT=pgroup"
+        why = pid_namespaces() if pid_namespaces else "this executor does not make PID namespaces"
+        if why is None:
+            return "pidns", "no writable cgroup v2 directory" if mode == "auto" else None
+        if mode == "pidns":
+            raise RuntimeError(f"TORCHPAD_JOB_CONTAINMENT=pidns, but a job cannot have a PID namespace here: {why}")
+        return "pgroup", f"no writable cgroup v2 directory; no PID namespace ({why})"
 
     def sweep_leftovers(self) -> int:
         """End what jobs of an earlier server run left (by their records); the number of cages ended."""

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import os
 import signal
 import sys
 
 from .containment import Cage, Containment
+from .jobns import JobView
 from .executor import Emit, JobSpec, Started
 from .jobenv import JobDirs, JobUser, job_environ
 from .jobfiles import OutputLimits, collect_outputs, encode_inputs
@@ -26,6 +28,8 @@ from .outcome import job_outcome
 from .pool import Pool
 from .wire import decode_line
 from .wire import STREAM_LIMIT, free_port
+
+log = logging.getLogger("torchpad.server")
 
 PIPE_DRAIN_S = 1.0  # after the runner exits, how long its output may take to drain
 
@@ -70,14 +74,20 @@ class LocalExecutor:
         self._dirs: dict[int, str] = {}  # runner pid -> its working directory's name
         self._retiring: set[asyncio.Task] = set()
         self._serial = itertools.count(1)
-        self.containment = Containment(settings.data_dir, settings.job_containment)
         self.job_user = JobUser(settings.job_user)
         self.job_dirs = JobDirs(self.job_user)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # it must exist to be hidden from jobs
+        self.view = JobView([settings.data_dir, settings.token_file], self.job_user.spawn_args(), self.job_dirs.root)
+        self.containment = Containment(settings.data_dir, settings.job_containment, self.view.pid_namespace_error)
+        self.view.pid_namespace = self.containment.mode == "pidns"
         self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         await asyncio.to_thread(self.containment.sweep_leftovers)
+        log.warning("job isolation: processes kept together by %s%s; data directory hidden from jobs by %s%s",
+                    self.containment.mode, f" ({self.containment.why_not})" if self.containment.why_not else "",
+                    self.view.files(), f"; jobs run as {self.job_user.name}" if self.job_user.name else "")
         self._fill_spares()
 
     async def close(self) -> None:
@@ -96,6 +106,7 @@ class LocalExecutor:
     def info(self) -> dict:
         ready = sum(1 for t in self._spares if _ready(t))
         return {"name": self.name, "warm_ready": ready > 0, "spares": {"ready": ready, "starting": len(self._spares) - ready}, "containment": self.containment.mode,
+                "data_dir_hidden_by": self.view.files(), "job_user": self.job_user.name,
                 "gpus": self.gpu_ids, "gpus_free": len(self.gpus.free),
                 "cpu_slots": self.cpus.size, "cpu_slots_free": len(self.cpus.free), "waiting": self.gpus.waiting + self.cpus.waiting}
 
@@ -104,7 +115,7 @@ class LocalExecutor:
         name = f"runner-{next(self._serial)}"
         home = await asyncio.to_thread(self.job_dirs.make, name)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "torchpad.server.runner", str(os.getpid()),
+            sys.executable, "-m", "torchpad.server.runner", str(os.getpid()), *self.view.args(),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             start_new_session=True, limit=STREAM_LIMIT, cwd=home, env=job_environ(os.environ, str(home)),
             **self.job_user.spawn_args())

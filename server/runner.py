@@ -24,6 +24,7 @@ import time
 
 from torchpad.outbox import INTERVAL_S, Outbox
 
+from . import jobns
 from .containment import descendants
 from .jobfiles import write_inputs
 from .wire import encode_lines
@@ -113,10 +114,12 @@ def run_job(spec: dict, channel: EventChannel) -> tuple[str, str | None]:
 
 
 def main() -> int:
+    server_pid = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()  # the server's pid, from its argv
+    parent = jobns.enter(sys.argv[2:], server_pid)  # the namespaces the server asks for (may fork: before any thread)
     channel = EventChannel(os.dup(1))
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    die_with_parent(int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid())  # the server's pid, from its argv
+    die_with_parent(parent)
     faulthandler.enable(sys.__stderr__)  # a segfault or abort leaves the Python stack in the job's stderr
     import torch  # noqa: F401 - the warm part: paid before the job arrives
 
