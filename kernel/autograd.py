@@ -61,6 +61,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _check_requires_grad(outputs)
     grads = _initial_grads(outputs, grad_tensors)
     if create_graph:
+        import warnings
+
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter and "
+                      "its gradient which can cause a memory leak. We recommend using autograd.grad when creating the "
+                      "graph to avoid this. If you have to use this function, make sure to reset the .grad fields of "
+                      "your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      stacklevel=3)
         grads = _graph_seeds(grads, grad_tensors)
     for t, g in zip(outputs, grads):
         if t._ctx is None:  # backward on a leaf: its own grad is the seed

@@ -68,9 +68,16 @@ def accumulate_leaf(t, g) -> None:
 
     g = run_hooks(t, g) if t._hooks else g
     if isinstance(g, Tensor):
-        t._grad = g.clone() if t._grad is None else t._grad + g
+        _accumulate_graph(t, g)
     else:
         t._accumulate_grad(g)
+
+
+def _accumulate_graph(t, g) -> None:
+    """`.grad` from a Tensor gradient with a graph: a copy of it (CopyBackwards, as PyTorch), then sums."""
+    from .function import named
+
+    t._grad = named(g.clone(), "CopyBackwards") if t._grad is None else t._grad + g
 
 
 def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_graph: bool = False) -> dict:
@@ -113,7 +120,7 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_gr
             if out._hooks:
                 g = run_hooks(out, g)
             if capture is None and out._retains_grad:
-                out._accumulate_grad(g)
+                _accumulate_graph(out, g) if create_graph else out._accumulate_grad(g)
         in_grads = graph_backward(node, g) if create_graph else node.backward(g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)

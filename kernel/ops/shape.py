@@ -232,6 +232,10 @@ class Repeat(Function):
             inter += [r, n]
         return g.reshape(inter).sum(axis=tuple(range(0, len(inter), 2))).reshape(self.in_shape)
 
+    def backward_graph(self, g):
+        inter = [k for r, n in zip(self.reps, self.shape) for k in (r, n)]
+        return g.reshape(inter).sum(tuple(range(0, len(inter), 2))).reshape(self.in_shape)
+
 
 def repeat(input, *sizes):
     sizes = _shape_arg(sizes)

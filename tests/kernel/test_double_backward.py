@@ -1,0 +1,405 @@
+"""Second-order autograd against real PyTorch: grad of grad through each op with a double-backward
+formula, create_graph=True through autograd.grad and Tensor.backward, hessian / hvp / vhp, torch.func
+hessian and grad of grad, a WGAN-GP gradient penalty, a MAML inner step, gradgradcheck, and the
+clear error for an op without a second-order formula."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch as T
+import torch.autograd.functional as TAF
+import torch.func as TF
+
+import torchpad.kernel.autograd_functional as KAF
+import torchpad.kernel.func as KF
+from tests.kernel.opcheck import ints, rand
+from tests.kernel.parity import K, assert_close, same_error
+
+
+def _weights(shape, seed):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def _second_order(lib, fn, arrays, consts):
+    """(outputs, first grads, their requires_grad, second grads) of fn on leaves made from `arrays`."""
+    leaves = [lib.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(lib, *leaves, *[lib.tensor(c) for c in consts])
+    loss = (out * lib.tensor(_weights(tuple(out.shape), 1))).sum()
+    firsts = lib.autograd.grad(loss, leaves, create_graph=True)
+    mixed = sum((g * lib.tensor(_weights(tuple(g.shape), 2 + i))).sum() for i, g in enumerate(firsts)
+                if g.requires_grad)
+    seconds = (lib.autograd.grad(mixed, leaves, allow_unused=True) if isinstance(mixed, lib.Tensor)
+               else [None] * len(leaves))
+    return out, firsts, [g.requires_grad for g in firsts], seconds
+
+
+def check_second_order(fn, *arrays, consts=()):
+    """fn(lib, *leaves, *constants): its value, first and second derivatives match PyTorch's."""
+    kout, kfirst, kreq, ksecond = _second_order(K, fn, arrays, consts)
+    tout, tfirst, treq, tsecond = _second_order(T, fn, arrays, consts)
+    assert_close(kout, tout)
+    for k, t in zip(kfirst, tfirst):
+        assert_close(k, t)
+    assert kreq == treq, f"first-grad requires_grad {kreq} != torch {treq}"
+    for i, (k, t) in enumerate(zip(ksecond, tsecond)):
+        if t is None or k is None:  # unused: PyTorch's None is our None or zeros
+            assert t is None or not t.abs().sum().item(), f"torch has a second derivative for input {i}"
+            assert k is None or not k.abs().sum().item(), f"the kernel has a second derivative for input {i}"
+            continue
+        assert_close(k, t)
+
+
+P = dict(positive=True)
+UNARY = {
+    "neg": lambda lib, x: -x * x,
+    "exp": lambda lib, x: lib.exp(x) * x,
+    "log": lambda lib, x: lib.log(x) * x,
+    "sqrt": lambda lib, x: lib.sqrt(x),
+    "rsqrt": lambda lib, x: lib.rsqrt(x),
+    "square": lambda lib, x: lib.square(x) * x,
+    "abs": lambda lib, x: x.abs() * x,
+    "sin": lambda lib, x: lib.sin(x),
+    "cos": lambda lib, x: lib.cos(x),
+    "tanh": lambda lib, x: lib.tanh(x),
+    "sigmoid": lambda lib, x: lib.sigmoid(x),
+    "reciprocal": lambda lib, x: x.reciprocal(),
+    "pow_scalar": lambda lib, x: x ** 3.5,
+    "pow_square": lambda lib, x: x ** 2,
+    "rpow": lambda lib, x: 2 ** x,
+    "relu": lambda lib, x: lib.relu(x) * x,
+    "leaky_relu": lambda lib, x: lib.nn.functional.leaky_relu(x, 0.1) * x,
+    "gelu": lambda lib, x: lib.nn.functional.gelu(x),
+    "gelu_tanh": lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"),
+    "softplus": lambda lib, x: lib.nn.functional.softplus(x, beta=2.0),
+    "silu": lambda lib, x: lib.nn.functional.silu(x),
+    "elu": lambda lib, x: lib.nn.functional.elu(x),
+    "clamp": lambda lib, x: x.clamp(-0.5, 0.5) * x,
+    "sum": lambda lib, x: (x.sum(1) ** 2),
+    "sum_all": lambda lib, x: x.sum() ** 3,
+    "mean": lambda lib, x: x.mean(0, keepdim=True) * x,
+    "reshape": lambda lib, x: x.reshape(4, 3) ** 3,
+    "view_flatten": lambda lib, x: (x.view(12) * x.flatten()) ** 2,
+    "transpose_t_permute": lambda lib, x: x.t() ** 2 * x.transpose(0, 1) + x.permute(1, 0) ** 3,
+    "expand": lambda lib, x: x[:1].expand(5, 4) ** 3,
+    "unsqueeze_squeeze": lambda lib, x: x.unsqueeze(0).squeeze(0) ** 3,
+    "index_int_slice": lambda lib, x: x[1] ** 3 + x[::2, 1:].sum(),
+    "index_tensor": lambda lib, x: x[lib.tensor([0, 2, 0])] ** 3,
+    "index_mask": lambda lib, x: x[x > 0] ** 3,
+    "select_narrow": lambda lib, x: lib.cat([x.select(1, 2) ** 3, x.narrow(0, 1, 2).sum(0) ** 2]),
+    "clone": lambda lib, x: x.clone() ** 3,
+    "softmax": lambda lib, x: lib.softmax(x, 1),
+    "log_softmax": lambda lib, x: lib.log_softmax(x, 0),
+    "logsumexp": lambda lib, x: lib.logsumexp(x, 1),
+    "max_min_dim": lambda lib, x: lib.cat([x.max(1).values ** 3, x.min(0).values ** 2]),
+    "max_all_amax": lambda lib, x: x.max() ** 3 + x.amax(1) ** 2,
+    "std_var": lambda lib, x: lib.cat([x.std(1) ** 2, x.var(0), x.std().reshape(1)]),
+    "norm": lambda lib, x: x.norm(dim=1) * x.norm(),
+    "cumsum_flip": lambda lib, x: x.cumsum(1) ** 2 + x.flip(0) ** 3,
+    "where": lambda lib, x: lib.where(x > 0, x ** 2, x ** 3),
+    "masked_fill": lambda lib, x: x.masked_fill(x < 0, 0.0) ** 3,
+}
+POSITIVE = {"log", "sqrt", "rsqrt", "pow_scalar", "reciprocal"}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_second_order_of_one_input_ops(name):
+    check_second_order(UNARY[name], rand(3, 4, seed=3, positive=name in POSITIVE))
+
+
+BINARY = {
+    "add": lambda lib, a, b: (a + b) ** 3,
+    "add_alpha_broadcast": lambda lib, a, b: lib.add(a, b[0], alpha=2.0) ** 3,
+    "sub": lambda lib, a, b: (a - b) ** 3,
+    "mul": lambda lib, a, b: a * b * a,
+    "div": lambda lib, a, b: a / b,
+    "pow_tensor": lambda lib, a, b: a ** b,
+    "cat_stack": lambda lib, a, b: lib.cat([a, b], 1) ** 3 + lib.stack([a, b], 2).sum(2).repeat(1, 2) ** 2,
+    "mse_loss": lambda lib, a, b: lib.nn.functional.mse_loss(a * a, b),
+    "mse_loss_sum_none": lambda lib, a, b: lib.nn.functional.mse_loss(a, b ** 2, reduction="none") ** 2,
+    "maximum_minimum": lambda lib, a, b: lib.maximum(a, b) ** 3 + lib.minimum(a, b) ** 2,
+    "matmul_2d": lambda lib, a, b: (a @ b.t()).tanh(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_second_order_of_two_input_ops(name):
+    positive = name == "pow_tensor"
+    check_second_order(BINARY[name], rand(3, 4, seed=4, positive=positive), rand(3, 4, seed=5, positive=positive))
+
+
+def test_second_order_of_matmul_shapes():
+    shapes = [((3, 4), (4, 2)), ((2, 3, 4), (2, 4, 5)), ((4,), (4, 3)), ((3, 4), (4,)), ((4,), (4,)),
+              ((2, 3, 4), (4, 2)), ((4,), (2, 4, 3)), ((2, 3, 4), (4,))]
+    for sa, sb in shapes:
+        check_second_order(lambda lib, a, b: lib.matmul(a, b).sin(), rand(*sa, seed=1), rand(*sb, seed=2))
+    check_second_order(lambda lib, a, b: lib.mm(a, b) ** 2, rand(3, 4, seed=1), rand(4, 2, seed=2))
+    check_second_order(lambda lib, a, b: lib.bmm(a, b) ** 2, rand(2, 3, 4, seed=1), rand(2, 4, 2, seed=2))
+
+
+@pytest.mark.parametrize("x_shape", [(5,), (3, 5), (2, 3, 5)])
+def test_second_order_of_linear(x_shape):
+    check_second_order(lambda lib, x, w, b: lib.tanh(lib.nn.functional.linear(x, w, b)),
+                       rand(*x_shape, seed=1), rand(4, 5, seed=2), rand(4, seed=3))
+    check_second_order(lambda lib, x, w: lib.sigmoid(lib.nn.functional.linear(x, w)),
+                       rand(*x_shape, seed=1), rand(4, 5, seed=2))
+
+
+def test_second_order_of_classification_losses():
+    target = ints(4, high=3)
+    F = lambda lib: lib.nn.functional  # noqa: E731
+    for reduction in ("mean", "sum", "none"):
+        check_second_order(lambda lib, x, t: F(lib).cross_entropy(x * x, t, reduction=reduction), rand(4, 3, seed=1),
+                           consts=(target,))
+        check_second_order(lambda lib, x, t: F(lib).nll_loss(F(lib).log_softmax(x, 1) ** 2, t, reduction=reduction),
+                           rand(4, 3, seed=1), consts=(target,))
+    check_second_order(lambda lib, x, t: F(lib).cross_entropy(x.sin(), t), rand(3, seed=1), consts=(target[0],))
+    check_second_order(lambda lib, x, idx: x.gather(1, idx) ** 3, rand(4, 3, seed=1),
+                       consts=(ints(4, 2, high=3),))
+
+
+def test_backward_create_graph_accumulates_tensors_with_graphs():
+    results = []
+    for lib in (K, T):
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            (x ** 3).sum().backward(create_graph=True)
+        assert any("create_graph=True will create a reference cycle" in str(w.message) for w in caught)
+        first = (x.grad.detach().clone(), x.grad.requires_grad, type(x.grad.grad_fn).__name__ if lib is T
+                 else x.grad.grad_fn.name())
+        (x.sin().sum()).backward(create_graph=True)
+        second = x.grad.detach().clone()
+        g2, = lib.autograd.grad(x.grad.sum(), x)
+        results.append((first, second, g2))
+    (kf, ks, kg), (tf, ts, tg) = results
+    assert_close(kf[0], tf[0])
+    assert kf[1:] == tf[1:] == (True, "CopyBackwards")
+    assert_close(ks, ts)
+    assert_close(kg, tg)
+
+
+def test_grad_create_graph_semantics_match_torch():
+    for lib in (K, T):
+        y = lib.tensor([1.0, 2.0], requires_grad=True)
+        g, = lib.autograd.grad((y * 2).sum(), y, create_graph=True)
+        assert not g.requires_grad  # a linear function: the gradient does not depend on y
+    ky, ty = K.tensor([1.0, 2.0], requires_grad=True), T.tensor([1.0, 2.0], requires_grad=True)
+    kg, = K.autograd.grad((ky * ky).sum(), ky, create_graph=True)
+    tg, = T.autograd.grad((ty * ty).sum(), ty, create_graph=True)
+    assert kg.grad_fn.name() == type(tg.grad_fn).__name__ == "AddBackward0"
+    K.autograd.grad(kg.sum(), ky)
+    T.autograd.grad(tg.sum(), ty)
+    same_error(lambda: K.autograd.grad(kg.sum(), ky), lambda: T.autograd.grad(tg.sum(), ty))  # graph freed
+    # retain_graph=False with create_graph frees the first graph, as PyTorch
+    for lib in (K, T):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        g, = lib.autograd.grad((x.exp() * x).sum(), x, create_graph=True, retain_graph=False)
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            lib.autograd.grad(g.sum(), x)
+
+
+def test_hooks_see_gradients_with_graphs():
+    outs = []
+    for lib in (K, T):
+        x = lib.tensor([0.5, 1.5], requires_grad=True)
+        h = x * x
+        h.register_hook(lambda g: g * 3)
+        seen = []
+        x.register_hook(lambda g: seen.append(g.requires_grad))
+        g, = lib.autograd.grad(h.sin().sum(), x, create_graph=True)
+        outs.append((g, lib.autograd.grad(g.sum(), x)[0], seen))
+    assert_close(outs[0][0], outs[1][0])
+    assert_close(outs[0][1], outs[1][1])
+    assert outs[0][2] == outs[1][2]
+
+
+def test_custom_function_double_backward():
+    class KCube(K.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return g * 3 * x ** 2
+
+    class TCube(T.autograd.Function):
+        forward, backward = staticmethod(KCube.forward), staticmethod(KCube.backward)
+
+    check_second_order(lambda lib, x: (KCube if lib is K else TCube).apply(x), rand(5, seed=7))
+
+
+def _rosenbrock(x):
+    return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+
+def test_hessian_hvp_vhp_of_rosenbrock():
+    x = np.array([0.5, -1.2, 1.3, 0.7], np.float32)
+    v = np.array([1.0, 0.5, -0.3, 2.0], np.float32)
+    assert_close(KAF.hessian(_rosenbrock, K.tensor(x)), TAF.hessian(_rosenbrock, T.tensor(x)))
+    for name in ("hvp", "vhp"):
+        (ko, kr), (to, tr) = (getattr(KAF, name)(_rosenbrock, K.tensor(x), K.tensor(v)),
+                              getattr(TAF, name)(_rosenbrock, T.tensor(x), T.tensor(v)))
+        assert_close(ko, to)
+        assert_close(kr, tr)
+        assert not kr.requires_grad
+    x64 = x.astype(np.float64)
+    assert_close(KAF.hessian(_rosenbrock, K.tensor(x64)), TAF.hessian(_rosenbrock, T.tensor(x64)), rtol=1e-10, atol=1e-10)
+
+
+def _mlp_loss(lib, x, y):
+    def loss(w1, b1, w2, b2):
+        h = lib.tanh(lib.nn.functional.linear(x, w1, b1))
+        return lib.nn.functional.mse_loss(lib.nn.functional.linear(h, w2, b2), y)
+    return loss
+
+
+def test_hessian_hvp_of_an_mlp_loss_wrt_its_parameters():
+    x, y = rand(6, 3, seed=1), rand(6, 2, seed=2)
+    params = [rand(4, 3, seed=3), rand(4, seed=4), rand(2, 4, seed=5), rand(2, seed=6)]
+    kp, tp = tuple(K.tensor(p) for p in params), tuple(T.tensor(p) for p in params)
+    kh = KAF.hessian(_mlp_loss(K, K.tensor(x), K.tensor(y)), kp)
+    th = TAF.hessian(_mlp_loss(T, T.tensor(x), T.tensor(y)), tp)
+    for krow, trow in zip(kh, th):
+        for k, t in zip(krow, trow):
+            assert_close(k, t)
+    vs = [rand(*p.shape, seed=10 + i) for i, p in enumerate(params)]
+    (_, kr), (_, tr) = (KAF.hvp(_mlp_loss(K, K.tensor(x), K.tensor(y)), kp, tuple(K.tensor(v) for v in vs)),
+                        TAF.hvp(_mlp_loss(T, T.tensor(x), T.tensor(y)), tp, tuple(T.tensor(v) for v in vs)))
+    for k, t in zip(kr, tr):
+        assert_close(k, t)
+
+
+def test_functional_create_graph_keeps_graphs():
+    out = []
+    for lib, AF in ((K, KAF), (T, TAF)):
+        x = lib.tensor([0.3, -0.7, 1.1], requires_grad=True)
+        v = lib.tensor([1.0, 2.0, 0.5])
+        jac = AF.jacobian(lambda a: a.sin() * a, x, create_graph=True)
+        _, vjp = AF.vjp(lambda a: a.exp() * a, x, v, create_graph=True)
+        _, jvp = AF.jvp(lambda a: a.tanh() ** 2, x, v, create_graph=True)
+        _, hvp = AF.hvp(lambda a: (a ** 4).sum(), x, v, create_graph=True)
+        h = AF.hessian(lambda a: (a.sin() * a).sum(), x, create_graph=True)
+        total = jac.sum() + vjp.sum() + jvp.sum() + hvp.sum() + h.sum()
+        out.append((jac, vjp, jvp, hvp, h, [t.requires_grad for t in (jac, vjp, jvp, hvp, h)],
+                    lib.autograd.grad(total, x)[0]))
+    for k, t in zip(out[0], out[1]):
+        if isinstance(t, list):
+            assert k == t
+        else:
+            assert_close(k, t)
+
+
+def test_functional_errors_match_torch():
+    for call in (lambda AF, lib: AF.hessian(lambda a: (a, a), lib.ones(2)),
+                 lambda AF, lib: AF.hessian(lambda a: a * 2, lib.ones(2)),
+                 lambda AF, lib: AF.hvp(lambda a: a * 2, lib.ones(2), lib.ones(2)),
+                 lambda AF, lib: AF.vhp(lambda a: (a ** 2).sum(), lib.ones(2)),
+                 lambda AF, lib: AF.vhp(lambda a: (a ** 2).sum(), lib.ones(2), lib.ones(3)),
+                 lambda AF, lib: AF.hvp(lambda a, b: (a * b).sum(), (lib.ones(2), lib.ones(2)), (lib.ones(2),)),
+                 lambda AF, lib: AF.hvp(lambda a, b: (a * b).sum(), (lib.ones(2), lib.ones(2)),
+                                        (lib.ones(2), lib.ones(3)))):
+        same_error(lambda: call(KAF, K), lambda: call(TAF, T))
+
+
+def test_torch_func_hessian_and_grad_of_grad():
+    f = lambda lib: (lambda x, y: (x.sin() * y).sum() + (x ** 3).sum() * y.sum())  # noqa: E731
+    a, b = rand(3, seed=1), rand(3, seed=2)
+    for argnums in (0, 1, (0, 1)):
+        k = KF.hessian(f(K), argnums)(K.tensor(a), K.tensor(b))
+        t = TF.hessian(f(T), argnums)(T.tensor(a), T.tensor(b))
+        flat = lambda h: [z for y in h for z in flat(y)] if isinstance(h, tuple) else [h]  # noqa: E731
+        assert len(flat(k)) == len(flat(t))
+        for kk, tt in zip(flat(k), flat(t)):
+            assert_close(kk, tt)
+    gg = lambda F: F.grad(lambda x: F.grad(lambda y: (y.tanh() ** 2).sum())(x).sum())  # noqa: E731
+    assert_close(gg(KF)(K.tensor(a)), gg(TF)(T.tensor(a)))
+    assert_close(KF.jacrev(KF.jacrev(lambda x: x.exp() * x.sum()))(K.tensor(a)),
+                 TF.jacrev(TF.jacrev(lambda x: x.exp() * x.sum()))(T.tensor(a)))
+
+
+def test_wgan_gp_gradient_penalty_trains_the_critic_as_torch():
+    real, fake, alpha = rand(4, 3, seed=1), rand(4, 3, seed=2), np.random.default_rng(3).random((4, 1)).astype(np.float32)
+    grads = []
+    for lib in (K, T):
+        lib.manual_seed(0)
+        critic = lib.nn.Sequential(lib.nn.Linear(3, 8), lib.nn.LeakyReLU(0.2), lib.nn.Linear(8, 1))
+        with lib.no_grad():
+            for i, p in enumerate(critic.parameters()):
+                p.copy_(lib.tensor(rand(*p.shape, seed=20 + i)))
+        a = lib.tensor(alpha)
+        mixed = (a * lib.tensor(real) + (1 - a) * lib.tensor(fake)).requires_grad_(True)
+        scores = critic(mixed)
+        g, = lib.autograd.grad(scores, mixed, grad_outputs=lib.ones_like(scores), create_graph=True, retain_graph=True)
+        penalty = ((g.norm(2, dim=1) - 1) ** 2).mean() * 10
+        loss = critic(lib.tensor(fake)).mean() - critic(lib.tensor(real)).mean() + penalty
+        loss.backward()
+        grads.append((penalty, [p.grad for p in critic.parameters()]))
+    assert_close(grads[0][0], grads[1][0])
+    for k, t in zip(grads[0][1], grads[1][1]):
+        assert_close(k, t)
+
+
+def test_maml_inner_step_meta_gradient():
+    x, y = rand(5, 2, seed=1), rand(5, 1, seed=2)
+    xq, yq = rand(5, 2, seed=3), rand(5, 1, seed=4)
+    meta = []
+    for lib in (K, T):
+        F = lib.nn.functional
+        w, b = lib.tensor(rand(1, 2, seed=5), requires_grad=True), lib.tensor(rand(1, seed=6), requires_grad=True)
+        inner = F.mse_loss(F.linear(lib.tensor(x), w, b).tanh(), lib.tensor(y))
+        gw, gb = lib.autograd.grad(inner, (w, b), create_graph=True)
+        w2, b2 = w - 0.1 * gw, b - 0.1 * gb
+        outer = F.mse_loss(F.linear(lib.tensor(xq), w2, b2).tanh(), lib.tensor(yq))
+        outer.backward()
+        meta.append((outer, w.grad, b.grad))
+    for k, t in zip(*meta):
+        assert_close(k, t)
+
+
+def test_gradgradcheck_passes_and_fails_like_torch():
+    x = rand(3, seed=1).astype(np.float64)
+    w = rand(3, 2, seed=2).astype(np.float64)
+    for lib in (K, T):
+        xs, ws = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda a, b: (a.sin() @ b).tanh(), (xs, ws))
+        assert lib.autograd.gradgradcheck(lambda a: (a * a).sum() * a, (xs,), (lib.ones(3, dtype=lib.float64),))
+
+    def detached_square(lib):
+        class Square(lib.autograd.Function):  # right first derivative, wrong second (x is detached)
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a * a
+
+            @staticmethod
+            def backward(ctx, g):
+                a, = ctx.saved_tensors
+                return g * 2 * a.detach()
+
+        return Square.apply
+
+    for lib in (K, T):
+        xs = lib.tensor(x, requires_grad=True)
+        assert lib.autograd.gradcheck(detached_square(lib), (xs,))
+        assert lib.autograd.gradgradcheck(detached_square(lib), (xs,), raise_exception=False) is False
+    messages = []
+    for lib in (K, T):
+        try:
+            lib.autograd.gradgradcheck(detached_square(lib), (lib.tensor(x, requires_grad=True),))
+        except RuntimeError as e:
+            messages.append((type(e).__name__, str(e).splitlines()[0]))
+    assert messages[0] == messages[1] == ("GradcheckError", "Jacobian mismatch for output 0 with respect to input 0,")
+
+
+def test_op_without_a_second_order_formula_names_itself():
+    x = K.ones(1, 1, 4, 4, requires_grad=True)
+    w = K.ones(1, 1, 3, 3, requires_grad=True)
+    g, = K.autograd.grad(K.nn.functional.conv2d(x, w).sum(), x)  # first order is fine
+    assert not g.requires_grad
+    with pytest.raises(RuntimeError, match="^double backward through ConvolutionBackward0 is not supported by "
+                                           "TorchPad's kernel"):
+        K.autograd.grad(K.nn.functional.conv2d(x, w).pow(2).sum(), x, create_graph=True)
