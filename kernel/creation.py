@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes, random
-from .device import check_device
+from . import dtypes, meta, random
+from .device import is_meta
 from .tensor import Tensor
 
 
 def _finish(array: np.ndarray, requires_grad: bool = False, device=None) -> Tensor:
-    if device is not None:
-        check_device(device)
+    """The new tensor, made shape-only when its device (given, or else the default) is meta."""
+    if is_meta(device):
+        array = meta.like(array)
     t = Tensor._make(array)
     if requires_grad:
         if array.dtype.kind != "f":
@@ -99,34 +100,46 @@ def _dt(dtype, default=None):
     return (dtypes.to_dtype(dtype) if dtype is not None else (default or dtypes.get_default_dtype())).np
 
 
+def _filled(shape: tuple, dt, device, requires_grad: bool, fill) -> Tensor:
+    """A tensor of `shape`: on the meta device nothing is allocated (any size), else `fill(shape, dt)`."""
+    if is_meta(device):
+        return _finish(meta.empty(shape, dt), requires_grad)
+    return _finish(fill(shape, dt), requires_grad, "cpu")
+
+
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
-    return _finish(np.zeros(_size(size), _dt(dtype)), requires_grad, device)
+    return _filled(_size(size), _dt(dtype), device, requires_grad, np.zeros)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
-    return _finish(np.ones(_size(size), _dt(dtype)), requires_grad, device)
+    return _filled(_size(size), _dt(dtype), device, requires_grad, np.ones)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None) -> Tensor:
-    return _finish(np.zeros(_size(size), _dt(dtype)), requires_grad, device)
+    return _filled(_size(size), _dt(dtype), device, requires_grad, np.zeros)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
-    return _finish(np.full(_size((size,)), fill_value, _dt(dtype)), requires_grad, device)
+    return _filled(_size((size,)), _dt(dtype), device, requires_grad, lambda shape, dt: np.full(shape, fill_value, dt))
 
 
 def _like(t: Tensor, dtype):
     return dtypes.to_dtype(dtype).np if dtype is not None else t.array.dtype
 
 
+def _same_device(t: Tensor, device):
+    """*_like and new_* factories make their tensor on `t`'s device unless given one."""
+    return device if device is not None else t.device
+
+
 def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    return _finish(np.zeros(input.array.shape, _like(input, dtype)), requires_grad, device)
+    return _filled(input.array.shape, _like(input, dtype), _same_device(input, device), requires_grad, np.zeros)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    return _finish(np.ones(input.array.shape, _like(input, dtype)), requires_grad, device)
+    return _filled(input.array.shape, _like(input, dtype), _same_device(input, device), requires_grad, np.ones)
 
 
 def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
@@ -134,21 +147,23 @@ def empty_like(input, dtype=None, device=None, requires_grad=False, memory_forma
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    return _finish(np.full(input.array.shape, fill_value, _like(input, dtype)), requires_grad, device)
+    return full(input.array.shape, fill_value, dtype=_like(input, dtype), device=_same_device(input, device),
+                requires_grad=requires_grad)
 
 
 def rand_like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    return rand(*input.array.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+    return rand(*input.array.shape, dtype=dtype or input.dtype, device=_same_device(input, device), requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False, memory_format=None, layout=None) -> Tensor:
-    return randn(*input.array.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+    return randn(*input.array.shape, dtype=dtype or input.dtype, device=_same_device(input, device), requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, dtype=None, device=None, requires_grad=False, memory_format=None) -> Tensor:
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.array.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+    return randint(low, high, input.array.shape, dtype=dtype or input.dtype, device=_same_device(input, device),
+                   requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
@@ -176,11 +191,15 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, out=None, layou
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
     dt = _dt(dtype)
+    if is_meta(device):
+        return _filled(_size(size), dt, device, requires_grad, None)
     return _finish(random.generator_rng(generator).random(_size(size), dtype=np.float64).astype(dt), requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None) -> Tensor:
     dt = _dt(dtype)
+    if is_meta(device):
+        return _filled(_size(size), dt, device, requires_grad, None)
     g = random.generator_rng(generator)
     arr = g.standard_normal(_size(size), dtype=np.float32 if dt == np.float32 else np.float64)
     return _finish(arr.astype(dt, copy=False), requires_grad, device)
@@ -193,6 +212,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise TypeError("randint() missing required argument 'size'")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if is_meta(device):
+        return _filled(tuple(size), _dt(dtype, dtypes.int64), device, requires_grad, None)
     arr = random.generator_rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
     return _finish(arr.astype(_dt(dtype, dtypes.int64), copy=False), requires_grad, device)
 
@@ -247,22 +268,24 @@ def _random_(self, low=0, high=None, *, generator=None):
 
 def _new(fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False):
-        return fn(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+        return fn(*size, dtype=dtype or self.dtype, device=_same_device(self, device), requires_grad=requires_grad)
 
     return method
 
 
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or self.dtype, device=_same_device(self, device), requires_grad=requires_grad)
 
 
 def _new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-    return full(size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dtype or self.dtype, device=_same_device(self, device), requires_grad=requires_grad)
 
 
 def _random_fill_guard(fn):
     def method(self, *args, **kwargs):
         self._check_inplace()
+        if meta.is_meta(self.array):  # no data to fill
+            return self
         return fn(self, *args, **kwargs)
 
     return method

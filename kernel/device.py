@@ -1,10 +1,8 @@
-"""torch.device, and the error a CPU-only PyTorch raises when asked for CUDA."""
+"""torch.device, the default device (CPU or meta), and the error a CPU-only PyTorch raises when asked for CUDA."""
 
 from __future__ import annotations
 
 CUDA_UNAVAILABLE = "Torch not compiled with CUDA enabled"
-META_UNSUPPORTED = ("TorchPad's browser kernel does not support device='meta' (shape-only tensors) yet; "
-                    "run this program on the GPU server runtime")
 
 
 class device:
@@ -55,7 +53,7 @@ _stack: list = []
 
 
 def set_default_device(d) -> None:
-    """The kernel computes on the CPU: "cpu" (or None) is accepted, CUDA raises as a CPU-only PyTorch does."""
+    """The kernel computes on the CPU or makes shape-only meta tensors; CUDA raises as a CPU-only PyTorch does."""
     global _default
     if d is not None:
         d = device(d) if not isinstance(d, int) else device("cuda", d)
@@ -64,15 +62,24 @@ def set_default_device(d) -> None:
 
 
 def get_default_device() -> device:
-    return device("cpu")
+    return device("meta") if is_meta(None) else device("cpu")
 
 
 def check_device(d) -> None:
-    """Moving to CPU is a no-op; CUDA raises like a CPU-only PyTorch build."""
+    """CPU and meta are the kernel's devices; CUDA raises like a CPU-only PyTorch build."""
     d = device(d) if not isinstance(d, int) else device("cuda", d)
     if d.type == "cuda":
         raise AssertionError(CUDA_UNAVAILABLE)
     if d.type == "mps":
         raise RuntimeError("MPS backend is not available")
-    if d.type == "meta":
-        raise NotImplementedError(META_UNSUPPORTED)
+
+
+def is_meta(d) -> bool:
+    """Whether a factory given `device=d` makes meta tensors: d itself, or the default device when d is None."""
+    if d is None:
+        return _default is not None and _default.type == "meta"
+    if isinstance(d, int):
+        check_device(d)
+    d = d if isinstance(d, device) else device(d)
+    check_device(d)
+    return d.type == "meta"

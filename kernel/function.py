@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import grad_mode
+from . import grad_mode, meta
 from .tensor import Tensor
 
 
@@ -95,6 +95,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
+        if meta.any_meta(args):
+            return meta.apply(cls, args, kwargs)
         fn = cls()
         out = fn.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)
         if grad_mode._enabled:

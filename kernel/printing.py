@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .meta import is_meta
+
 _OPTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 _PROFILES = {
     "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
@@ -133,7 +135,10 @@ def tensor_repr(t) -> str:
     a = t.array
     prefix, indent, suffixes = "tensor(", 7, []
     default = get_default_dtype()
-    if a.size == 0:
+    if is_meta(a):  # no values: PyTorch prints the device and size instead
+        suffixes += ["device='meta'", f"size={tuple(a.shape)}"] + ([f"dtype={t.dtype}"] if t.dtype is not default else [])
+        body = "..."
+    elif a.size == 0:
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")
         if t.dtype is not default:

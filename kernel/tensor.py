@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from . import dtypes, grad_mode
+from . import dtypes, grad_mode, meta
 from .hooks import RemovableHandle
 from .device import device as Device, check_device
 
@@ -78,7 +78,15 @@ class Tensor:
 
     @property
     def device(self):
-        return Device("cpu")
+        return Device("meta") if type(self.array) is meta.MetaArray else Device("cpu")
+
+    @property
+    def is_meta(self) -> bool:
+        return type(self.array) is meta.MetaArray
+
+    @property
+    def is_cpu(self) -> bool:
+        return type(self.array) is not meta.MetaArray
 
     @property
     def is_cuda(self) -> bool:
@@ -157,17 +165,25 @@ class Tensor:
     def item(self):
         if self.array.size != 1:
             raise RuntimeError(f"a Tensor with {self.array.size} elements cannot be converted to Scalar")
+        if self.is_meta:
+            raise RuntimeError(meta.NO_ITEM)
         return self.array.reshape(()).item()
 
     def tolist(self):
+        if self.is_meta:
+            raise NotImplementedError(meta.NO_DATA)
         return self.array.tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.is_meta:
+            raise TypeError(meta.NO_NUMPY)
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self.array
 
     def __array__(self, dtype=None, copy=None):
+        if self.is_meta:
+            raise TypeError(meta.NO_NUMPY)
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self.array if dtype is None else self.array.astype(dtype)
@@ -201,9 +217,13 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> "Tensor":
         dtype = to_args_dtype(args, kwargs)
-        if dtype is None or dtypes.to_dtype(dtype).np == self.array.dtype:
-            return self
-        return ops.cast(self, dtypes.to_dtype(dtype))
+        out = self
+        if dtype is not None and dtypes.to_dtype(dtype).np != self.array.dtype:
+            out = ops.cast(self, dtypes.to_dtype(dtype))
+        target = to_args_device(args, kwargs)
+        if target is not None and (target.type == "meta") != out.is_meta:
+            out = _to_device(out, target.type)
+        return out
 
     def type(self, dtype=None):
         if dtype is None:
@@ -211,7 +231,7 @@ class Tensor:
         return self.to(dtype)
 
     def cpu(self) -> "Tensor":
-        return self
+        return _to_device(self, "cpu") if self.is_meta else self
 
     def cuda(self, device=None) -> "Tensor":
         check_device("cuda")
@@ -248,7 +268,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.array.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self.array.reshape(()))
+        return bool(self.item())
 
     def __float__(self) -> float:
         if self.array.size != 1:
@@ -276,7 +296,9 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self.array.ndim == 0:
+        if self.is_meta and spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        if self.array.ndim == 0 and not self.is_meta:
             return self.item().__format__(spec)
         return repr(self).__format__(spec)
 
@@ -285,7 +307,9 @@ class Tensor:
 
     # ---- autograd ---------------------------------------------------------------------
     def _accumulate_grad(self, g: np.ndarray) -> None:
-        if self._grad is None:
+        if self.is_meta:  # a meta leaf's gradient is meta: only its shape and dtype exist
+            self._grad = Tensor._make(meta.like(self.array))
+        elif self._grad is None:
             self._grad = Tensor._make(np.array(g, dtype=self.array.dtype, copy=True))
         else:
             self._grad.array = self._grad.array + g
@@ -358,6 +382,25 @@ def to_args_dtype(args: tuple, kwargs: dict):
         elif a is not None:
             check_device(a)
     return dtype
+
+
+def to_args_device(args: tuple, kwargs: dict):
+    """The device asked for by `.to(...)`'s arguments (None if none): a string or device, or another tensor's."""
+    for a in list(args) + [kwargs.get("device")]:
+        if isinstance(a, Tensor):
+            return a.device
+        if isinstance(a, (str, Device)):
+            return Device(a)
+    return None
+
+
+def _to_device(t: "Tensor", kind: str) -> "Tensor":
+    """A copy of t on the CPU or the meta device; a meta tensor has no data to copy to the CPU (PyTorch's error)."""
+    if kind != "meta":
+        raise NotImplementedError(meta.NO_DATA)
+    from .meta_copy import to_meta
+
+    return to_meta(t)
 
 
 def _wrap_dim(dim: int, ndim: int) -> int:

@@ -129,7 +129,7 @@ def install_autolog(torch) -> None:
 
     Tensor.backward calls torch.autograd.backward through the module attribute in both, so
     wrapping that one function covers both spellings; after it runs, a 0-dim tensor's value goes
-    to `on_backward`. Installing again on the same module keeps the one wrapper.
+    to `on_backward` (a meta tensor has none: shape-only programs log nothing). Installing again on the same module keeps the one wrapper.
     """
     original = torch.autograd.backward
     if getattr(original, "__torchpad_autolog__", False):
@@ -140,7 +140,7 @@ def install_autolog(torch) -> None:
         result = original(tensors, *args, **kwargs)
         if type(tensors) in (list, tuple) and len(tensors) == 1:
             tensors = tensors[0]
-        if _autolog_enabled and isinstance(tensors, Tensor) and not tensors.dim():
+        if _autolog_enabled and isinstance(tensors, Tensor) and not tensors.dim() and not tensors.is_meta:
             on_backward(tensors.item())  # item() needs no detach(): it only reads the value
         return result
 

@@ -6,10 +6,12 @@ repr and error messages, so user code and saved state dicts behave the same.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections import OrderedDict, namedtuple
 
-from .. import grad_mode
-from ..device import check_device
+from .. import grad_mode, meta
+from ..device import check_device, device as Device
 from ..hooks import RemovableHandle
 from . import backward_hooks
 from ..tensor import Tensor
@@ -43,6 +45,12 @@ class Module:
 
     training: bool
     _version = 1
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and "device" in inspect.signature(init).parameters:
+            cls.__init__ = _made_on_device(init)
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:
@@ -386,23 +394,46 @@ class Module:
                     if t is None:
                         continue
                     new = convert(t)
-                    if new is not t and new.array.dtype != t.array.dtype:
+                    if new is not t and (new.array.dtype != t.array.dtype or new.is_meta != t.is_meta):
                         t.array = new.array
-                        if t.grad is not None:
-                            t.grad.array = t.grad.array.astype(new.array.dtype)
+                        if t._grad is not None:
+                            t._grad.array = (meta.like(t._grad.array, new.array.dtype) if new.is_meta
+                                             else t._grad.array.astype(new.array.dtype))
         return self
 
     def to(self, *args, **kwargs) -> "Module":
-        from ..tensor import to_args_dtype
+        from ..tensor import to_args_device, to_args_dtype
 
-        dtype = to_args_dtype(args, kwargs)
-        if dtype is None:
-            return self
-        if not dtype.is_floating_point:
+        dtype, target = to_args_dtype(args, kwargs), to_args_device(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if target is not None and target.type != "meta" and any(t.is_meta for t in self._tensors()):
+            raise NotImplementedError(meta.NO_DATA + " Please use torch.nn.Module.to_empty() instead of "
+                                      "torch.nn.Module.to() when moving module from meta to a different device.")
+        if dtype is not None:
+            self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if target is not None and target.type == "meta":
+            self._apply(lambda t: t.to(target))
+        return self
+
+    def to_empty(self, *, device, recurse: bool = True) -> "Module":
+        """Parameters and buffers moved to `device` with uninitialised (here: zero) values, as PyTorch."""
+        from .. import creation
+
+        modules = self.modules() if recurse else [self]
+        for m in modules:
+            for store in (m._parameters, m._buffers):
+                for t in store.values():
+                    if t is not None:
+                        t.array = creation.empty(t.array.shape, dtype=t.dtype, device=device).array
+        return self
+
+    def _tensors(self):
+        return [t for m in self.modules() for store in (m._parameters, m._buffers) for t in store.values() if t is not None]
 
     def cpu(self) -> "Module":
+        if any(t.is_meta for t in self._tensors()):
+            raise NotImplementedError(meta.NO_DATA)
         return self
 
     def cuda(self, device=None) -> "Module":
@@ -466,3 +497,19 @@ def _remove_from(module: Module, name: str) -> None:
             del s[name]
     if "_non_persistent_buffers_set" in d:
         d["_non_persistent_buffers_set"].discard(name)
+
+
+def _made_on_device(init):
+    """A layer's __init__ that takes `device=`: its parameters and buffers are made there (that device is
+    the default while it runs, as PyTorch's factory_kwargs put them), e.g. shape-only on 'meta'."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def made_on(self, *args, **kwargs):
+        d = signature.bind_partial(self, *args, **kwargs).arguments.get("device")
+        if d is None:
+            return init(self, *args, **kwargs)
+        with Device(d) if not isinstance(d, int) else Device("cuda", d):
+            return init(self, *args, **kwargs)
+
+    return made_on

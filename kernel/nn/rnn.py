@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes
+from .. import creation, dtypes
 from ..ops import recurrent as R
 from ..tensor import Tensor
 from . import init, rnn_steps
@@ -25,7 +25,7 @@ _FUNCTIONS = {"LSTM": R.lstm, "GRU": R.gru, "RNN_TANH": R.rnn_tanh, "RNN_RELU": 
 
 def _empty(shape, dtype) -> Parameter:
     np_dtype = dtypes.to_dtype(dtype).np if dtype is not None else dtypes.get_default_dtype().np
-    return Parameter(Tensor._make(np.empty(shape, np_dtype)))
+    return Parameter(creation.empty(shape, dtype=dtypes.from_numpy(np_dtype)))
 
 
 

@@ -26,7 +26,7 @@ def _binary(np_fn, kernel_name: str):
         if dt.is_floating_point:
             raise NotImplementedError(f"\"{kernel_name}_cpu\" not implemented for '{dt.scalar_name}'")
         b = other.array if isinstance(other, Tensor) else other
-        return Tensor._make(np.asarray(np_fn(a.array.astype(dt.np, copy=False), np.asarray(b, dtype=dt.np))))
+        return Tensor._make(np.asanyarray(np_fn(a.array.astype(dt.np, copy=False), np.asanyarray(b, dtype=dt.np))))
 
     op.__name__ = np_fn.__name__
     return op

@@ -871,7 +871,7 @@ def _compare(np_fn):
         b = other.array if isinstance(other, Tensor) else other
         if isinstance(input, Tensor) and isinstance(other, Tensor) and a.shape != b.shape:
             broadcast_shape(a.shape, b.shape)
-        return Tensor._make(np.asarray(np_fn(a, b)))
+        return Tensor._make(np.asanyarray(np_fn(a, b)))  # asanyarray: a meta result stays meta
 
     return op
 

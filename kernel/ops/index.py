@@ -149,7 +149,7 @@ def _index(a: np.ndarray, idx):
 def getitem(self, idx):
     idx = _np_index(idx)
     if not (self.requires_grad and grad_mode._enabled):
-        return Tensor._make(np.asarray(_index(self.array, idx)))
+        return Tensor._make(np.asanyarray(_index(self.array, idx)))  # asanyarray: meta stays meta
     try:
         return named(GetItem.apply(self, idx=idx), _getitem_name(idx))
     except IndexError:

@@ -196,14 +196,14 @@ def amin(input, dim=(), keepdim=False):
 
 def argmax(input, dim=None, keepdim=False):
     if dim is None:
-        return Tensor._make(np.asarray(np.argmax(input.array), dtype=np.int64))
+        return Tensor._make(np.asanyarray(np.argmax(input.array)).astype(np.int64))
     axis = _wrap_dim(dim, input.array.ndim)
     return Tensor._make(np.argmax(input.array, axis=axis, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(input, dim=None, keepdim=False):
     if dim is None:
-        return Tensor._make(np.asarray(np.argmin(input.array), dtype=np.int64))
+        return Tensor._make(np.asanyarray(np.argmin(input.array)).astype(np.int64))
     axis = _wrap_dim(dim, input.array.ndim)
     return Tensor._make(np.argmin(input.array, axis=axis, keepdims=keepdim).astype(np.int64))
 
