@@ -258,7 +258,17 @@ def test_a_queued_job_keeps_its_files_across_a_restart(make_server, tmp_path):
     second = make_server(data_dir=data, env=LIMITS)
     assert second.wait_final(job)["state"] == "succeeded"
     assert "kept across restarts" in [e.get("text") for e in second.events(job)]
-    assert second.get(f"/api/jobs/{blocker}").json()["state"] == "failed"
+    second.post(f"/api/jobs/{blocker}/cancel")
+
+
+def test_every_rank_of_a_distributed_job_gets_the_files_and_rank_0s_come_back(srv):
+    code = ("import os\nrank = int(os.environ['RANK'])\nassert open('in.txt').read() == 'shared'\n"
+            "open(f'rank{rank}.txt', 'w').write(str(rank))\n")
+    r = srv.post("/api/jobs", json={"code": code, "options": {"device": "cpu", "gpus": 2},
+                                    "files": [{"name": "in.txt", "data": b64(b"shared")}]})
+    job = r.json()["job"]
+    assert srv.wait_final(job)["state"] == "succeeded", srv.events(job)
+    assert set(listing(srv, job)) == {"rank0.txt"}
 
 
 @pytest.mark.ray
