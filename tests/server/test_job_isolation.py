@@ -78,6 +78,67 @@ def test_the_data_directory_and_its_files_are_the_owners_only(tmp_path):
         srv.stop()
 
 
+REACH = """
+import ctypes, json, os, sqlite3
+def opens(path):
+    try:
+        sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("SELECT COUNT(*) FROM jobs").fetchone()
+        return True
+    except sqlite3.Error:
+        return False
+def reads(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return None
+seen = {"db": opens(DB), "token": reads(TOKEN_FILE), "listing": os.listdir(DATA) if os.path.isdir(DATA) else None,
+        "via_server_root": opens(f"/proc/{SERVER}/root{DB}"), "server_environ": reads(f"/proc/{SERVER}/environ")}
+libc = ctypes.CDLL(None, use_errno=True)
+seen["umount"] = [libc.umount2(DATA.encode(), 2), libc.umount2(TOKEN_FILE.encode(), 2)]  # MNT_DETACH
+seen["db_after_umount"], seen["token_after_umount"] = opens(DB), reads(TOKEN_FILE)
+open("own.txt", "w").write("mine")
+seen["own"] = reads("own.txt")
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("containment", ["cgroup", "pidns", "pgroup"])
+def test_a_job_of_the_servers_own_user_cannot_open_the_database_or_read_the_token_file(tmp_path, containment):
+    from torchpad.server.containment import cgroup2_root
+    from torchpad.server.jobns import probe
+
+    if (why := probe(["--hide", str(tmp_path)])) is not None:
+        pytest.skip(f"this user cannot give a job a mount namespace here (user namespaces refused): {why}")
+    if containment == "cgroup" and cgroup2_root() is None:
+        pytest.skip("no writable cgroup v2 directory on this machine")
+    if containment == "pidns" and (why := probe(["--pid-namespace"])) is not None:
+        pytest.skip(f"this user cannot give a job a PID namespace here: {why}")
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(0o600)
+    srv = Server(tmp_path / "data", args=["--token-file", str(token_file)],
+                 env={"TORCHPAD_JOB_CONTAINMENT": containment, "TORCHPAD_TOKEN": TOKEN}).start()
+    try:
+        executor = srv.get("/api/info").json()["executor"]
+        assert executor["containment"] == containment and executor["data_dir_hidden_by"] == "mount namespace"
+        data = srv.data_dir.resolve()
+        ws = srv.connect()
+        names = {"DB": str(data / "torchpad.sqlite3"), "TOKEN_FILE": str(token_file), "DATA": str(data), "SERVER": srv.proc.pid}
+        job = srv.submit(ws, "".join(f"{k} = {v!r}\n" for k, v in names.items()) + REACH)
+        events = stream(ws, job)
+        ws.close()
+    finally:
+        srv.stop()
+    assert events[-1]["state"] == "succeeded", events
+    seen = json.loads(texts(events)[-1])
+    assert seen["own"] == "mine"  # the job's own directory works as before
+    assert seen["db"] is False and seen["via_server_root"] is False and seen["db_after_umount"] is False, seen
+    assert TOKEN not in json.dumps(seen), seen
+    assert seen["listing"] == [] and seen["umount"] == [-1, -1], seen
+    assert (data / "torchpad.sqlite3").exists() and token_file.read_text() == TOKEN + "\n"  # untouched outside the job
+
+
 def _can_run_python_as(user: str) -> bool:
     try:
         return subprocess.run([sys.executable, "-c", "import torch"], user=user, capture_output=True, timeout=120).returncode == 0
