@@ -82,7 +82,6 @@ def settings_from_args(args) -> Settings:
                     job_timeout=args.job_timeout, keep_jobs_days=args.keep_jobs_days,
                     keep_shares_days=args.keep_shares_days, max_data_gb=args.max_data_gb, job_user=args.job_user,
                     token_file=args.token_file,
-                    token_file=args.token_file,
                     pyodide_index=args.pyodide_index, web_dir=args.web_dir, **env_overrides())
 
 

@@ -45,7 +45,6 @@ class Settings:
     web_dir: Path = DEFAULT_WEB_DIR
     job_user: str | None = None           # --job-user: run jobs as this account (root servers)
     token_file: Path | None = None        # --token-file: hidden from jobs like the data directory
-    token_file: Path | None = None        # --token-file: hidden from jobs like the data directory
     # Limits without a flag (environment only).
     max_code_bytes: int = 256 * KiB
     max_message_bytes: int = 1 * MiB

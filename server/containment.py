@@ -10,9 +10,6 @@ GPU goes to the next job). So each runner gets a cage when it is spawned:
 - `pidns` (no cgroup, but the job user may create namespaces): the runner makes a PID
   namespace whose init waits for it (jobns.py); when the runner ends, or the server dies,
   the kernel kills everything in the namespace.
-- `pidns` (no cgroup, but the job user may create namespaces): the runner makes a PID
-  namespace whose init waits for it (jobns.py); when the runner ends, or the server dies,
-  the kernel kills everything in the namespace.
 - `pgroup` (otherwise): the runner's process group, plus a sweep of the runner's
   descendants (the runner is a child subreaper, so orphans of the job stay its
   descendants while it lives, and it sweeps them itself when the program ends).

@@ -20,7 +20,6 @@ import sys
 
 from .containment import Cage, Containment
 from .jobns import JobView
-from .jobns import JobView
 from .executor import Emit, JobSpec, Started
 from .jobenv import JobDirs, JobUser, job_environ
 from .jobfiles import OutputLimits, collect_outputs, encode_inputs
@@ -29,8 +28,6 @@ from .outcome import job_outcome
 from .pool import Pool
 from .wire import decode_line
 from .wire import STREAM_LIMIT, free_port
-
-log = logging.getLogger("torchpad.server")
 
 log = logging.getLogger("torchpad.server")
 
@@ -109,7 +106,6 @@ class LocalExecutor:
     def info(self) -> dict:
         ready = sum(1 for t in self._spares if _ready(t))
         return {"name": self.name, "warm_ready": ready > 0, "spares": {"ready": ready, "starting": len(self._spares) - ready}, "containment": self.containment.mode,
-                "data_dir_hidden_by": self.view.files(), "job_user": self.job_user.name,
                 "data_dir_hidden_by": self.view.files(), "job_user": self.job_user.name,
                 "gpus": self.gpu_ids, "gpus_free": len(self.gpus.free),
                 "cpu_slots": self.cpus.size, "cpu_slots_free": len(self.cpus.free), "waiting": self.gpus.waiting + self.cpus.waiting}

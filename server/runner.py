@@ -25,7 +25,6 @@ import time
 from torchpad.outbox import INTERVAL_S, Outbox
 
 from . import jobns
-from . import jobns
 from .containment import descendants
 from .jobfiles import write_inputs
 from .wire import encode_lines
