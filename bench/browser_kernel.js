@@ -2,7 +2,7 @@
  * worker, each workload against the same program on native PyTorch CPU in the same run.
  *
  *   npm run build && node bench/browser_kernel.js [--runs N] [--steps N] [--workloads cnn,lstm,mlp,transformer]
- *                                                  [--compute auto|numpy] [--web-dir DIR]
+ *                                                  [--compute auto|numpy] [--web-dir DIR] [--profile N]
  *
  * For each workload (bench/workloads.py: the seed CNN, the seed LSTM, an MLP, a Transformer encoder) a fresh page boots,
  * runs one warm-up step and then `--steps` timed steps; native PyTorch (this checkout's .venv) runs
@@ -11,6 +11,8 @@
  * medians are printed with their ratio, with the page's compute path and its peak WebAssembly memory
  * (Pyodide's heap + the compute library's heap: wasm memories only grow, so the size at the end of a
  * fresh page's workload is its peak). NumPy comes from the same places as in bench/browser_runtime.js.
+ * `--profile N` also runs cProfile over the page's timed steps and prints its N top functions by own time
+ * (where a step's time goes in the page: host products, NumPy copies, Python overhead).
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -23,13 +25,14 @@ const RUNS = Number(arg("--runs", 3));
 const STEPS = Number(arg("--steps", 3));
 const COMPUTE = arg("--compute", "auto");
 const WEB_DIR = resolve(arg("--web-dir", join(REPO, "web/dist")));
+const PROFILE = Number(arg("--profile", 0));
 const WORKLOADS = arg("--workloads", "cnn,lstm,mlp,transformer").split(",");
 const BUILDERS = { cnn: "seed_cnn", lstm: "seed_lstm", mlp: "mlp", transformer: "transformer" };
 const WORKLOADS_PY = readFileSync(join(REPO, "bench/workloads.py"), "utf8");
 const CORES = availableParallelism();
 
 /** The program both sides run: build the workload, one warm-up step, then STEPS timed steps (ms each). */
-function program(builder, torchName) {
+function program(builder, torchName, profile = 0) {
   return `
 import json, sys, time, types
 workloads = types.ModuleType("workloads")
@@ -39,11 +42,13 @@ torch.manual_seed(0)
 step = workloads.${builder}(torch)
 step()
 times = []
+${profile ? "import cProfile, io, pstats\nprofiler = cProfile.Profile()\nprofiler.enable()" : ""}
 for _ in range(${STEPS}):
     t = time.perf_counter()
     loss = step()
     times.append((time.perf_counter() - t) * 1000)
 out = {"times": times, "loss": loss}
+${profile ? `profiler.disable()\ntext = io.StringIO()\npstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(${profile})\nout["profile"] = text.getvalue()` : ""}
 try:
     import _torchpad_compute
     out["memory"] = json.loads(_torchpad_compute.memory())
@@ -62,7 +67,7 @@ async function inPage(browser, url, builder) {
     await waitForReady(page, 180_000);
     const ready = await page.evaluate(() => window.harness.bootLog.at(-1));
     if (!ready.torch) throw new Error(`the page has no kernel: ${ready.message || JSON.stringify(ready)}`);
-    const result = await page.evaluate((code) => window.harness.run(code), program(builder, "torch"));
+    const result = await page.evaluate((code) => window.harness.run(code), program(builder, "torch", PROFILE));
     const out = result.events.filter((e) => e.kind === "stdout").map((e) => e.text).join("\n");
     if (result.state !== "succeeded") throw new Error(`${builder} failed in the page: ${JSON.stringify(result.events.slice(-3))}`);
     return { ...JSON.parse(out), compute: ready.compute };
@@ -89,6 +94,7 @@ try {
     let last;
     for (let r = 0; r < RUNS; r++) {
       last = await inPage(browser, server.url, builder);
+      if (last.profile) console.log(`${name} in the page, cProfile of ${STEPS} steps (run ${r + 1}):\n${last.profile}`);
       ours.push(median(last.times));
       anchor.push(median(native(builder, CORES).times));
       single.push(median(native(builder, 1).times));

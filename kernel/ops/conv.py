@@ -1,11 +1,16 @@
 """Convolutions: conv1d, conv2d, conv_transpose1d/2d.
 
-One 2-D engine serves all of them (1-D inputs get a height of 1). Columns are kept channel-major,
-(C*kh*kw, N*Ho*Wo), so that each convolution is ONE large matrix multiply (per group) rather
-than one per sample: im2col copies a strided view of every kernel window once; the result is
-transposed back to NCHW in the same pass that adds the bias. The input gradient multiplies back
-to columns, then sums the kh*kw kernel offsets into strided slices (col2im). A transposed
-convolution is the same two halves swapped.
+A 2-D engine serves all of them (1-D inputs get a height of 1); each convolution is ONE large
+matrix multiply (per group) rather than one per sample. conv2d builds pixel-major columns,
+(N*Ho*Wo, kh*kw*C/g), from a channels-last copy of the padded input (one strided view, one copy),
+so its three products are tall with the small weight as the second operand: the shape the
+browser's library runs fastest (XNNPACK packs its second operand on every call) and the one
+Pyodide's BLAS-less NumPy minds least. The result goes back to NCHW in the same pass that adds
+the bias; the input gradient multiplies back to columns, then sums the kh*kw kernel offsets into
+strided slices of a channels-last gradient (col2im). The weight gradient multiplies channel-major
+columns (C/g*kh*kw, N*Ho*Wo), copied from the input again in backward along its rows (cheaper than
+transposing the pixel-major ones, and nothing that large is kept between the passes). A transposed
+convolution is conv2d's two halves swapped, on channel-major columns.
 """
 
 from __future__ import annotations
@@ -84,6 +89,72 @@ def _out_size(size: int, k: int, s: int, p0: int, p1: int, d: int) -> int:
     return (size + p0 + p1 - d * (k - 1) - 1) // s + 1
 
 
+class _PixelGeometry:
+    """conv2d's layouts: pixel-major columns (groups, N*Ho*Wo, kh*kw*C/g) read from a zero-padded
+    channels-last (N, Hp, Wp, C) copy of the input, and the conversions to and from NCHW."""
+
+    def __init__(self, x_shape, k, out_hw, stride, padding, dilation, groups):
+        self.n, self.c, self.h, self.w = x_shape
+        self.k, self.out_hw, self.stride, self.padding, self.dilation, self.groups = k, out_hw, stride, padding, dilation, groups
+        (pt, pb), (pl, pr) = padding
+        self.padded = (self.n, self.h + pt + pb, self.w + pl + pr, self.c)
+
+    def _offsets(self):
+        """(i, j, row slice, column slice): where kernel offset (i, j) reads in the padded input."""
+        (sh, sw), (dh, dw), (ho, wo) = self.stride, self.dilation, self.out_hw
+        for i in range(self.k[0]):
+            for j in range(self.k[1]):
+                yield i, j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+
+    def im2col(self, x: np.ndarray) -> np.ndarray:
+        (pt, pb), (pl, pr) = self.padding
+        xp = np.empty(self.padded, dtype=x.dtype)
+        if pt or pb or pl or pr:  # zero only the border
+            xp[:, :pt], xp[:, pt + self.h:], xp[:, :, :pl], xp[:, :, pl + self.w:] = 0, 0, 0, 0
+        np.copyto(xp[:, pt:pt + self.h, pl:pl + self.w], x.transpose(0, 2, 3, 1))
+        g, cg, (kh, kw), (ho, wo) = self.groups, self.c // self.groups, self.k, self.out_hw
+        s0, s1, s2, s3 = xp.strides
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        windows = as_strided(xp, (g, self.n, ho, wo, kh, kw, cg),
+                             (cg * s3, s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
+        cols = np.empty(windows.shape, dtype=x.dtype)
+        np.copyto(cols, windows)
+        return cols.reshape(g, self.n * ho * wo, kh * kw * cg)
+
+    def to_nchw(self, out: np.ndarray, bias=None) -> np.ndarray:
+        """(groups, N*Ho*Wo, O/g) -> contiguous (N, O, Ho, Wo), adding a per-channel bias in the same pass."""
+        g, og, (ho, wo) = self.groups, out.shape[2], self.out_hw
+        src = out.reshape(g, self.n, ho, wo, og).transpose(1, 0, 4, 2, 3)
+        res = np.empty((self.n, g, og, ho, wo), dtype=out.dtype)
+        if bias is None:
+            np.copyto(res, src)
+        else:
+            np.add(src, bias.reshape(1, g, og, 1, 1), out=res)
+        return res.reshape(self.n, g * og, ho, wo)
+
+    def pixel_major(self, g: np.ndarray) -> np.ndarray:
+        """The output gradient (N, O, Ho, Wo) as contiguous (groups, N*Ho*Wo, O/g)."""
+        (ho, wo), groups = self.out_hw, self.groups
+        og = g.size // (self.n * ho * wo * groups)
+        res = np.empty((groups, self.n, ho, wo, og), dtype=g.dtype)
+        np.copyto(res, g.reshape(self.n, groups, og, ho, wo).transpose(1, 0, 3, 4, 2))
+        return res.reshape(groups, -1, og)
+
+    def col2im(self, dcols: np.ndarray) -> np.ndarray:
+        """The adjoint of `im2col`: each kernel offset's slab is added into a strided slice of a
+        channels-last gradient, which then goes back to contiguous NCHW."""
+        g, cg, (kh, kw), (ho, wo) = self.groups, self.c // self.groups, self.k, self.out_hw
+        slabs = dcols.reshape(g, self.n, ho, wo, kh, kw, cg).transpose(1, 2, 3, 0, 4, 5, 6)  # (N, Ho, Wo, g, kh, kw, C/g)
+        dxp = np.zeros(self.padded, dtype=dcols.dtype)
+        grouped = dxp.reshape(self.padded[:3] + (g, cg))
+        for i, j, rows, cols in self._offsets():
+            grouped[:, rows, cols] += slabs[:, :, :, :, i, j]
+        (pt, _), (pl, _) = self.padding
+        dx = np.empty((self.n, self.c, self.h, self.w), dtype=dcols.dtype)
+        np.copyto(dx, dxp[:, pt:pt + self.h, pl:pl + self.w].transpose(0, 3, 1, 2))
+        return dx
+
+
 class Conv2d(Function):
     """x (N, C, H, W), w (O, C/g, kh, kw), optional b (O,) -> (N, O, Ho, Wo).
 
@@ -96,29 +167,31 @@ class Conv2d(Function):
     def forward(self, x, w, b=None, *, stride, padding, dilation, groups, x_shape, w_shape, out_shape):
         self.shapes = (x.shape, w.shape)
         x, w = x.reshape(x_shape), w.reshape(w_shape)
-        o, _, kh, kw = w.shape
+        o, cg, kh, kw = w.shape
         ho = _out_size(x.shape[2], kh, stride[0], *padding[0], dilation[0])
         wo = _out_size(x.shape[3], kw, stride[1], *padding[1], dilation[1])
-        cols = _im2col(x, (kh, kw), (ho, wo), stride, padding, dilation, groups)
-        out = compute.gemm(w.reshape(groups, o // groups, -1), cols).reshape(o, -1)
-        self.cols, self.w, self.x4 = cols, w, x.shape
-        self.geom = ((kh, kw), (ho, wo), stride, padding, dilation)
-        return _batch_major(out, x.shape[0], (ho, wo), b).reshape(out_shape)
+        geom = _PixelGeometry(x.shape, (kh, kw), (ho, wo), stride, padding, dilation, groups)
+        cols = geom.im2col(x)
+        # the weight in the columns' order: (groups, O/g, kh*kw*C/g)
+        wp = np.ascontiguousarray(w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)).reshape(groups, o // groups, -1)
+        out = compute.gemm(cols, wp, trans_b=True)  # (groups, N*Ho*Wo, O/g)
+        self.x, self.wp, self.geom = x, wp, geom
+        return geom.to_nchw(out, b).reshape(out_shape)
 
     def backward(self, g):
-        (kh, kw), (ho, wo), stride, padding, dilation = self.geom
-        w, cols, (n, c, h, wd) = self.w, self.cols, self.x4
-        o, groups = w.shape[0], cols.shape[0]
-        gm = _channel_major(g.reshape(n, o, ho * wo)).reshape(groups, o // groups, -1)
+        geom, wp = self.geom, self.wp
+        gp = geom.pixel_major(g)  # (groups, N*Ho*Wo, O/g)
         need = self.needs_input_grad
         dx = dw = db = None
         if need[0]:
-            dcols = compute.gemm(w.reshape(groups, o // groups, -1), gm, trans_a=True)
-            dx = _col2im(dcols, (n, c, h, wd), (kh, kw), (ho, wo), stride, padding, dilation).reshape(self.shapes[0])
+            dx = geom.col2im(compute.gemm(gp, wp)).reshape(self.shapes[0])
         if need[1]:
-            dw = compute.gemm(gm, cols, trans_b=True).reshape(self.shapes[1])
+            # channel-major columns (groups, C/g*kh*kw, N*Ho*Wo), copied from the NCHW input along its rows:
+            # cheaper than transposing the pixel-major ones, and the product is tall with gp second
+            cols = _im2col(self.x, geom.k, geom.out_hw, geom.stride, geom.padding, geom.dilation, geom.groups)
+            dw = np.swapaxes(compute.gemm(cols, gp), 1, 2).reshape(self.shapes[1])
         if len(need) > 2 and need[2]:
-            db = gm.sum(axis=2).reshape(o)
+            db = gp.sum(axis=1).reshape(-1)
         return dx, dw, db
 
 
