@@ -15,6 +15,11 @@ from ..tensor import Size, Tensor
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "embedding"]
 
 
+def _sum_params(t: Tensor, axes: tuple) -> Tensor:
+    """Sum over the axes a parameter broadcasts along (none: unchanged, where Tensor.sum(()) would sum all)."""
+    return t.sum(axes) if axes else t
+
+
 class Normalize(Function):
     """(x - mean) / sqrt(var + eps) over `axes` of x viewed as `group_shape`, then * w + b (`param_shape`)."""
 
@@ -28,6 +33,7 @@ class Normalize(Function):
         if stats is not None:
             stats.extend((mean, var))
         self.xhat, self.invstd, self.axes, self.group_shape = xhat, invstd, axes, group_shape
+        self.eps, self.param_shape = eps, param_shape
         self.w = None if w is None else w.reshape(param_shape)
         self.w_shape = None if w is None else w.shape
         self.param_axes = tuple(i for i, n in enumerate(param_shape) if n == 1)
@@ -53,6 +59,24 @@ class Normalize(Function):
             db = g.sum(axis=self.param_axes).reshape(self.w_shape)
         return dx, dw, db
 
+    def backward_graph(self, g):
+        """The same formulas with Tensor ops, from x and w themselves (xhat and invstd recomputed)."""
+        need, axes = self.needs_input_grad, self.axes
+        x, w = self.parents[0], (self.parents[1] if len(self.parents) > 1 else None)
+        xg = x.reshape(self.group_shape)
+        xc = xg - xg.mean(axes, keepdim=True)
+        invstd = ((xc * xc).mean(axes, keepdim=True) + self.eps).rsqrt()
+        xh = xc * invstd
+        dx = dw = db = None
+        if need[0]:
+            gx = (g if w is None else g * w.reshape(self.param_shape)).reshape(self.group_shape)
+            dx = (invstd * (gx - gx.mean(axes, keepdim=True) - xh * (gx * xh).mean(axes, keepdim=True))).reshape(x.shape)
+        if len(need) > 1 and need[1]:
+            dw = _sum_params(g * xh.reshape(x.shape), self.param_axes).reshape(self.w_shape)
+        if len(need) > 2 and need[2]:
+            db = _sum_params(g, self.param_axes).reshape(self.w_shape)
+        return dx, dw, db
+
 
 class AffineChannels(Function):
     """Batch norm in evaluation mode: x * scale + shift per channel, with fixed statistics."""
@@ -72,6 +96,17 @@ class AffineChannels(Function):
         dx = g * self.scale if need[0] else None
         dw = (g * (self.x - self.mean) * self.invstd).sum(axis=axes) if len(need) > 1 and need[1] else None
         db = g.sum(axis=axes) if len(need) > 2 and need[2] else None
+        return dx, dw, db
+
+    def backward_graph(self, g):
+        need = self.needs_input_grad
+        axes = tuple(i for i, n in enumerate(self.param_shape) if n == 1)
+        x = self.parents[0]
+        invstd = Tensor._make(self.invstd)
+        scale = invstd if len(self.parents) < 2 else invstd * self.parents[1].reshape(self.param_shape)
+        dx = g * scale if need[0] else None
+        dw = (g * (x - Tensor._make(self.mean)) * invstd).sum(axes) if len(need) > 1 and need[1] else None
+        db = g.sum(axes) if len(need) > 2 and need[2] else None
         return dx, dw, db
 
 
@@ -205,6 +240,18 @@ class Embedding(Function):
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw
+
+    def backward_graph(self, g):
+        from .index import IndexPutZeros
+
+        if self.freq:  # PyTorch's double backward leaves the 1/count scaling out: not a formula to copy
+            raise RuntimeError("double backward through EmbeddingBackward0 with scale_grad_by_freq=True is not "
+                               "supported by TorchPad's kernel: run this program on the GPU server runtime")
+        factor = np.ones(self.indices.shape, dtype=g.array.dtype)
+        if self.padding_idx is not None:
+            factor = np.where(self.indices == self.padding_idx, 0, factor).astype(g.array.dtype)
+        return IndexPutZeros.apply(g * Tensor._make(factor[..., None]), shape=(self.num, g.array.shape[-1]),
+                                   idx=self.indices)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):

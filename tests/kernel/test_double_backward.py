@@ -403,3 +403,23 @@ def test_op_without_a_second_order_formula_names_itself():
     with pytest.raises(RuntimeError, match="^double backward through ConvolutionBackward0 is not supported by "
                                            "TorchPad's kernel"):
         K.autograd.grad(K.nn.functional.conv2d(x, w).pow(2).sum(), x, create_graph=True)
+
+
+def test_second_order_of_normalization_and_embedding():
+    F = lambda lib: lib.nn.functional  # noqa: E731
+    check_second_order(lambda lib, x, w, b: F(lib).layer_norm(x, (4,), w, b).tanh(), rand(3, 4, seed=1),
+                       rand(4, seed=2), rand(4, seed=3))
+    check_second_order(lambda lib, x: F(lib).layer_norm(x ** 2, (3, 4)), rand(2, 3, 4, seed=1))
+    check_second_order(lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b, training=True).sin(),
+                       rand(5, 3, seed=1), rand(3, seed=2), rand(3, seed=3))
+    check_second_order(lambda lib, x, w, b, m, v: F(lib).batch_norm(x, m, v, w, b, training=False) ** 3,
+                       rand(5, 3, seed=1), rand(3, seed=2), rand(3, seed=3),
+                       consts=(rand(3, seed=4), rand(3, seed=5, positive=True)))
+    check_second_order(lambda lib, x, w, b: F(lib).group_norm(x, 2, w, b) ** 3, rand(2, 4, 3, seed=1),
+                       rand(4, seed=2), rand(4, seed=3))
+    idx = np.array([[0, 2, 2], [1, 0, 3]])
+    for kw in ({}, {"padding_idx": 2}):
+        check_second_order(lambda lib, w, i: F(lib).embedding(i, w, **kw) ** 3, rand(4, 3, seed=1), consts=(idx,))
+    w = K.tensor(rand(4, 3, seed=1), requires_grad=True)
+    with pytest.raises(RuntimeError, match="EmbeddingBackward0 with scale_grad_by_freq=True is not supported"):
+        K.autograd.grad(F(K).embedding(K.tensor(idx), w, scale_grad_by_freq=True).pow(2).sum(), w, create_graph=True)
