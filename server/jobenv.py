@@ -49,8 +49,14 @@ class JobUser:
         self.uid, self.gid = entry.pw_uid, entry.pw_gid
 
     def spawn_args(self) -> dict:
-        """Keyword arguments for a subprocess that runs as this user."""
-        return {} if self.uid is None else {"user": self.uid, "group": self.gid, "extra_groups": []}
+        """Keyword arguments for a subprocess that runs as this user (a preexec_fn: uvloop, the server's
+        event loop, refuses Popen's user/group/extra_groups)."""
+        return {} if self.uid is None else {"preexec_fn": self._become}
+
+    def _become(self) -> None:
+        os.setgroups([])
+        os.setgid(self.gid)
+        os.setuid(self.uid)
 
 
 class JobDirs:

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -146,12 +147,51 @@ def _can_run_python_as(user: str) -> bool:
         return False
 
 
+def _closed_folder(path: Path) -> tuple[Path, Path] | None:
+    """The first folder on `path` that others may not enter (e.g. /root, 0700), and its child on the way."""
+    for folder in reversed(path.parents):
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder, folder / path.relative_to(folder).parts[0]
+    return None
+
+
+def _opened_for_others(folder: Path, child: Path, stage: Path):
+    """A preexec for the server: a private mount namespace in which `folder` is an empty 0755 tmpfs holding only
+    `child` (bind-mounted), so another user can reach the interpreter while the rest of `folder` stays hidden."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def mount(source, target, fstype, flags, data=None):
+        enc = lambda v: None if v is None else str(v).encode()  # noqa: E731
+        if libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)) != 0:
+            raise OSError(ctypes.get_errno(), f"mount {target}")
+
+    def preexec():
+        if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+        mount(None, "/", None, 16384 | (1 << 18))  # MS_REC | MS_PRIVATE: nothing reaches the test's mounts
+        mount(child, stage, None, 4096)  # MS_BIND
+        mount("tmpfs", folder, "tmpfs", 0, "mode=0755")
+        (folder / child.name).mkdir()
+        mount(stage, folder / child.name, None, 4096)
+
+    return preexec
+
+
 def test_a_job_run_as_another_user_cannot_open_the_database_or_read_the_server(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("--job-user needs a server started as root")
+    srv = Server(tmp_path / "data", args=["--job-user", "nobody"], env={"TORCHPAD_TOKEN": TOKEN})
     if not _can_run_python_as("nobody"):
-        pytest.skip(f"user nobody cannot run {sys.executable} with torch on this machine (its folders are not readable)")
-    srv = Server(tmp_path / "data", args=["--job-user", "nobody"], env={"TORCHPAD_TOKEN": TOKEN}).start()
+        # This machine's interpreter lives under a folder only root may enter (/root/.pyenv here): the
+        # server runs in a mount namespace where that folder holds nothing but the interpreter's tree.
+        closed = _closed_folder(Path(sys.executable).resolve())
+        if closed is None or closed[1].is_file():
+            pytest.skip(f"user nobody cannot run {sys.executable} with torch, and no folder on its path could be opened")
+        (tmp_path / "stage").mkdir()
+        srv.preexec = _opened_for_others(*closed, tmp_path / "stage")
+    srv.start()
     try:
         seen = probe(srv)
     finally:
