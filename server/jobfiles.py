@@ -70,7 +70,10 @@ def _read_regular(path: Path, limit: int) -> tuple[int, bytes | None]:
     """(size, bytes) of a regular file opened without following links; bytes None past `limit`."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:  # swapped since it was listed, or a hard link to elsewhere
+            raise OSError(0, "not a regular file of its own (a hard link, or replaced while being read)")
+        size = st.st_size
         if size > limit:
             return size, None
         data = f.read(limit + 1)

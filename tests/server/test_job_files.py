@@ -284,3 +284,13 @@ def test_files_travel_with_a_ray_job(ray_cluster, tmp_path):
         assert download(srv, crashed, "partial.txt").content == b"epoch 1"
     finally:
         srv.stop()
+
+
+def test_a_hard_link_to_a_file_elsewhere_is_not_kept(srv, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the job's")
+    outside.chmod(0o644)
+    job = run(srv, f"import os\nos.link({str(outside)!r}, 'linked.txt')\nopen('own.txt', 'w').write('mine')")
+    files = listing(srv, job)
+    assert "hard link" in files["linked.txt"]["note"] and download(srv, job, "linked.txt").status_code == 404
+    assert download(srv, job, "own.txt").content == b"mine"
