@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import compute
 from ..function import Function
 from ..tensor import Tensor
+from .bilinear_grad import bilinear_backward_graph
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -166,6 +167,8 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None, *, stride, padding, dilation, groups, x_shape, w_shape, out_shape):
         self.shapes = (x.shape, w.shape)
+        self.kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, x_shape=x_shape,
+                           w_shape=w_shape, out_shape=out_shape)  # for the double backward
         x, w = x.reshape(x_shape), w.reshape(w_shape)
         o, cg, kh, kw = w.shape
         ho = _out_size(x.shape[2], kh, stride[0], *padding[0], dilation[0])
@@ -194,6 +197,9 @@ class Conv2d(Function):
             db = gp.sum(axis=1).reshape(-1)
         return dx, dw, db
 
+    def backward_graph(self, g):
+        return bilinear_backward_graph(self, g, self.kwargs)
+
 
 class ConvTranspose2d(Function):
     """x (N, Cin, H, W), w (Cin, Cout/g, kh, kw), optional b -> (N, Cout, Ho, Wo): conv2d's input gradient."""
@@ -202,6 +208,8 @@ class ConvTranspose2d(Function):
 
     def forward(self, x, w, b=None, *, stride, padding, output_padding, dilation, groups, x_shape, w_shape, out_shape):
         self.shapes = (x.shape, w.shape)
+        self.kwargs = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
+                           groups=groups, x_shape=x_shape, w_shape=w_shape, out_shape=out_shape)  # for the double backward
         x, w = x.reshape(x_shape), w.reshape(w_shape)
         n, cin, h, wd = x.shape
         cout_g, kh, kw = w.shape[1:]
@@ -234,6 +242,9 @@ class ConvTranspose2d(Function):
         if len(need) > 2 and need[2]:
             db = g.sum(axis=(0, 2, 3))
         return dx, dw, db
+
+    def backward_graph(self, g):
+        return bilinear_backward_graph(self, g, self.kwargs)
 
 
 # ---- argument checks with PyTorch's messages --------------------------------------------

@@ -396,13 +396,51 @@ def test_gradgradcheck_passes_and_fails_like_torch():
 
 
 def test_op_without_a_second_order_formula_names_itself():
-    x = K.ones(1, 1, 4, 4, requires_grad=True)
-    w = K.ones(1, 1, 3, 3, requires_grad=True)
-    g, = K.autograd.grad(K.nn.functional.conv2d(x, w).sum(), x)  # first order is fine
+    x = K.tensor(rand(4, seed=1), requires_grad=True)
+    g, = K.autograd.grad(x.prod(), x)  # first order is fine
     assert not g.requires_grad
-    with pytest.raises(RuntimeError, match="^double backward through ConvolutionBackward0 is not supported by "
+    with pytest.raises(RuntimeError, match="^double backward through ProdBackward0 is not supported by "
                                            "TorchPad's kernel"):
-        K.autograd.grad(K.nn.functional.conv2d(x, w).pow(2).sum(), x, create_graph=True)
+        K.autograd.grad(x.prod() ** 2, x, create_graph=True)
+    with pytest.raises(RuntimeError, match="^double backward through ProdBackward0 is not supported"):
+        KAF.hessian(lambda a: a.prod(), x)
+
+
+def test_second_order_of_convolutions():
+    F = lambda lib: lib.nn.functional  # noqa: E731
+    check_second_order(lambda lib, x, w, b: F(lib).conv2d(x, w, b, stride=2, padding=1).tanh(),
+                       rand(2, 3, 6, 6, seed=1), rand(4, 3, 3, 3, seed=2), rand(4, seed=3))
+    check_second_order(lambda lib, x, w: F(lib).conv2d(x, w, groups=2, dilation=2) ** 2, rand(1, 4, 7, 7, seed=1),
+                       rand(4, 2, 2, 2, seed=2))
+    check_second_order(lambda lib, x, w, b: F(lib).conv2d(x, w, b).sin(), rand(3, 6, 6, seed=1),
+                       rand(4, 3, 3, 3, seed=2), rand(4, seed=3))
+    check_second_order(lambda lib, x, w, b: F(lib).conv1d(x, w, b, padding=1).sin(), rand(2, 3, 8, seed=1),
+                       rand(4, 3, 3, seed=2), rand(4, seed=3))
+    check_second_order(lambda lib, x, w, b: F(lib).conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                                     output_padding=1).tanh(),
+                       rand(2, 3, 4, 4, seed=1), rand(3, 2, 3, 3, seed=2), rand(2, seed=3))
+
+
+def test_maml_through_a_small_cnn():
+    x, y = rand(3, 1, 6, 6, seed=1), ints(3, high=2)
+    results = []
+    for lib in (K, T):
+        F = lib.nn.functional
+        w = lib.tensor(rand(2, 1, 3, 3, seed=2), requires_grad=True)
+        b = lib.tensor(rand(2, seed=3), requires_grad=True)
+        head = lib.tensor(rand(2, 8, seed=4), requires_grad=True)
+
+        def loss(w_, b_, head_):
+            feats = F.relu(F.conv2d(lib.tensor(x), w_, b_, stride=2))  # (3, 2, 2, 2)
+            return F.cross_entropy(F.linear(feats.flatten(1), head_), lib.tensor(y))
+
+        grads = lib.autograd.grad(loss(w, b, head), (w, b, head), create_graph=True)
+        adapted = [p - 0.5 * g for p, g in zip((w, b, head), grads)]
+        outer = loss(*adapted)
+        outer.backward()
+        results.append((outer, w.grad, b.grad, head.grad))
+    for k, t in zip(*results):
+        assert_close(k, t)
 
 
 def test_second_order_of_normalization_and_embedding():
