@@ -3,7 +3,9 @@
 Streams the job's stdout/stderr as it runs, with a live table of the latest metrics
 (rich) when the terminal is interactive. Ctrl+C cancels the job (a second Ctrl+C leaves
 at once). A dropped connection, or the server's 4008 "too slow", is resumed from the last
-seq seen, so no line is lost or repeated. Exit status: 0 succeeded, 1 failed,
+seq seen, so no line is lost or repeated. `--file` sends files into the job's working
+directory (over REST, then the job is followed over the websocket); `--download DIR` saves
+the files the job wrote once it has ended. Exit status: 0 succeeded, 1 failed,
 130 cancelled, 2 usage or connection errors.
 """
 
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import signal
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 EXIT = {"succeeded": 0, "failed": 1, "cancelled": 130}
 FINAL = tuple(EXIT)
@@ -31,7 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpus", type=int, default=1, help="GPUs (or gloo processes on a CPU host) for the job; default 1")
     p.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="where to run; default auto")
     p.add_argument("--timeout", type=float, default=None, help="job wall-time limit in seconds (the server may cap it)")
+    p.add_argument("--file", action="append", type=Path, default=[], metavar="PATH",
+                   help="a file for the job's working directory, read there by its name (repeat for more)")
+    p.add_argument("--download", type=Path, default=None, metavar="DIR",
+                   help="once the job has ended, save the files it wrote in its working directory into DIR")
     return p
+
+
+def base_url(server: str) -> str:
+    """http(s)://host:port[/prefix], for the REST routes."""
+    parts = urlsplit(server if "://" in server else f"http://{server}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def endpoints(server: str) -> tuple[str, str]:
@@ -99,6 +112,7 @@ class Submitter:
         self.state: str | None = None
         self.ws = None
         self.cancel_requested = False
+        self.files = [(path.name, path.read_bytes()) for path in args.file]  # a missing file fails before anything starts
         self.display = Display()
 
     async def _connect(self):
@@ -144,6 +158,9 @@ class Submitter:
             self.display.metric(event["step"], event["values"])
         elif k == "error":
             self.display.line(event["traceback"], stderr=True)
+        elif k == "files":
+            listed = ", ".join(f"{f['name']} ({f['size']} bytes{'; ' + f['note'] if f.get('note') else ''})" for f in event["files"])
+            self.display.line(f"[torchpad] files the job wrote: {listed}", stderr=True)
         elif k == "status":
             self.state = event["state"]
             if self.state in ("running", *FINAL):
@@ -163,6 +180,9 @@ class Submitter:
             while self.state not in FINAL:
                 try:
                     self.ws = await self._connect()
+                    if self.job is None and self.files:
+                        self.job = await asyncio.to_thread(self._submit_with_files, options)
+                        self.display.line(f"[torchpad] job {self.job} accepted", stderr=True)
                     if self.job is None:
                         await self.ws.send(json.dumps({"v": 1, "type": "submit", "id": "cli", "code": self.code,
                                                        "name": self.args.script.name, "options": options}))
@@ -182,9 +202,45 @@ class Submitter:
                     await asyncio.sleep(min(0.2 * retries, 2))
         finally:
             self.display.close()
+        if self.args.download is not None and self.state in FINAL:
+            await asyncio.to_thread(self._download, self.args.download)
         if self.cancel_requested and self.state == "cancelled":
             return 130
         return EXIT[self.state]
+
+
+    # -- files (REST: a websocket message is too small for them) ------------------------------
+    def _rest(self, method: str, path: str, **kw):
+        import httpx
+
+        try:
+            r = httpx.request(method, base_url(self.args.server) + path, timeout=120,
+                              headers={"Authorization": f"Bearer {self.args.token or ''}"}, **kw)
+        except httpx.HTTPError as e:
+            raise ConnectionError(f"{method} {path}: {e}") from None
+        if r.status_code >= 400:
+            try:
+                why = r.json().get("message") or r.text
+            except ValueError:
+                why = r.text
+            raise RuntimeError(f"{method} {path}: HTTP {r.status_code}: {why}")
+        return r
+
+    def _submit_with_files(self, options: dict) -> str:
+        files = [{"name": name, "data": base64.b64encode(data).decode()} for name, data in self.files]
+        body = {"code": self.code, "name": self.args.script.name, "options": options, "files": files}
+        return self._rest("POST", "/api/jobs", json=body).json()["job"]
+
+    def _download(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        job = quote(self.job, safe="")
+        for f in self._rest("GET", f"/api/jobs/{job}/files").json()["files"]:
+            if f.get("note"):
+                print(f"[torchpad] {f['name']}: {f['note']}", file=sys.stderr)
+                continue
+            data = self._rest("GET", f"/api/jobs/{job}/files/{quote(f['name'], safe='')}").content
+            (folder / Path(f["name"]).name).write_bytes(data)
+            print(f"[torchpad] saved {folder / Path(f['name']).name} ({len(data)} bytes)", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:

@@ -90,3 +90,30 @@ def test_submit_with_a_wrong_token_fails_clearly(server, tmp_path):
     r = subprocess.run([*TORCHPAD, "submit", str(path), "--server", server.url, "--token", "nope"], capture_output=True,
                        text=True, env=ENV, timeout=60)
     assert r.returncode == 2 and "wrong token" in r.stderr
+
+
+def test_submit_sends_files_and_downloads_what_the_job_wrote(server, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"x,y\n1,2\n")
+    out_dir = tmp_path / "results"
+    script = "import torch\nprint(open('data.csv').read().splitlines()[1])\ntorch.save(torch.arange(3), 'model.pt')\n"
+    proc = _submit(server, script, tmp_path, "--file", str(data), "--download", str(out_dir))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out.splitlines() == ["1,2"]
+    assert "files the job wrote: model.pt" in err and f"saved {out_dir / 'model.pt'}" in err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["model.pt"]  # data.csv was given, not written
+    import torch
+
+    assert torch.equal(torch.load(out_dir / "model.pt"), torch.arange(3))
+
+
+def test_submit_refuses_a_bad_file_clearly(server, tmp_path):
+    proc = _submit(server, "print(1)", tmp_path, "--file", str(tmp_path / "missing.csv"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "missing.csv" in err
+    hidden = tmp_path / ".secret"
+    hidden.write_text("x")
+    proc = _submit(server, "print(1)", tmp_path, "--file", str(hidden))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "HTTP 400" in err and "'.secret' is not a plain file name" in err
