@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .function import graph_backward, unbroadcast, unbroadcast_graph
+from .tensor import Tensor
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they have "
@@ -64,8 +65,6 @@ def run_hooks(t, g):
 def accumulate_leaf(t, g) -> None:
     """A leaf's whole gradient of this backward, through its hooks, into `.grad`.
     A Tensor gradient (create_graph=True) keeps its graph: `.grad` becomes a copy of it, or the sum with it."""
-    from .tensor import Tensor
-
     g = run_hooks(t, g) if t._hooks else g
     if isinstance(g, Tensor):
         _accumulate_graph(t, g)
