@@ -577,6 +577,20 @@ class Pad(Function):
             g = acc
         return g
 
+    def backward_graph(self, g):
+        from ..ops.index import IndexPutZeros
+
+        if self.mode == "constant":
+            inner = g[self.inner]
+            if all(s == slice(0, n) for s, n in zip(self.crop, self.in_shape)):
+                return inner
+            return IndexPutZeros.apply(inner, shape=self.in_shape, idx=self.crop)
+        for axis, idx in reversed(self.maps):
+            shape = list(g.array.shape)
+            shape[axis] = int(idx.max()) + 1
+            g = IndexPutZeros.apply(g, shape=tuple(shape), idx=(slice(None),) * axis + (idx,))
+        return g
+
 
 def pad(input, pad, mode="constant", value=None):
     if len(pad) % 2:

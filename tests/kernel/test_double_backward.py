@@ -421,6 +421,12 @@ def test_second_order_of_convolutions():
                        rand(2, 3, 4, 4, seed=1), rand(3, 2, 3, 3, seed=2), rand(2, seed=3))
 
 
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_second_order_of_pad(mode):
+    pads = (1, 2, 2, 1) if mode != "constant" else (1, -1, 2, 0)
+    check_second_order(lambda lib, x: lib.nn.functional.pad(x * x, pads, mode=mode) ** 3, rand(1, 2, 3, 4, seed=1))
+
+
 def test_maml_through_a_small_cnn():
     x, y = rand(3, 1, 6, 6, seed=1), ints(3, high=2)
     results = []
