@@ -115,7 +115,30 @@ class Function:
 
     @property
     def next_functions(self):
-        return tuple((c, 0) for c in self.parent_ctxs)
+        """Each input's node as PyTorch shows it: its grad_fn, an AccumulateGrad for a leaf that requires
+        grad, None for a constant."""
+        return tuple((next_node(p, c), 0) for p, c in zip(self.parents, self.parent_ctxs))
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class AccumulateGrad:
+    """The node PyTorch shows in `next_functions` for a leaf that requires grad (the end of the graph)."""
+
+    next_functions = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def next_node(parent, ctx):
+    if ctx is not None:
+        return ctx
+    return AccumulateGrad(parent) if isinstance(parent, Tensor) and parent.requires_grad else None

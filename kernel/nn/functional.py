@@ -74,6 +74,29 @@ class Linear(Function):
             gb = g.reshape(-1, g.array.shape[-1]).sum(0) if g.array.ndim > 1 else g
         return gx, gw, gb
 
+    @property
+    def next_functions(self):
+        """For a 2-D input, PyTorch's addmm(bias, input, weight.t()) / mm(input, weight.t()) order, with the
+        weight behind a TBackward0 node; other inputs keep the plain (input, weight, bias) order."""
+        nodes = super().next_functions
+        if self.parents[0].array.ndim != 2:
+            return nodes
+        weight = (_Transposed(nodes[1][0]), 0)
+        return (nodes[2], nodes[0], weight) if len(nodes) > 2 else (nodes[0], weight)
+
+
+class _Transposed:
+    """The TBackward0 node between a weight and PyTorch's addmm/mm in `next_functions` (display only)."""
+
+    def __init__(self, weight_node) -> None:
+        self.next_functions = ((weight_node, 0),)
+
+    def name(self) -> str:
+        return "TBackward0"
+
+    def __repr__(self) -> str:
+        return f"<TBackward0 object at {hex(id(self))}>"
+
 
 def linear(input, weight, bias=None):
     x, w = input.array, weight.array

@@ -1,6 +1,7 @@
 """In-place forms PyTorch has that the op modules do not define themselves: the remaining unary
 math and logical ops (`x.asin_()`, `x.logical_not_()`), the `arc*` aliases at `torch.` level, and
-the shape-changing in-place views `unsqueeze_`, `squeeze_`, `t_`, `transpose_`, `swapdims_`."""
+the shape-changing in-place views `unsqueeze_`, `squeeze_`, `t_`, `transpose_`, `swapdims_`, and
+the `torch.` spellings of the Tensor's in-place methods (`torch.sin_(x)` is `x.sin_()`)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,26 @@ for _name, _fn in {"asin": ew.asin, "acos": ew.acos, "atan": ew.atan, "arcsin": 
                    "atanh": atanh, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh, "atan2": ew.atan2,
                    "arctan2": ew.atan2}.items():
     METHODS[_name + "_"] = ew._inplace(_fn)
+
+
+# torch.sin_(x), torch.relu_(x), ...: PyTorch's functions for the in-place methods the kernel's Tensor has
+TORCH_INPLACE = ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
+                 "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clip_", "cos_", "cosh_", "detach_", "erf_",
+                 "exp_", "expm1_", "fill_", "floor_", "log10_", "log1p_", "log2_", "log_", "nan_to_num_", "neg_",
+                 "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_",
+                 "tanh_", "trunc_", "zero_")
+
+
+def _torch_inplace(name: str):
+    def op(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    op.__name__ = name
+    return op
+
+
+for _name in TORCH_INPLACE:
+    globals()[_name] = _torch_inplace(_name)
+__all__ += list(TORCH_INPLACE)

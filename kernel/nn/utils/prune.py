@@ -15,9 +15,9 @@ import numpy as np
 from ... import creation, grad_mode
 from ...tensor import Tensor
 
-__all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured", "CustomFromMask",
-           "identity", "random_unstructured", "l1_unstructured", "global_unstructured", "custom_from_mask", "remove",
-           "is_pruned"]
+__all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured", "RandomStructured",
+           "LnStructured", "CustomFromMask", "identity", "random_unstructured", "l1_unstructured", "random_structured",
+           "ln_structured", "global_unstructured", "custom_from_mask", "remove", "is_pruned"]
 
 
 def _validate_amount_init(amount) -> None:
@@ -132,11 +132,21 @@ class PruningContainer(BasePruningMethod):
         method = self._pruning_methods[-1]
         if method.PRUNING_TYPE == "global":  # a mask over the whole tensor, combined with the old one
             return method.compute_mask(t, default_mask)
-        if method.PRUNING_TYPE != "unstructured":
-            raise ValueError(f"TorchPad's kernel combines unstructured pruning only, not {method.PRUNING_TYPE}")
-        keep = default_mask.array == 1
-        new = default_mask.array.copy()
-        partial = method.compute_mask(Tensor._make(t.array[keep]), Tensor._make(default_mask.array[keep]))
+        mask = default_mask.array
+        if method.PRUNING_TYPE == "unstructured":  # the new method sees the entries still kept
+            keep = mask == 1
+        elif method.PRUNING_TYPE == "structured":  # ... or the slices along its dim that still hold any
+            if not hasattr(method, "dim"):
+                raise AttributeError('Pruning methods of PRUNING_TYPE "structured" need to have the attribute `dim` defined.')
+            dim = method.dim + mask.ndim if method.dim < 0 else method.dim
+            if dim < 0:
+                raise IndexError(f"Index is out of bounds for tensor of size {tuple(mask.shape)}")
+            others = tuple(d for d in range(mask.ndim) if d != dim)
+            keep = (slice(None),) * dim + (mask.sum(axis=others) != 0,)
+        else:
+            raise ValueError(f"Unrecognized PRUNING_TYPE {method.PRUNING_TYPE}")
+        new = mask.copy()
+        partial = method.compute_mask(Tensor._make(t.array[keep]), Tensor._make(mask[keep]))
         new[keep] = partial.array
         return Tensor._make(new)
 
@@ -186,6 +196,65 @@ class L1Unstructured(_UnstructuredByAmount):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
+class _StructuredByAmount(BasePruningMethod):
+    """Zero whole slices along `dim`: the `amount` of them (a count or a fraction) chosen by `_kept`."""
+
+    PRUNING_TYPE = "structured"
+
+    def __init__(self, amount, dim=-1) -> None:
+        _validate_amount_init(amount)
+        self.amount, self.dim = amount, dim
+
+    def _kept(self, t: Tensor, n_keep: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def compute_mask(self, t, default_mask):
+        a = t.array
+        if a.ndim <= 1:
+            raise ValueError("Structured pruning can only be applied to multidimensional tensors. Found tensor of shape "
+                             f"{t.shape} with {a.ndim} dims")
+        if self.dim >= a.ndim or self.dim < -a.ndim:
+            raise IndexError(f"Invalid index {self.dim} for tensor of size {t.shape}")
+        size = a.shape[self.dim]
+        n = _n_to_prune(self.amount, size)
+        if n == 0:  # no random draw when nothing is pruned, as in PyTorch
+            return default_mask
+        mask = np.zeros_like(default_mask.array)
+        where = [slice(None)] * a.ndim
+        where[self.dim] = self._kept(t, size - n)
+        mask[tuple(where)] = 1
+        return Tensor._make(mask * default_mask.array)
+
+
+class RandomStructured(_StructuredByAmount):
+    def _kept(self, t, n_keep):
+        draws = creation.rand(t.array.shape[self.dim]).array
+        return np.sort(np.argsort(-draws, kind="stable")[:n_keep])
+
+    @classmethod
+    def apply(cls, module, name, amount, dim=-1):
+        return super().apply(module, name, amount=amount, dim=dim)
+
+
+class LnStructured(_StructuredByAmount):
+    """Keep the slices along `dim` with the largest L`n` norm (n: a number, inf, -inf, 'fro' or 'nuc' as torch.norm)."""
+
+    def __init__(self, amount, n, dim=-1) -> None:
+        super().__init__(amount, dim)
+        self.n = n
+
+    def _kept(self, t, n_keep):
+        from ...ops.reduce import norm
+
+        dims = [d for d in range(t.array.ndim) if d != self.dim % t.array.ndim]
+        norms = norm(t, p=self.n, dim=dims).array
+        return np.sort(np.argsort(-norms, kind="stable")[:n_keep])
+
+    @classmethod
+    def apply(cls, module, name, amount, n, dim, importance_scores=None):
+        return super().apply(module, name, amount=amount, n=n, dim=dim, importance_scores=importance_scores)
+
+
 class CustomFromMask(BasePruningMethod):
     PRUNING_TYPE = "global"
 
@@ -214,6 +283,16 @@ def random_unstructured(module, name, amount):
 
 def l1_unstructured(module, name, amount, importance_scores=None):
     L1Unstructured.apply(module, name, amount=amount, importance_scores=importance_scores)
+    return module
+
+
+def random_structured(module, name, amount, dim):
+    RandomStructured.apply(module, name, amount, dim)
+    return module
+
+
+def ln_structured(module, name, amount, n, dim, importance_scores=None):
+    LnStructured.apply(module, name, amount, n, dim, importance_scores=importance_scores)
     return module
 
 
