@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from ..function import Function
-from ..ops.elementwise import broadcast_shape
+from ..ops.elementwise import broadcast_shape, locally_constant, log, log1p, sigmoid, where
 from ..ops.reduce import log_softmax
 from ..tensor import Tensor
 
@@ -95,7 +95,7 @@ class _ElementwiseLoss(Function):
         return gx, gy
 
     def backward_graph(self, g):
-        """backward with Tensor ops, for losses that give `dx_graph` (their dx on Tensors)."""
+        """backward with Tensor ops, for losses that give `dx_graph` and `dy_graph` (dx and dy on Tensors)."""
         if not hasattr(self, "dx_graph"):
             return super().backward_graph(g)
         n = self.needs_input_grad
@@ -107,7 +107,7 @@ class _ElementwiseLoss(Function):
         if self.weight is not None:
             g = g * Tensor._make(self.weight)
         gx = g * self.dx_graph(x, y, **self.kw) if n[0] else None
-        gy = g * self.dx_graph(y, x, **self.kw) if len(n) > 1 and n[1] else None
+        gy = g * self.dy_graph(x, y, **self.kw) if len(n) > 1 and n[1] else None
         return gx, gy
 
 
@@ -129,6 +129,10 @@ class MseLoss(_ElementwiseLoss):
     def dx_graph(x, y):
         return 2 * (x - y)
 
+    @staticmethod
+    def dy_graph(x, y):
+        return 2 * (y - x)
+
 
 class L1Loss(_ElementwiseLoss):
     @staticmethod
@@ -142,6 +146,14 @@ class L1Loss(_ElementwiseLoss):
     @staticmethod
     def dy(x, y):
         return np.sign(y - x)
+
+    @staticmethod
+    def dx_graph(x, y):
+        return locally_constant(x - y, np.sign)
+
+    @staticmethod
+    def dy_graph(x, y):
+        return locally_constant(y - x, np.sign)
 
 
 class SmoothL1Loss(_ElementwiseLoss):
@@ -166,6 +178,18 @@ class SmoothL1Loss(_ElementwiseLoss):
     def dy(cls, x, y, beta, scale):
         return -cls.dx(x, y, beta, scale)
 
+    @staticmethod
+    def dx_graph(x, y, beta, scale):
+        d = x - y
+        sign = locally_constant(d, np.sign)
+        if beta == 0:
+            return sign
+        return where(d.abs() < beta, d / beta, sign) * scale
+
+    @classmethod
+    def dy_graph(cls, x, y, beta, scale):
+        return -cls.dx_graph(x, y, beta, scale)
+
 
 class SoftMarginLoss(_ElementwiseLoss):
     @staticmethod
@@ -180,6 +204,14 @@ class SoftMarginLoss(_ElementwiseLoss):
     @staticmethod
     def dy(x, y):
         return -x / (1 + np.exp(y * x))
+
+    @staticmethod
+    def dx_graph(x, y):
+        return -y / (1 + (y * x).exp())
+
+    @staticmethod
+    def dy_graph(x, y):
+        return -x / (1 + (y * x).exp())
 
 
 class BceLoss(_ElementwiseLoss):
@@ -196,6 +228,14 @@ class BceLoss(_ElementwiseLoss):
     def dy(x, y):
         with np.errstate(divide="ignore"):
             return np.maximum(np.log1p(-x), -100) - np.maximum(np.log(x), -100)
+
+    @staticmethod
+    def dx_graph(x, y):
+        return (x - y) / ((1 - x) * x).clamp(min=1e-12)
+
+    @staticmethod
+    def dy_graph(x, y):
+        return log1p(-x).clamp(min=-100) - log(x).clamp(min=-100)
 
 
 class BceWithLogitsLoss(_ElementwiseLoss):
@@ -222,6 +262,20 @@ class BceWithLogitsLoss(_ElementwiseLoss):
             return -x
         return -x + (pos_weight - 1) * (np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x))))
 
+    @staticmethod
+    def dx_graph(x, y, pos_weight):
+        if pos_weight is None:
+            return sigmoid(x) - y
+        pw = Tensor._make(pos_weight)
+        return (1 + (pw - 1) * y) * sigmoid(x) - pw * y
+
+    @staticmethod
+    def dy_graph(x, y, pos_weight):
+        if pos_weight is None:
+            return -x
+        softplus_neg = (-x).clamp(min=0) + log1p((-x.abs()).exp())
+        return -x + (Tensor._make(pos_weight) - 1) * softplus_neg
+
 
 class KlDiv(_ElementwiseLoss):
     """target * (log(target) - input), with 0 * log(0) = 0 (PyTorch's xlogy)."""
@@ -243,6 +297,16 @@ class KlDiv(_ElementwiseLoss):
             return np.exp(y) * (y - x + 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(y) + 1 - x
+
+    @staticmethod
+    def dx_graph(x, y, log_target):
+        return -y.exp() if log_target else -y
+
+    @staticmethod
+    def dy_graph(x, y, log_target):
+        if log_target:
+            return y.exp() * (y - x + 1)
+        return log(y) + 1 - x
 
 
 def _elementwise(cls, input, target, reduction, weight=None, **kw):

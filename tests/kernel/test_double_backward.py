@@ -145,6 +145,28 @@ def test_second_order_of_linear(x_shape):
                        rand(*x_shape, seed=1), rand(4, 5, seed=2))
 
 
+ELEMENTWISE_LOSSES = {
+    "l1": lambda F, a, b: F.l1_loss(a * a, b),
+    "smooth_l1": lambda F, a, b: F.smooth_l1_loss(a * a, b, beta=0.5),
+    "smooth_l1_beta0": lambda F, a, b: F.smooth_l1_loss(a * a, b, beta=0.0, reduction="sum"),
+    "huber": lambda F, a, b: F.huber_loss(a * a, b, delta=0.7, reduction="none"),
+    "soft_margin": lambda F, a, b: F.soft_margin_loss(a * a, b.detach().sign()) * b.sum(),
+    "bce": lambda F, a, b: F.binary_cross_entropy(a.sigmoid(), b.sigmoid() ** 2),
+    "bce_weight": lambda F, a, b: F.binary_cross_entropy(a.sigmoid(), b.sigmoid(), weight=a.detach().abs()),
+    "bce_logits": lambda F, a, b: F.binary_cross_entropy_with_logits(a * a, b.sigmoid() * b),
+    "bce_logits_pos_weight": lambda F, a, b: F.binary_cross_entropy_with_logits(
+        a * a, b.sigmoid() * b, pos_weight=b.detach()[0].abs() + 0.5, reduction="sum"),
+    "kl_div": lambda F, a, b: F.kl_div(F.log_softmax(a, 1), F.softmax(b, 1) * b, reduction="batchmean"),
+    "kl_div_log_target": lambda F, a, b: F.kl_div(a * a, F.log_softmax(b, 1), log_target=True, reduction="sum"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE_LOSSES))
+def test_second_order_of_elementwise_losses(name):
+    check_second_order(lambda lib, a, b: ELEMENTWISE_LOSSES[name](lib.nn.functional, a, b), rand(3, 4, seed=8),
+                       rand(3, 4, seed=9))
+
+
 def test_second_order_of_classification_losses():
     target = ints(4, high=3)
     F = lambda lib: lib.nn.functional  # noqa: E731
