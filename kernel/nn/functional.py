@@ -242,6 +242,11 @@ class Mish(_Pointwise):
         t = np.tanh(_softplus(a))
         return t + a * (1 - t * t) * _sigmoid(a)
 
+    @staticmethod
+    def df_graph(a):
+        t = tanh(softplus(a))
+        return t + a * (1 - t * t) * sigmoid(a)
+
 
 class Softplus(_Pointwise):
     @staticmethod
@@ -279,8 +284,6 @@ class Hardsigmoid(_Pointwise):
     def df(a, out):
         return (((a > -3) & (a < 3)) / 6).astype(a.dtype)
 
-    piecewise_linear = True
-
 
 class Hardswish(_Pointwise):
     @staticmethod
@@ -290,6 +293,10 @@ class Hardswish(_Pointwise):
     @staticmethod
     def df(a, out):
         return np.where(a < -3, 0, np.where(a > 3, 1, (2 * a + 3) / 6)).astype(a.dtype)
+
+    @staticmethod
+    def df_graph(a):
+        return _where(a < -3, 0.0, _where(a > 3, 1.0, (2 * a + 3) / 6))
 
 
 class LogSigmoid(_Pointwise):
@@ -315,6 +322,10 @@ class Softsign(_Pointwise):
     def df(a, out):
         return 1 / (1 + np.abs(a)) ** 2
 
+    @staticmethod
+    def df_graph(a):
+        return 1 / (1 + a.abs()) ** 2
+
 
 class Tanhshrink(_Pointwise):
     @staticmethod
@@ -325,6 +336,10 @@ class Tanhshrink(_Pointwise):
     def df(a, out):
         return np.tanh(a) ** 2
 
+    @staticmethod
+    def df_graph(a):
+        return tanh(a) ** 2
+
 
 class Threshold(_Pointwise):
     @staticmethod
@@ -334,6 +349,8 @@ class Threshold(_Pointwise):
     @staticmethod
     def df(a, out, threshold, value):
         return (a > threshold).astype(a.dtype)
+
+    piecewise_linear = True
 
 
 class Shrink(_Pointwise):
@@ -347,6 +364,8 @@ class Shrink(_Pointwise):
     @staticmethod
     def df(a, out, lambd, soft):
         return (np.abs(a) > lambd).astype(a.dtype)
+
+    piecewise_linear = True
 
 
 def _act(cls, input, inplace=False, **kw):

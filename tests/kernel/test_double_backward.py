@@ -74,6 +74,14 @@ UNARY = {
     "softplus": lambda lib, x: lib.nn.functional.softplus(x, beta=2.0),
     "silu": lambda lib, x: lib.nn.functional.silu(x),
     "elu": lambda lib, x: lib.nn.functional.elu(x),
+    "celu_selu": lambda lib, x: lib.nn.functional.celu(x, 0.7) + lib.nn.functional.selu(x),
+    "mish": lambda lib, x: lib.nn.functional.mish(x),
+    "hardswish": lambda lib, x: lib.nn.functional.hardswish(x * 3),
+    "softsign_tanhshrink": lambda lib, x: lib.nn.functional.softsign(x) + lib.nn.functional.tanhshrink(x),
+    "logsigmoid": lambda lib, x: lib.nn.functional.logsigmoid(x),
+    "piecewise_linear": lambda lib, x: (lib.nn.functional.hardtanh(x, -0.5, 0.5) + lib.nn.functional.relu6(x * 4)
+                                        + lib.nn.functional.threshold(x, 0.1, -1.0)
+                                        + lib.nn.functional.hardshrink(x) + lib.nn.functional.softshrink(x)) * x,
     "clamp": lambda lib, x: x.clamp(-0.5, 0.5) * x,
     "sum": lambda lib, x: (x.sum(1) ** 2),
     "sum_all": lambda lib, x: x.sum() ** 3,
@@ -418,7 +426,10 @@ def test_gradgradcheck_passes_and_fails_like_torch():
 
 
 def test_op_without_a_second_order_formula_names_itself():
+    """As PyTorch (which has no formula for hardsigmoid_backward's derivative either), but at create_graph time."""
     x = K.tensor(rand(4, seed=1), requires_grad=True)
+    with pytest.raises(RuntimeError, match="^double backward through HardsigmoidBackward0 is not supported"):
+        K.autograd.grad(K.nn.functional.hardsigmoid(x).sum(), x, create_graph=True)
     g, = K.autograd.grad(x.prod(), x)  # first order is fine
     assert not g.requires_grad
     with pytest.raises(RuntimeError, match="^double backward through ProdBackward0 is not supported by "
