@@ -305,10 +305,15 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
                   check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
                   masked=False):
     """gradcheck of the function inputs -> d(outputs . grad_outputs)/d inputs (taken with create_graph=True),
-    with random grad_outputs in [-1, 1) where none are given, as PyTorch."""
+    with random grad_outputs in [-1, 1) where none are given, as PyTorch. (gen_non_contig_grad_outputs
+    changes only their memory layout in PyTorch, never the values checked.)"""
     from .autograd import grad
     from .random import generator_rng
 
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
     if check_fwd_over_rev:
         raise RuntimeError("TorchPad's kernel gradgradcheck checks reverse-over-reverse only (check_fwd_over_rev must "
                            "be False)")

@@ -416,6 +416,10 @@ def test_gradgradcheck_passes_and_fails_like_torch():
         xs = lib.tensor(x, requires_grad=True)
         assert lib.autograd.gradcheck(detached_square(lib), (xs,))
         assert lib.autograd.gradgradcheck(detached_square(lib), (xs,), raise_exception=False) is False
+    for kw in (dict(check_rev_over_rev=False, check_fwd_over_rev=False),
+               dict(check_rev_over_rev=False, check_fwd_over_rev=True)):
+        same_error(lambda: K.autograd.gradgradcheck(lambda a: a * a, (K.tensor(x, requires_grad=True),), **kw),
+                   lambda: T.autograd.gradgradcheck(lambda a: a * a, (T.tensor(x, requires_grad=True),), **kw))
     messages = []
     for lib in (K, T):
         try:
