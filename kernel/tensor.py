@@ -358,6 +358,9 @@ class Tensor:
         return self
 
 
+Tensor.__module__ = "torch"  # type(x) prints <class 'torch.Tensor'>, as in PyTorch
+
+
 class Size(tuple):
     """torch.Size: a tuple that prints as PyTorch's."""
 

@@ -62,6 +62,9 @@ class Parameter(Tensor):
         return p
 
 
+Parameter.__module__ = "torch.nn.parameter"  # type(p) prints as PyTorch's
+
+
 def _rebuild_parameter(array, requires_grad):
     return Parameter(Tensor._make(array), requires_grad)
 

@@ -112,3 +112,9 @@ def test_accumulate_grad_names_its_leaf():
         acc = (w * 2).grad_fn.next_functions[0][0]
         assert acc.variable is w and acc.next_functions == () and acc.name() == "torch::autograd::AccumulateGrad"
         assert (w * 2).grad_fn.next_functions[1] == (None, 0)
+
+
+def test_tensor_and_parameter_types_print_as_pytorchs():
+    """introyt's tensors tutorial prints type(x)."""
+    for make in (lambda L: L.ones(2), lambda L: L.nn.Parameter(L.ones(2)), lambda L: L.nn.Linear(2, 2).weight):
+        assert str(type(make(K))) == str(type(make(T)))
