@@ -1,10 +1,10 @@
 """Pooling and resampling: max/avg pooling, adaptive pooling, interpolate.
 
 Window ops run over the kh*kw kernel offsets, each a strided slice of the (padded) input as
-large as the output: a running np.maximum or a running sum. Max pooling's backward (and
-`return_indices`) finds each window's first maximum by comparing the slices with the output.
-When windows do not overlap (stride >= kernel, the common 2x2 case) the gradient is written
-slice by slice instead of accumulated. Adaptive average
+large as the output: a running maximum or a running sum. Max pooling notes, while it runs,
+which offset holds each window's first maximum (one uint8 per output), so backward is one
+masked multiply per offset. When windows do not overlap (stride >= kernel, the common 2x2
+case) the gradient is written slice by slice instead of accumulated. Adaptive average
 pooling and interpolation are separable linear maps: two small matrix multiplies.
 """
 
@@ -76,59 +76,62 @@ class _Pool(Function):
 
 
 class MaxPool2d(_Pool):
-    """Running np.maximum over the offset slices. The winner of each window (the first maximum, as in
-    PyTorch) is found again in backward by comparing each slice with the output, so the forward
-    pass stores no index array."""
+    """Each offset's slice of the input is copied out contiguous first (Pyodide's NumPy is 5-10x
+    slower on strided operands), then a running np.where keeps the maximum and the offset that
+    holds each window's first maximum (uint8), so backward and `return_indices` need no
+    comparisons with the input again. PyTorch's rule (a later value wins if greater, or if NaN)
+    is followed step by step only when the input has a NaN."""
 
     def forward4(self, x, *, geom, indices=None):
-        self.x_shape = x.shape
+        self.x_shape, self.geom = x.shape, geom
         xp = _padded(x, geom.p, geom.need, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-        best = None
-        for _, sl in _slabs(xp, geom.k, geom.s, geom.d, geom.out):
-            slab = xp[(slice(None), slice(None)) + sl]
-            best = slab.copy() if best is None else np.maximum(best, slab, out=best)
-        self.geom, self.xp, self.out = geom, xp, best
+        slabs = [xp[(slice(None), slice(None)) + sl].copy() for _, sl in _slabs(xp, geom.k, geom.s, geom.d, geom.out)]
+        with np.errstate(invalid="ignore"):
+            nan = x.dtype.kind == "f" and bool(np.isnan(x.sum()))
+        if nan:
+            best, win = self._exact_winners(slabs)
+        else:
+            best, win = slabs[0], np.zeros(slabs[0].shape, dtype=np.uint8 if len(slabs) < 256 else np.int64)
+            for num, slab in enumerate(slabs[1:], 1):
+                up = np.greater(slab, best)
+                best, win = np.where(up, slab, best), np.where(up, win.dtype.type(num), win)
+        self.win = win
         if indices is not None:
             indices.append(self.indices())
         return best
 
-    def _winners(self):
-        """(offset number, slice, mask of the windows whose first maximum sits at this offset)."""
-        taken = None
-        slabs = list(_slabs(self.xp, self.geom.k, self.geom.s, self.geom.d, self.geom.out))
-        for num, sl in slabs:
-            hit = self.xp[(slice(None), slice(None)) + sl] == self.out
-            if taken is None:
-                taken = hit.copy() if len(slabs) > 1 else hit
-            else:
-                np.logical_and(hit, ~taken, out=hit)
-                if num + 1 < len(slabs):
-                    np.logical_or(taken, hit, out=taken)
-            yield num, sl, hit
+    @staticmethod
+    def _exact_winners(slabs):
+        """The maximum and each window's winning offset by PyTorch's rule (greater, or NaN)."""
+        best = slabs[0].copy()
+        win = np.zeros(best.shape, dtype=np.int64)
+        for num, slab in enumerate(slabs[1:], 1):
+            take = np.greater(slab, best) | np.isnan(slab)
+            np.copyto(win, num, where=take)
+            np.copyto(best, slab, where=take)
+        return best, win
 
     def backward4(self, g):
-        """Each offset takes the gradient of the windows whose first maximum it holds (`_winners`).
-        The bool masks multiply as uint8: NumPy's bool-to-float cast is slow, in WebAssembly above all."""
-        geom, xp = self.geom, self.xp
+        """Each offset's slice of the input takes the gradient of the windows it won."""
+        geom = self.geom
         n, c, h, w = self.x_shape
-        tiled = geom.disjoint and geom.p == (0, 0) and geom.need == (h, w)  # every input read exactly once
-        dxp = (np.empty if tiled else np.zeros)(xp.shape, dtype=g.dtype)
-        for _, sl, hit in self._winners():
-            view = dxp[(slice(None), slice(None)) + sl]
-            if geom.disjoint:
-                np.multiply(g, hit.view(np.uint8), out=view)
-            else:
-                view += g * hit.view(np.uint8)
         p = geom.p
+        padded_shape = (n, c, h + p[0] + max(geom.need[0] - h - p[0], 0), w + p[1] + max(geom.need[1] - w - p[1], 0))
+        tiled = geom.disjoint and geom.p == (0, 0) and geom.need == (h, w)  # every input read exactly once
+        dxp = (np.empty if tiled else np.zeros)(padded_shape, dtype=g.dtype)
+        for num, sl in _slabs(dxp, geom.k, geom.s, geom.d, geom.out):
+            view = dxp[(slice(None), slice(None)) + sl]
+            mask = (self.win == num).view(np.uint8)
+            if tiled:
+                np.multiply(g, mask, out=view)
+            else:
+                view += g * mask
         return dxp if tiled else dxp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
     def indices(self) -> np.ndarray:
         """PyTorch's indices: the flat position h * W + w of each maximum in the unpadded input."""
         geom = self.geom
-        idx = np.zeros(self.out.shape, dtype=np.int64)
-        for num, _, hit in self._winners():
-            if num:
-                idx += hit * num
+        idx = self.win.astype(np.int64)
         ho, wo = geom.out
         w = self.x_shape[3]
         rows = np.arange(ho).reshape(ho, 1) * geom.s[0] - geom.p[0] + (idx // geom.k[1]) * geom.d[0]

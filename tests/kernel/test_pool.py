@@ -55,6 +55,22 @@ def test_max_pool_ties_go_to_the_first_maximum():
     _check("max_pool2d", None, 3, stride=1, padding=1, data=data, return_indices=True)
 
 
+@pytest.mark.parametrize("args,kw", [((2,), {}), ((3,), {"stride": 1, "padding": 1}), ((2,), {"stride": 2, "ceil_mode": True})])
+def test_max_pool_nan_and_inf_windows(args, kw):
+    """A NaN wins its window (values, indices and gradient, as PyTorch: a later NaN too); infinities are ordinary values."""
+    data = np.random.default_rng(2).integers(-2, 3, (2, 3, 7, 7)).astype(np.float32)
+    data[0, 0, 1, 1] = data[1, 2, 3, 4] = data[1, 2, 3, 5] = np.nan
+    data[0, 1, 2, 2], data[1, 0, 4, 4] = np.inf, -np.inf
+    ok, ik = KF.max_pool2d(xk := K.tensor(data, requires_grad=True), *args, return_indices=True, **kw)
+    ot, it = TF.max_pool2d(xt := T.tensor(data, requires_grad=True), *args, return_indices=True, **kw)
+    np.testing.assert_array_equal(ok.detach().numpy(), ot.detach().numpy())
+    np.testing.assert_array_equal(ik.numpy(), it.numpy())
+    g = np.arange(ot.numel(), dtype=np.float32).reshape(tuple(ot.shape))
+    ok.backward(K.tensor(g))
+    ot.backward(T.tensor(g))
+    np.testing.assert_array_equal(xk.grad.numpy(), xt.grad.numpy())
+
+
 @pytest.mark.parametrize("xs,args,kw", [((2, 3, 11), (3,), {"stride": 2, "padding": 1, "ceil_mode": True}),
                                         ((3, 11), (2,), {}), ((2, 2, 10), (3,), {"dilation": 2})])
 def test_max_pool1d(xs, args, kw):
