@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .jobs import FINAL
 from .protocol import ProtocolError
+from .store import StoreUnavailable
 
 log = logging.getLogger("torchpad.server")
 DAY = 86400.0
@@ -60,12 +61,18 @@ class Retention:
         if state not in FINAL:
             raise ProtocolError("job_running", f"job {job_id} is {state}; cancel it and delete it once it has finished")
         async with self._lock:
-            await asyncio.to_thread(self._delete_jobs, [job_id])
+            try:
+                await asyncio.to_thread(self._delete_jobs, [job_id])
+            except sqlite3.Error as e:  # locked or full: 503; what is left goes on a retry or the next sweep
+                raise StoreUnavailable(e) from None
         self.jobs.forget(job_id)
 
     async def delete_share(self, share_id: str) -> None:
         async with self._lock:
-            deleted = await asyncio.to_thread(self._run, "DELETE FROM shares WHERE id = ?", (share_id,))
+            try:
+                deleted = await asyncio.to_thread(self._run, "DELETE FROM shares WHERE id = ?", (share_id,))
+            except sqlite3.Error as e:
+                raise StoreUnavailable(e) from None
         if not deleted:
             raise ProtocolError("unknown_share", "no such share link")
 
@@ -84,6 +91,7 @@ class Retention:
 
     def _sweep(self, now: float, keep_jobs_days: float, keep_shares_days: float, max_bytes: float) -> dict:
         with contextlib.closing(self._connect()) as db:
+            self._delete_orphans(db)
             old_jobs = [r[0] for r in db.execute(
                 "SELECT id FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished < ?",
                 (now - keep_jobs_days * DAY,))] if keep_jobs_days > 0 else []
@@ -129,6 +137,17 @@ class Retention:
         finally:
             if own:
                 db.close()
+
+    def _delete_orphans(self, db: sqlite3.Connection) -> None:
+        """Events of jobs whose row is gone (a deletion cut short by a locked or full database)."""
+        orphans, job = [], ""
+        while row := db.execute("SELECT job FROM events WHERE job > ? ORDER BY job LIMIT 1", (job,)).fetchone():
+            job = row[0]  # one index lookup per job that has events, not a scan of every event
+            if db.execute("SELECT 1 FROM jobs WHERE id = ?", (job,)).fetchone() is None:
+                orphans.append(job)
+        if orphans:
+            self._delete_jobs(orphans, db)
+            log.warning("retention: deleted the events of %d job(s) whose deletion had been cut short", len(orphans))
 
     @staticmethod
     def _delete_chunk(db: sqlite3.Connection, job_id: str) -> bool:
