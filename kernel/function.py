@@ -68,8 +68,19 @@ def unbroadcast_graph(grad, like: Tensor) -> Tensor:
     return grad if grad.array.dtype == like.array.dtype else cast(grad, like.dtype)
 
 
+MODIFIED_INPLACE = ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+                    "the input of {} was changed in place after it was used, and TorchPad's kernel takes the double "
+                    "backward from the inputs themselves; use the out-of-place form (e.g. inplace=False) where "
+                    "create_graph=True is used")
+
+
 def graph_backward(node, grad: Tensor) -> tuple:
-    """node's backward as Tensor ops, for create_graph=True (one tuple entry per input)."""
+    """node's backward as Tensor ops, for create_graph=True (one tuple entry per input). Formulas that
+    read their inputs refuse an input an in-place op has since given a new node (its values changed)."""
+    if node.reads_parents:
+        for p, pctx in zip(node.parents, node.parent_ctxs):
+            if isinstance(p, Tensor) and p._ctx is not pctx:
+                raise RuntimeError(MODIFIED_INPLACE.format(node.name()))
     out = node.backward_graph(grad)
     return out if isinstance(out, tuple) else (out,)
 
@@ -79,6 +90,7 @@ class Function:
 
     saves_tensors = True  # False for ops whose backward needs no saved values (a second backward is fine)
     torch_name = None  # PyTorch's grad_fn class name where it differs from "<ClassName>Backward0"
+    reads_parents = True  # False where backward_graph never reads the inputs' values (no in-place check needed)
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError

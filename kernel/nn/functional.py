@@ -143,9 +143,15 @@ class _Pointwise(Function):
 
     piecewise_linear = False  # df is piecewise constant (LeakyReLU, Hardtanh): its own derivative is zero
 
+    @property
+    def reads_parents(self) -> bool:  # piecewise-linear ones fall back on the saved input (in-place forms)
+        return not self.piecewise_linear
+
     def backward_graph(self, g):
         a = self.parents[0]
         if self.piecewise_linear:
+            if a._ctx is not self.parent_ctxs[0]:  # inplace=True: the input now holds the output; df from the saved input
+                return g * Tensor._make(self.df(self.a, None, **self.kw))
             return g * _locally_constant(a, lambda x: self.df(x, None, **self.kw))
         if not hasattr(self, "df_graph"):
             return super().backward_graph(g)  # the clear "not supported" error
@@ -500,6 +506,7 @@ class _MaskScale(Function):
     """y = x * mask, with mask already holding the 1/(1-p) scale."""
 
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, mask):
         self.mask = mask
@@ -583,6 +590,7 @@ def one_hot(tensor, num_classes=-1):
 
 class Pad(Function):
     """Constant padding (negative widths crop), or reflect / replicate / circular via an index map."""
+    reads_parents = False
 
     def forward(self, a, widths, mode, value):
         self.in_shape, self.mode, self.widths = a.shape, mode, widths

@@ -100,6 +100,7 @@ class LocallyConstant(Function):
 
     saves_tensors = False
     torch_name = "SgnBackward0"
+    reads_parents = False
 
     def forward(self, a, f):
         return np.asarray(f(a), dtype=a.dtype)
@@ -121,6 +122,7 @@ def locally_constant(a, f) -> Tensor:
 class Cast(Function):
     saves_tensors = False
     torch_name = "ToCopyBackward0"
+    reads_parents = False
 
     def forward(self, a, dtype):
         self.src = a.dtype
@@ -142,6 +144,7 @@ def cast(t: Tensor, dtype) -> Tensor:
 
 class Clone(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a):
         return a.copy()
@@ -159,6 +162,7 @@ def clone(t: Tensor) -> Tensor:
 
 class Add(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, b, alpha=1):
         self.alpha = alpha
@@ -173,6 +177,7 @@ class Add(Function):
 
 class Sub(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, b, alpha=1):
         self.alpha = alpha
@@ -289,6 +294,7 @@ def floor_divide(input, other):
 
 class Remainder(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, b):
         self.b = b
@@ -350,6 +356,7 @@ def _float_input(t: Tensor) -> Tensor:
 
 class Neg(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a):
         return -a
@@ -631,6 +638,7 @@ class Sigmoid(Function):
 class Relu(Function):
     """Backward multiplies by the mask viewed as uint8: NumPy's bool-to-float cast is slow (3-4x in
     WebAssembly). Forward is np.maximum, not a mask multiply, so -inf and negatives give +0 as in PyTorch."""
+    reads_parents = False
 
     def forward(self, a):
         mask = a > 0
@@ -641,7 +649,10 @@ class Relu(Function):
         return g * self.mask
 
     def backward_graph(self, g):
-        return g * locally_constant(self.parents[0], lambda a: a > 0)
+        a = self.parents[0]
+        if a._ctx is not self.parent_ctxs[0]:  # relu_ (inplace=True): the input now holds the output
+            return g * Tensor._make(self.mask.astype(g.array.dtype))
+        return g * locally_constant(a, lambda v: v > 0)
 
 
 class Erf(Function):
@@ -712,6 +723,7 @@ def atan2(input, other):
 # ---- piecewise --------------------------------------------------------------------------
 class Clamp(Function):
     torch_name = "ClampBackward1"
+    reads_parents = False
     def forward(self, a, lo=None, hi=None):
         self.mask = np.ones(a.shape, dtype=bool)
         if lo is not None:
@@ -746,6 +758,7 @@ clip = clamp
 
 
 class Maximum(Function):
+    reads_parents = False
     def forward(self, a, b):
         self.a, self.b = a, b
         return np.maximum(a, b)
@@ -763,6 +776,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    reads_parents = False
     def forward(self, a, b):
         self.a, self.b = a, b
         return np.minimum(a, b)
@@ -789,6 +803,7 @@ def minimum(input, other):
 
 class Where(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, cond, a, b):
         self.cond = cond
@@ -835,6 +850,7 @@ def lerp(input, end, weight):
 # ---- piecewise constant: zero gradient, as in PyTorch --------------------------------------
 class _Step(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, np_fn, kwargs):
         return np_fn(a, **kwargs)

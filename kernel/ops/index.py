@@ -77,6 +77,7 @@ def _index_error(shape: tuple, idx) -> None:
 
 class GetItem(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, idx):
         self.shape, self.idx = a.shape, idx
@@ -104,6 +105,7 @@ class IndexPutZeros(Function):
     backward indexes again."""
 
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, g, shape, idx):
         self.idx = idx
@@ -209,6 +211,7 @@ class TakeAlong(Function):
     """np.take_along_axis; the gradient scatters back (adding where indices repeat)."""
 
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, idx, axis, unique=False):
         self.shape, self.idx, self.axis, self.unique = a.shape, idx, axis, unique

@@ -220,6 +220,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
 # ---- embedding ----------------------------------------------------------------------------------
 class Embedding(Function):
     """weight[indices]; the weight gradient sums rows by index (sort + segment sums, no scatter loop)."""
+    reads_parents = False
 
     def forward(self, w, *, indices, padding_idx, scale_grad_by_freq):
         self.indices, self.num, self.padding_idx, self.freq = indices, w.shape[0], padding_idx, scale_grad_by_freq

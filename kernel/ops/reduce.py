@@ -61,6 +61,7 @@ def _keepdim_graph(g: Tensor, in_shape: tuple, axes, keepdim: bool) -> Tensor:
 
 class Sum(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, axes=None, keepdim=False, dtype=None):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
@@ -75,6 +76,7 @@ class Sum(Function):
 
 class Mean(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, axes=None, keepdim=False):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
@@ -119,6 +121,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 class MaxAlong(Function):
     """max/min along one axis: the gradient goes to the selected index."""
+    reads_parents = False
 
     def forward(self, a, axis, keepdim, idx):
         self.shape, self.axis, self.keepdim, self.idx = a.shape, axis, keepdim, idx
@@ -139,6 +142,7 @@ class MaxAlong(Function):
 
 class AmaxAll(Function):
     """amax/amin over axes: ties share the gradient evenly, as in PyTorch."""
+    reads_parents = False
 
     def forward(self, a, axes, keepdim, largest):
         out = a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True)
@@ -386,6 +390,7 @@ def count_nonzero(input, dim=None):
 
 class Cumsum(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, axis, dtype):
         self.axis = axis

@@ -45,6 +45,7 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 class Reshape(Function):
     saves_tensors = False
     torch_name = "ViewBackward0"
+    reads_parents = False
 
     def forward(self, a, shape):
         self.in_shape = a.shape
@@ -117,6 +118,7 @@ def unsqueeze(input, dim):
 
 class Permute(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, axes):
         self.inv = tuple(np.argsort(axes))
@@ -167,6 +169,7 @@ def contiguous(input, memory_format=None):
 class _Contig(Function):
     saves_tensors = False
     torch_name = "CloneBackward0"
+    reads_parents = False
 
     def forward(self, a):
         return np.ascontiguousarray(a)
@@ -184,6 +187,7 @@ swapaxes = swapdims = transpose
 # ---- broadcasting views -----------------------------------------------------------------------
 class Expand(Function):
     saves_tensors = False  # the engine sums the gradient back to the input's shape
+    reads_parents = False
 
     def forward(self, a, shape):
         return np.broadcast_to(a, shape)
@@ -220,6 +224,7 @@ def expand_as(input, other):
 
 class Repeat(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, reps):
         self.shape = (1,) * (len(reps) - a.ndim) + a.shape
@@ -261,6 +266,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):
 # ---- joins --------------------------------------------------------------------------------------
 class Cat(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, *arrays, axis):
         self.axis = axis
@@ -310,6 +316,7 @@ concat = concatenate = cat
 
 class Stack(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, *arrays, axis):
         self.axis = axis
@@ -393,6 +400,7 @@ def unbind(input, dim=0):
 # ---- reorderings -----------------------------------------------------------------------------------
 class Flip(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, axes):
         self.axes = axes

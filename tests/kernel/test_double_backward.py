@@ -504,3 +504,26 @@ def test_second_order_of_normalization_and_embedding():
     w = K.tensor(rand(4, 3, seed=1), requires_grad=True)
     with pytest.raises(RuntimeError, match="EmbeddingBackward0 with scale_grad_by_freq=True is not supported"):
         K.autograd.grad(F(K).embedding(K.tensor(idx), w, scale_grad_by_freq=True).pow(2).sum(), w, create_graph=True)
+
+
+def test_in_place_ops_and_create_graph():
+    """In-place activations work as in PyTorch; an input changed in place after use is refused, never misused."""
+    outs = []
+    for lib in (K, T):
+        F = lib.nn.functional
+        x = lib.tensor(rand(3, 4, seed=1), requires_grad=True)
+        h = x * 2
+        F.relu(h, inplace=True)
+        k = x * 3
+        F.leaky_relu(k, 0.1, inplace=True)
+        y = (h ** 3 + k ** 3).sum()
+        g, = lib.autograd.grad(y, x, create_graph=True)
+        outs.append((g, lib.autograd.grad(g.sum(), x)[0]))
+    for k_, t_ in zip(*outs):
+        assert_close(k_, t_)
+    x = K.tensor(rand(3, seed=2), requires_grad=True)
+    h = x * 1
+    y = h.exp()
+    h.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation: the input of ExpBackward0"):
+        K.autograd.grad(y.sum(), x, create_graph=True)
