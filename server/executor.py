@@ -12,8 +12,9 @@ An executor is an object with:
 `started(device)` once the user's code is about to run (device: "cpu", "cuda:0", ...),
 calls `emit(event)` for each stdout/stderr/metric/error event (the shared event model,
 no seq; the manager checks, limits, numbers and stores them), and returns the final
-state "succeeded" | "failed" | "cancelled" with a reason (None on success). `job.files` go
-into the job's working directory before the program starts; once the job's processes have
+state "succeeded" | "failed" | "cancelled" with a reason (None on success). The files of
+`await job.input_files()` go into the job's working directory before the program starts
+(read them once resources are granted, not while the job waits); once the job's processes have
 ended (any outcome, cancellation included) the executor sets `job.outputs` to what
 jobfiles.collect_outputs found there (rank 0's directory for a multi-process job). Before
 `started`, `emit({"kind": "status", "state": "queued", "reason": "..."})` tells the
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import import_module
-from typing import Callable
+from typing import Awaitable, Callable
 
 from .protocol import Options
 
@@ -49,8 +50,12 @@ class JobSpec:
     id: str
     code: str
     options: Options
-    files: dict[str, bytes] = field(default_factory=dict)  # written into the job's directory before it starts
+    # The files for its directory, read from the store once it starts: a queued job holds none in memory.
+    load_files: Callable[[], Awaitable[dict[str, bytes]]] | None = None
     outputs: list = field(default_factory=list)  # jobfiles.OutputFile: set by the executor once the job's processes end
+
+    async def input_files(self) -> dict[str, bytes]:
+        return await self.load_files() if self.load_files else {}
 
 
 def create_executor(name: str, settings, host):

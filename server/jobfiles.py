@@ -12,6 +12,7 @@ dotfiles. What is not kept is still listed, with a note saying why.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ class OutputFile:
         return cls(str(obj["name"]), int(obj["size"]), data, obj.get("note"))
 
 
+def digests(files: dict[str, bytes]) -> dict[str, str]:
+    """What `collect_outputs` compares against, without holding the inputs for the whole job."""
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
 def encode_inputs(files: dict[str, bytes]) -> list[dict]:
     """The inputs as the runner's job spec carries them (JSON)."""
     return [{"name": name, "data": base64.b64encode(data).decode()} for name, data in files.items()]
@@ -80,8 +86,9 @@ def _read_regular(path: Path, limit: int) -> tuple[int, bytes | None]:
     return len(data), (data if len(data) <= limit else None)
 
 
-def collect_outputs(directory: Path, inputs: dict[str, bytes], limits: OutputLimits) -> list[OutputFile]:
-    """The files the program left at the top of `directory` (sorted by name), within `limits`."""
+def collect_outputs(directory: Path, given: dict[str, str], limits: OutputLimits) -> list[OutputFile]:
+    """The files the program left at the top of `directory` (sorted by name), within `limits`;
+    `given` (from `digests`) names the inputs, left out while their contents are unchanged."""
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
@@ -117,7 +124,7 @@ def collect_outputs(directory: Path, inputs: dict[str, bytes], limits: OutputLim
         except OSError as e:
             out.append(OutputFile(entry.name, 0, note=f"not kept: it could not be read ({e.strerror or e})"))
             continue
-        if data is not None and inputs.get(entry.name) == data:
+        if data is not None and entry.name in given and hashlib.sha256(data).hexdigest() == given[entry.name]:
             continue  # a file the user sent, unchanged
         if size > limits.file_bytes:
             out.append(OutputFile(entry.name, size, note=f"not kept: {size} bytes is over the limit of "

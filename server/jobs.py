@@ -170,7 +170,8 @@ class JobManager:
 
     async def _run(self, job_id: str) -> None:
         row = self.store.get_job(job_id, with_code=True)
-        spec = JobSpec(job_id, row["code"], Options(**row["options"]), files=self.store.input_files(job_id))
+        spec = JobSpec(job_id, row["code"], Options(**row["options"]),
+                       load_files=lambda: asyncio.to_thread(self.store.input_files, job_id))
         s = self.settings
         limiter = OutputLimiter(s.output_lines_per_s, s.output_burst_lines, s.output_max_bytes, s.metrics_per_s, s.metrics_burst)
         timeout = min(spec.options.timeout_s or s.job_timeout, s.job_timeout)

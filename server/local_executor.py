@@ -22,7 +22,7 @@ from .containment import Cage, Containment
 from .jobns import JobView
 from .executor import Emit, JobSpec, Started
 from .jobenv import JobDirs, JobUser, job_environ
-from .jobfiles import OutputLimits, collect_outputs, encode_inputs
+from .jobfiles import OutputLimits, collect_outputs, digests, encode_inputs
 from .hostinfo import HostInfo, select_gpus
 from .outcome import job_outcome
 from .pool import Pool
@@ -210,14 +210,16 @@ class LocalExecutor:
                        LOCAL_WORLD_SIZE=str(world))
         procs: list[asyncio.subprocess.Process] = []
         results: dict[int, dict] = {}
-        kept_dir = None
+        kept_dir, given = None, {}
         try:
             if world == 1:
                 procs.append(await self._take_warm())
             else:
                 procs += await asyncio.gather(*(self._spawn() for _ in range(world)))
             kept_dir = self._dirs.pop(procs[0].pid, None)  # rank 0's: its files are collected before it goes
-            files = encode_inputs(job.files)
+            inputs = await job.input_files()
+            given, files = digests(inputs), encode_inputs(inputs)
+            del inputs
             for rank, proc in enumerate(procs):
                 rank_env = {**env, "RANK": str(rank), "LOCAL_RANK": str(rank)} if world > 1 else env
                 spec = {"code": job.code, "env": rank_env, "rank": rank, "world_size": world, "files": files}
@@ -238,15 +240,15 @@ class LocalExecutor:
         finally:
             await self._stop(procs)
             if kept_dir:
-                await asyncio.shield(self._collect(job, kept_dir))
+                await asyncio.shield(self._collect(job, kept_dir, given))
             if world == 1:
                 self._fill_spares()
 
-    async def _collect(self, job: JobSpec, name: str) -> None:
+    async def _collect(self, job: JobSpec, name: str, given: dict[str, str]) -> None:
         """The files the job left in its directory (jobfiles.py) into `job.outputs`, then the directory goes."""
         try:
             limits = OutputLimits.from_settings(self.settings)
-            job.outputs = await asyncio.to_thread(collect_outputs, self.job_dirs.root / name, job.files, limits)
+            job.outputs = await asyncio.to_thread(collect_outputs, self.job_dirs.root / name, given, limits)
         finally:
             await asyncio.to_thread(self.job_dirs.remove, name)
 

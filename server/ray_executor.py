@@ -159,15 +159,16 @@ class RayExecutor:
 
         world, actor, gen = job.options.gpus, None, None
         limits = OutputLimits.from_settings(self.settings)  # the task collects the job's files (jobfiles.py)
+        files = await job.input_files()  # they go with the task
         if self.client:  # Ray Client cannot stream: an actor holds the events until polled
             resources = {"num_cpus": 1, "num_gpus": 1 if cuda else 0} if world == 1 else {"num_cpus": 0}
-            actor = self._polled.options(**resources).remote(job.id, job.code, world, cuda, job.files, limits)
+            actor = self._polled.options(**resources).remote(job.id, job.code, world, cuda, files, limits)
             batches = self._poll(actor)
         elif world == 1:
-            gen = self._single.options(num_cpus=1, num_gpus=1 if cuda else 0).remote(job.id, job.code, cuda, job.files, limits)
+            gen = self._single.options(num_cpus=1, num_gpus=1 if cuda else 0).remote(job.id, job.code, cuda, files, limits)
             batches = self._stream(gen)
         else:
-            actor = self._distributed.remote(job.id, job.code, world, cuda, job.files, limits)
+            actor = self._distributed.remote(job.id, job.code, world, cuda, files, limits)
             gen = actor.run.options(num_returns="streaming").remote()
             batches = self._stream(gen)
         running = asyncio.Event()

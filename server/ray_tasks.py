@@ -31,7 +31,7 @@ from typing import Iterator
 import ray
 
 from .jobenv import job_environ
-from .jobfiles import OutputLimits, collect_outputs, encode_inputs
+from .jobfiles import OutputLimits, collect_outputs, digests, encode_inputs
 from .outcome import job_outcome
 from .wire import decode_line
 from .wire import STREAM_LIMIT, free_port
@@ -137,7 +137,7 @@ def runner_batches(code: str, env: dict, rank: int = 0, world_size: int = 1,
             yield batch
     proc.wait()
     if limits is not None and getattr(proc, "home", None):  # the files go back with the task (jobfiles.py)
-        outputs = collect_outputs(proc.home, files or {}, limits)
+        outputs = collect_outputs(proc.home, digests(files or {}), limits)
         if outputs:
             yield [{"kind": "outputs", "files": [f.to_json() for f in outputs]}]
     if getattr(proc, "home", None):

@@ -95,8 +95,13 @@ class Store:
     # -- files (jobfiles.py) --------------------------------------------------------------
     @_unavailable_on_error
     def input_files(self, job_id: str) -> dict[str, bytes]:
-        rows = self.db.execute("SELECT name, data FROM job_files WHERE job = ? AND io = 'in' ORDER BY rowid", (job_id,))
-        return {name: bytes(data) for name, data in rows}
+        """The files sent with the job (run on a thread, when the job starts)."""
+        db = self._aside()
+        try:
+            rows = db.execute("SELECT name, data FROM job_files WHERE job = ? AND io = 'in' ORDER BY rowid", (job_id,))
+            return {name: bytes(data) for name, data in rows}
+        finally:
+            db.close()
 
     @_unavailable_on_error
     def output_files(self, job_id: str) -> list[dict]:
