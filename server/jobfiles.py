@@ -119,8 +119,10 @@ def collect_outputs(directory: Path, given: dict[str, str], limits: OutputLimits
                 continue
             if not stat.S_ISREG(mode):
                 continue  # sockets, fifos: nothing to download
+            over_count = kept >= limits.count
             room = min(limits.file_bytes, limits.total_bytes - total)
-            size, data = _read_regular(Path(entry.path), max(room, 0))
+            # Past the count only an input is read (to see whether it changed); the rest just get their size.
+            size, data = _read_regular(Path(entry.path), -1 if over_count and entry.name not in given else room)
         except OSError as e:
             out.append(OutputFile(entry.name, 0, note=f"not kept: it could not be read ({e.strerror or e})"))
             continue
@@ -129,11 +131,11 @@ def collect_outputs(directory: Path, given: dict[str, str], limits: OutputLimits
         if size > limits.file_bytes:
             out.append(OutputFile(entry.name, size, note=f"not kept: {size} bytes is over the limit of "
                                                          f"{limits.file_bytes} bytes per file"))
+        elif over_count:
+            out.append(OutputFile(entry.name, size, note=f"not kept: over the limit of {limits.count} files per job"))
         elif data is None:
             out.append(OutputFile(entry.name, size, note=f"not kept: the job's files would come to over "
                                                          f"{limits.total_bytes} bytes, the limit in all"))
-        elif kept >= limits.count:
-            out.append(OutputFile(entry.name, size, note=f"not kept: over the limit of {limits.count} files per job"))
         else:
             out.append(OutputFile(entry.name, size, data))
             kept, total = kept + 1, total + size

@@ -294,3 +294,14 @@ def test_a_hard_link_to_a_file_elsewhere_is_not_kept(srv, tmp_path):
     files = listing(srv, job)
     assert "hard link" in files["linked.txt"]["note"] and download(srv, job, "linked.txt").status_code == 404
     assert download(srv, job, "own.txt").content == b"mine"
+
+
+def test_past_the_count_files_are_not_read_but_an_unchanged_input_is_still_left_out(tmp_path):
+    from torchpad.server.jobfiles import OutputLimits, collect_outputs, digests
+
+    for i in range(4):
+        (tmp_path / f"f{i}.bin").write_bytes(b"x" * 10)
+    (tmp_path / "in.csv").write_bytes(b"given")  # sorts after the f*.bin files
+    out = collect_outputs(tmp_path, digests({"in.csv": b"given"}), OutputLimits(count=2, file_bytes=100, total_bytes=1000))
+    assert [(f.name, f.data is not None) for f in out] == [("f0.bin", True), ("f1.bin", True), ("f2.bin", False), ("f3.bin", False)]
+    assert all("over the limit of 2 files" in f.note for f in out[2:])
