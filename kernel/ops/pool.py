@@ -64,6 +64,7 @@ class _Geometry:
 
 class _Pool(Function):
     """Pooling Functions compute on (N, C, H, W); 1-D and unbatched inputs are reshaped in and out."""
+    reads_parents = False
 
     def forward(self, x, *, x4, out_shape, **kwargs):
         self.in_shape = x.shape
@@ -73,6 +74,9 @@ class _Pool(Function):
 
     def backward(self, g):
         return self.backward4(g.reshape(self.out4)).reshape(self.in_shape)
+
+    def backward_graph(self, g):
+        return self.backward4_graph(g.reshape(self.out4)).reshape(self.in_shape)
 
 
 class MaxPool2d(_Pool):
@@ -138,12 +142,16 @@ class MaxPool2d(_Pool):
         cols = np.arange(wo) * geom.s[1] - geom.p[1] + (idx % geom.k[1]) * geom.d[1]
         return rows * w + cols
 
+    def backward4_graph(self, g):
+        return _scatter_windows(g, self.indices(), self.x_shape)
+
 
 class AvgPool2d(_Pool):
     saves_tensors = False
 
     def forward4(self, x, *, geom, count_include_pad, divisor_override):
         n, c, h, w = self.x_shape = x.shape
+        self.divisor_args = (count_include_pad, divisor_override)  # for the double backward
         self.geom = geom
         self.divisor = div = _avg_divisor(geom, h, w, count_include_pad, divisor_override).astype(x.dtype)
         if geom.disjoint and geom.k == geom.s and geom.p == (0, 0) and geom.d == (1, 1) and geom.need == (h, w):
@@ -174,6 +182,33 @@ class AvgPool2d(_Pool):
         p = geom.p
         return dxp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
+    def backward4_graph(self, g):
+        return AvgPoolGrad.apply(g, pool=self)
+
+
+def _scatter_windows(g, flat_idx: np.ndarray, x_shape: tuple):
+    """Max pooling's backward with Tensor ops: each window's gradient to its maximum's flat position."""
+    from .index import IndexPutZeros
+
+    n, c, h, w = x_shape
+    idx = (np.arange(n).reshape(n, 1, 1, 1), np.arange(c).reshape(1, c, 1, 1), flat_idx)
+    return IndexPutZeros.apply(g, shape=(n, c, h * w), idx=idx).reshape(x_shape)
+
+
+class AvgPoolGrad(Function):
+    """Average pooling's backward as an op (linear in g); its own backward is the pooling again."""
+
+    saves_tensors = False
+
+    def forward(self, g, *, pool):
+        self.pool = pool
+        return pool.backward4(g)
+
+    def backward(self, u):
+        pool = self.pool
+        return AvgPool2d().forward4(u, geom=pool.geom, count_include_pad=pool.divisor_args[0],
+                                    divisor_override=pool.divisor_args[1])
+
 
 def _avg_divisor(geom, h: int, w: int, count_include_pad: bool, divisor_override) -> np.ndarray:
     """(Ho, Wo) divisors as PyTorch computes them (windows clipped to the padded input)."""
@@ -193,6 +228,7 @@ class SeparableLinear(Function):
     """out = Ah @ x @ Aw^T over the last two axes (Ah None for 1-D): adaptive avg pool, interpolate."""
 
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, x, *, ah, aw):
         self.ah, self.aw = ah, aw
@@ -203,6 +239,9 @@ class SeparableLinear(Function):
         if self.ah is not None:
             g = np.matmul(self.ah.T, g)
         return np.matmul(g, self.aw)
+
+    def backward_graph(self, g):
+        return SeparableLinear.apply(g, ah=None if self.ah is None else self.ah.T, aw=self.aw.T)
 
 
 class AdaptiveMaxPool2d(_Pool):
@@ -237,6 +276,9 @@ class AdaptiveMaxPool2d(_Pool):
         base = (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
         flat = np.bincount((self.idx + base).ravel(), weights=g.ravel(), minlength=n * c * h * w)
         return flat.astype(g.dtype, copy=False).reshape(self.x_shape)
+
+    def backward4_graph(self, g):
+        return _scatter_windows(g, self.idx, self.x_shape)
 
 
 def _adaptive_ranges(size: int, out: int):

@@ -464,6 +464,24 @@ def test_second_order_of_pad(mode):
     check_second_order(lambda lib, x: lib.nn.functional.pad(x * x, pads, mode=mode) ** 3, rand(1, 2, 3, 4, seed=1))
 
 
+POOLS = {
+    "max_pool2d": lambda F, x: F.max_pool2d(x, 2),
+    "max_pool2d_overlap_pad": lambda F, x: F.max_pool2d(x, 3, stride=2, padding=1, dilation=1),
+    "max_pool1d": lambda F, x: F.max_pool1d(x.flatten(2), 3, stride=2),
+    "avg_pool2d": lambda F, x: F.avg_pool2d(x, 2),
+    "avg_pool2d_pad": lambda F, x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
+    "avg_pool2d_divisor": lambda F, x: F.avg_pool2d(x, 2, stride=1, divisor_override=3),
+    "adaptive_avg_pool2d": lambda F, x: F.adaptive_avg_pool2d(x, (3, 2)),
+    "adaptive_max_pool2d": lambda F, x: F.adaptive_max_pool2d(x, (2, 3)),
+    "interpolate": lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOLS))
+def test_second_order_of_pooling(name):
+    check_second_order(lambda lib, x: POOLS[name](lib.nn.functional, x * x) ** 3, rand(2, 3, 6, 5, seed=4))
+
+
 def test_maml_through_a_small_cnn():
     x, y = rand(3, 1, 6, 6, seed=1), ints(3, high=2)
     results = []
