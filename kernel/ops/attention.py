@@ -53,6 +53,32 @@ class ScaledDotProductAttention(Function):
         gk = _mm(np.swapaxes(gs, -1, -2), q) if n[1] else None
         return gq, gk, gv, gm
 
+    def backward_graph(self, g):
+        """The same formulas with Tensor ops, the probabilities recomputed from q and k (create_graph=True)."""
+        from .elementwise import where
+        from .reduce import softmax
+
+        n = self.needs_input_grad
+        q, k, v = self.parents[:3]
+        s = q.matmul(k.transpose(-1, -2)) * self.scale
+        if len(self.parents) > 3:
+            s = s + self.parents[3]
+        dead = Tensor._make(~np.isfinite(s.array.max(axis=-1, keepdims=True)))  # fully masked rows give 0
+        zero = Tensor._make(np.zeros((), s.array.dtype))
+        p = where(dead, zero, softmax(where(dead, zero, s), -1))
+        keep = None if self.keep is None else Tensor._make(self.keep)
+        pd = p if keep is None else p * keep
+        gv = pd.transpose(-1, -2).matmul(g) if n[2] else None
+        gp = g.matmul(v.transpose(-1, -2))
+        if keep is not None:
+            gp = gp * keep
+        gs = p * (gp - (gp * p).sum(-1, keepdim=True))
+        gm = gs if len(n) > 3 and n[3] else None
+        gs = gs * self.scale
+        gq = gs.matmul(k) if n[0] else None
+        gk = gs.transpose(-1, -2).matmul(q) if n[1] else None
+        return gq, gk, gv, gm
+
 
 def _dtype_name(t: Tensor) -> str:
     return t.dtype.cpp_name

@@ -482,6 +482,20 @@ def test_second_order_of_pooling(name):
     check_second_order(lambda lib, x: POOLS[name](lib.nn.functional, x * x) ** 3, rand(2, 3, 6, 5, seed=4))
 
 
+def test_second_order_of_attention():
+    F = lambda lib: lib.nn.functional  # noqa: E731
+    q, k, v = rand(2, 3, 4, seed=1), rand(2, 5, 4, seed=2), rand(2, 5, 3, seed=3)
+    check_second_order(lambda lib, q, k, v: F(lib).scaled_dot_product_attention(q, k, v) ** 2, q, k, v)
+    check_second_order(lambda lib, q, k, v: F(lib).scaled_dot_product_attention(q, k, v, is_causal=True) ** 2,
+                       q, k[:, :3], v[:, :3])
+    bool_mask = np.array([[True, False, True, True, False]] * 2 + [[False] * 5])
+    check_second_order(lambda lib, q, k, v, m: F(lib).scaled_dot_product_attention(q, k, v, attn_mask=m) ** 2,
+                       q, k, v, consts=(bool_mask,))
+    check_second_order(lambda lib, q, k, v, m: F(lib).scaled_dot_product_attention(q, k, v, attn_mask=m * m,
+                                                                                    scale=0.3) ** 2,
+                       q, k, v, rand(3, 5, seed=4))
+
+
 def test_maml_through_a_small_cnn():
     x, y = rand(3, 1, 6, 6, seed=1), ints(3, high=2)
     results = []
