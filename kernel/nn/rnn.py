@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import creation, dtypes
 from ..ops import recurrent as R
+from ..function import named
 from ..tensor import Tensor
 from . import init, rnn_steps
 from .module import Module
@@ -161,6 +162,7 @@ class RNNBase(Module):
         self._check_states(input, (hx,))
         output, h_n = _FUNCTIONS[self.mode](input, hx, self._flat_weights, self.bias, self.num_layers, self.dropout,
                                             self.training, self.bidirectional, self.batch_first)
+        _torch_node_names(self, output, h_n)
         if not is_batched:
             output, h_n = output.squeeze(batch_dim), h_n.squeeze(1)
         return output, h_n
@@ -253,9 +255,25 @@ class LSTM(RNNBase):
         self._check_states(input, (h0, c0))
         output, h_n, c_n = R.lstm(input, (h0, c0), self._flat_weights, self.bias, self.num_layers, self.dropout,
                                   self.training, self.bidirectional, self.batch_first)
+        _torch_node_names(self, output, h_n, c_n)
         if not is_batched:
             output, h_n, c_n = output.squeeze(batch_dim), h_n.squeeze(1), c_n.squeeze(1)
         return output, (h_n, c_n)
+
+
+def _torch_node_names(rnn, output, *states) -> None:
+    """The grad_fn names PyTorch's CPU build prints for a recurrent layer's results: the output's last op
+    (its oneDNN layer for LSTM, a stack of steps otherwise, a cat or transpose when those come last), and
+    the stacked final states."""
+    if rnn.batch_first:
+        last = "TransposeBackward0" if rnn.mode == "LSTM" else "TransposeBackward1"
+    elif rnn.bidirectional:
+        last = "CatBackward0"
+    else:
+        last = "MkldnnRnnLayerBackward0" if rnn.mode == "LSTM" else "StackBackward0"
+    named(output, last)
+    for state in states:
+        named(state, "StackBackward0")
 
 
 # ---- cells ----------------------------------------------------------------------------------

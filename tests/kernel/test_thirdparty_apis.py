@@ -118,3 +118,16 @@ def test_tensor_and_parameter_types_print_as_pytorchs():
     """introyt's tensors tutorial prints type(x)."""
     for make in (lambda L: L.ones(2), lambda L: L.nn.Parameter(L.ones(2)), lambda L: L.nn.Linear(2, 2).weight):
         assert str(type(make(K))) == str(type(make(T)))
+
+
+@pytest.mark.parametrize("layer", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("options", [{}, {"batch_first": True}, {"num_layers": 2}, {"bidirectional": True},
+                                     {"batch_first": True, "bidirectional": True}])
+def test_recurrent_results_name_pytorchs_nodes(layer, options):
+    """The sequence-models tutorial prints an LSTM's output and hidden state with their grad_fn."""
+    names = []
+    for L in (K, T):
+        out, h = getattr(L.nn, layer)(3, 4, **options)(L.ones(5, 2, 3))
+        states = h if isinstance(h, tuple) else (h,)
+        names.append([t.grad_fn.name() for t in (out,) + states])
+    assert names[0] == names[1]
