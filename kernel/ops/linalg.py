@@ -192,6 +192,23 @@ class Einsum(Function):
             grads.append(np.broadcast_to(gi.reshape([n if c in kept else 1 for c, n in zip(sub, shape)]), shape))
         return tuple(grads)
 
+    def backward_graph(self, g):
+        grads = []
+        for i, (sub, need) in enumerate(zip(self.ins, self.needs_input_grad)):
+            if not need:
+                grads.append(None)
+                continue
+            if len(set(sub)) != len(sub):
+                raise RuntimeError("TorchPad's einsum gradient does not support a repeated index within one operand")
+            other_subs = [s for j, s in enumerate(self.ins) if j != i]
+            others = [t for j, t in enumerate(self.parents) if j != i]
+            present = set(self.out).union(*other_subs)
+            kept = "".join(c for c in sub if c in present)
+            gi = Einsum.apply(g, *others, ins=[self.out] + other_subs, out=kept)
+            shape = self.parents[i].array.shape
+            grads.append(gi.reshape([n if c in kept else 1 for c, n in zip(sub, shape)]).expand(*shape))
+        return tuple(grads)
+
 
 def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -209,6 +226,7 @@ def einsum(equation, *operands):
 
 class TriMask(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, k, upper):
         self.k, self.upper = k, upper
@@ -216,6 +234,9 @@ class TriMask(Function):
 
     def backward(self, g):
         return np.triu(g, self.k) if self.upper else np.tril(g, self.k)
+
+    def backward_graph(self, g):
+        return TriMask.apply(g, k=self.k, upper=self.upper)
 
 
 def tril(input, diagonal=0):

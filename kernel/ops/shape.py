@@ -420,6 +420,7 @@ def flip(input, *dims):
 
 class Roll(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, shifts, axes):
         self.shifts, self.axes = shifts, axes
@@ -428,6 +429,10 @@ class Roll(Function):
     def backward(self, g):
         neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
         return np.roll(g, neg, self.axes)
+
+    def backward_graph(self, g):
+        neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return Roll.apply(g, shifts=neg, axes=self.axes)
 
 
 def roll(input, shifts, dims=None):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..function import Function, named
 from ..tensor import Tensor
+from .bilinear_grad import bilinear_backward_graph
 
 __all__ = ["conv3d", "max_pool3d", "avg_pool3d"]
 
@@ -92,6 +93,10 @@ class Conv3d(Function):
         if len(need) > 2 and need[2]:
             gb = g.sum(axis=(0, 2, 3, 4))
         return gx, gw, gb
+
+    def backward_graph(self, g):
+        kw = dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
+        return bilinear_backward_graph(self, g, kw)
 
 
 def _batched5(input: Tensor, name: str) -> tuple:

@@ -104,6 +104,8 @@ UNARY = {
     "std_var": lambda lib, x: lib.cat([x.std(1) ** 2, x.var(0), x.std().reshape(1)]),
     "norm": lambda lib, x: x.norm(dim=1) * x.norm(),
     "cumsum_flip": lambda lib, x: x.cumsum(1) ** 2 + x.flip(0) ** 3,
+    "roll_tril_triu": lambda lib, x: x.roll(1, 0) ** 3 + lib.tril(x * x, 1) + lib.triu(x ** 3, -1),
+    "einsum": lambda lib, x: lib.einsum("ij,kj->ik", x, x.sin()),
     "where": lambda lib, x: lib.where(x > 0, x ** 2, x ** 3),
     "masked_fill": lambda lib, x: x.masked_fill(x < 0, 0.0) ** 3,
 }
@@ -453,6 +455,8 @@ def test_second_order_of_convolutions():
                        rand(4, 3, 3, 3, seed=2), rand(4, seed=3))
     check_second_order(lambda lib, x, w, b: F(lib).conv1d(x, w, b, padding=1).sin(), rand(2, 3, 8, seed=1),
                        rand(4, 3, 3, seed=2), rand(4, seed=3))
+    check_second_order(lambda lib, x, w, b: F(lib).conv3d(x, w, b, stride=(1, 2, 1), padding=1).tanh(),
+                       rand(2, 2, 3, 4, 3, seed=1), rand(3, 2, 2, 2, 2, seed=2), rand(3, seed=3))
     check_second_order(lambda lib, x, w, b: F(lib).conv_transpose2d(x, w, b, stride=2, padding=1,
                                                                      output_padding=1).tanh(),
                        rand(2, 3, 4, 4, seed=1), rand(3, 2, 3, 3, seed=2), rand(2, seed=3))
