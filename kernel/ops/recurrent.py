@@ -75,58 +75,90 @@ def _gates_torch_order(w, H):
 def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     T, B, _ = x.shape
     H = w_hh.shape[1]
-    sign = np.ones(4 * H, x.dtype)
-    sign[: 3 * H] = -1  # sigmoid gates see -z, so exp(-z) needs no negation pass
-    b = None if b_ih is None else _gates_o_first(b_ih + b_hh, H) * sign
-    xp = _project(x, _gates_o_first(w_ih, H) * sign[:, None], b)
-    whh = np.ascontiguousarray((_gates_o_first(w_hh, H) * sign[:, None]).T)  # row-major: the faster GEMM
+    # One exp, +1 and reciprocal over all four gates per step: the sigmoid gates see -z and g sees
+    # -2z (signs and the 2 folded into the weights), so g = 2 sigmoid(2z) - 1 = tanh(z). In Pyodide's
+    # NumPy tanh costs about 4x exp per element, so tanh(c) is computed from exp as well.
+    scale = np.full(4 * H, -1, x.dtype)
+    scale[3 * H :] = -2
+    b = None if b_ih is None else _gates_o_first(b_ih + b_hh, H) * scale
+    xp = _project(x, _gates_o_first(w_ih, H) * scale[:, None], b)
+    whh = np.ascontiguousarray((_gates_o_first(w_hh, H) * scale[:, None]).T)  # row-major: the faster GEMM
     A = np.empty((T, B, 4 * H), x.dtype)  # activated gates o, i, f, g
     C = np.empty((T, B, H), x.dtype)  # cell states
     TC = np.empty((T, B, H), x.dtype)  # tanh(c)
     Hs = np.empty((T, B, H), x.dtype)
+    ig = np.empty((B, H), x.dtype)
     with compute.constant(whh):  # the same weights every step: the host keeps them
         for t in _steps(T, reverse):
             a = A[t]
             compute.gemm(h, whh, out=a)
             a += xp[t]
-            s = a[:, : 3 * H]
-            np.exp(s, out=s)
-            s += 1
-            np.reciprocal(s, out=s)
-            np.tanh(a[:, 3 * H :], out=a[:, 3 * H :])
+            _sigmoid_of_negated_(a)
+            g = a[:, 3 * H :]
+            g *= 2
+            g -= 1
             ct = np.multiply(a[:, 2 * H : 3 * H], c, out=C[t])
-            ct += a[:, H : 2 * H] * a[:, 3 * H :]
-            tc = np.tanh(ct, out=TC[t])
+            ct += np.multiply(a[:, H : 2 * H], g, out=ig)
+            tc = _tanh_via_exp(ct, TC[t])
             h = np.multiply(a[:, :H], tc, out=Hs[t])
             c = ct
     return Hs, h, c, (A, C, TC)
 
 
+def _tanh_via_exp(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """tanh(a) = 2 / (1 + exp(-2a)) - 1 into `out` (exp overflowing to inf gives -1, as it should)."""
+    np.multiply(a, -2, out=out)
+    _sigmoid_of_negated_(out)
+    out *= 2
+    out -= 1
+    return out
+
+
 def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
-    """Backward through time; returns (dG, dh0, dc0): dG the pre-activation gate gradients."""
+    """Backward through time; returns (dG, dh0, dc0): dG the pre-activation gate gradients.
+
+    Each step's gate derivatives are formed from that step's saved gates into its slice of dG
+    (in-cache passes over (B, H) blocks, no sequence-sized temporaries)."""
     A, C, TC = saved
     T, B, H = C.shape
     A4 = A.reshape(T, B, 4, H)
-    o, i, f, g = A4[:, :, 0], A4[:, :, 1], A4[:, :, 2], A4[:, :, 3]
-    # d(gate pre-activation) = dh * MD[0] for o and dc * MD[1:] for i, f, g (all steps at once)
-    MD = np.empty_like(A4)
-    np.multiply(TC, o * (1 - o), out=MD[:, :, 0])
-    np.multiply(g, i * (1 - i), out=MD[:, :, 1])
-    np.multiply(_prev(C, c0, reverse), f * (1 - f), out=MD[:, :, 2])
-    np.multiply(i, 1 - g * g, out=MD[:, :, 3])
-    P = o * (1 - TC * TC)  # dc += dh * P
+    dG = np.empty_like(A)
+    dG4 = dG.reshape(T, B, 4, H)
     whh = _gates_o_first(w_hh, H)
-    dG4 = np.empty_like(A4)
+    s = np.empty((B, H), A.dtype)
+    first = T - 1 if reverse else 0
     with compute.constant(whh):  # the same weights every step: the host keeps them
         for t in _steps(T, not reverse):
+            o, i, f, g = A4[t, :, 0], A4[t, :, 1], A4[t, :, 2], A4[t, :, 3]
+            do, di, df, dg = dG4[t, :, 0], dG4[t, :, 1], dG4[t, :, 2], dG4[t, :, 3]
+            tc = TC[t]
+            c_prev = c0 if t == first else C[t + 1 if reverse else t - 1]
             if gy is not None:
-                dh = dh + gy[t]
-            dc = dc + dh * P[t]
-            np.multiply(dh, MD[t, :, 0], out=dG4[t, :, 0])
-            np.multiply(dc[:, None, :], MD[t, :, 1:], out=dG4[t, :, 1:])
-            dc *= f[t]
-            dh = compute.gemm(dG4[t].reshape(B, 4 * H), whh)
-    return dG4.reshape(T, B, 4 * H), dh, dc  # in the (o, i, f, g) order: see _GATE_ORDER
+                dh += gy[t]
+            np.multiply(tc, tc, out=s)  # dc += dh * o * (1 - tanh(c)^2)
+            np.subtract(1, s, out=s)
+            s *= o
+            s *= dh
+            dc += s
+            np.subtract(1, o, out=do)  # do = dh * tanh(c) * o (1 - o)
+            do *= o
+            do *= tc
+            do *= dh
+            np.subtract(1, i, out=di)  # di = dc * g * i (1 - i)
+            di *= i
+            di *= g
+            di *= dc
+            np.subtract(1, f, out=df)  # df = dc * c_prev * f (1 - f)
+            df *= f
+            df *= c_prev
+            df *= dc
+            np.multiply(g, g, out=dg)  # dg = dc * i * (1 - g^2)
+            np.subtract(1, dg, out=dg)
+            dg *= i
+            dg *= dc
+            dc *= f
+            dh = compute.gemm(dG[t], whh, out=dh)
+    return dG, dh, dc  # in the (o, i, f, g) order: see _GATE_ORDER
 
 
 def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
@@ -313,13 +345,19 @@ class RNNStack(Function):
                     dc0[k] = dc
                 flat_x, flat_h = dXP.reshape(T * B, -1), dHP.reshape(T * B, -1)
                 base = 3 + k * per
+                # the weight gradients are dXP^T @ input and dHP^T @ h_(t-1): one transpose serves both when dXP is dHP
+                shared = dHP is dXP and needs[base] and needs[base + 1]
+                xT = _transposed(flat_x) if needs[base] else None
                 if needs[base]:
-                    grads[base] = compute.gemm(flat_x, inp.reshape(T * B, -1), trans_a=True)
+                    grads[base] = compute.gemm(xT, inp.reshape(T * B, -1))
                 if needs[base + 1]:
-                    grads[base + 1] = _recurrent_weight_grad(dHP, Hs, h, d == 1)
+                    hT = xT if shared else _transposed(flat_h)
+                    grads[base + 1] = compute.gemm(hT, _prev(Hs, h, d == 1).reshape(T * B, H))
                 if per == 4:
                     grads[base + 2] = flat_x.sum(0) if needs[base + 2] else None
-                    grads[base + 3] = flat_h.sum(0) if needs[base + 3] else None
+                    if needs[base + 3]:
+                        same = dHP is dXP and grads[base + 2] is not None
+                        grads[base + 3] = grads[base + 2].copy() if same else flat_h.sum(0)
                 if to_torch is not None:
                     for j in range(base, base + per):
                         if grads[j] is not None:
@@ -334,16 +372,10 @@ class RNNStack(Function):
         return tuple(grads)
 
 
-def _recurrent_weight_grad(dHP, Hs, h0, reverse):
-    """sum over t of dHP[t]^T h_(t-1), without materialising the shifted hidden sequence."""
-    T, B, G = dHP.shape
-    H = Hs.shape[2]
-    first, rest = (T - 1, slice(0, T - 1)) if reverse else (0, slice(1, T))
-    prev = slice(1, T) if reverse else slice(0, T - 1)
-    grad = compute.gemm(dHP[first], h0, trans_a=True)
-    if T > 1:
-        grad += compute.gemm(dHP[rest].reshape(-1, G), Hs[prev].reshape(-1, H), trans_a=True)
-    return grad
+def _transposed(a: np.ndarray) -> np.ndarray:
+    """a^T for the left side of a product: a contiguous copy made once where a host library takes
+    the products (it gets row-major operands, and this one is used twice); NumPy's BLAS reads the view."""
+    return a.T if compute.active() == "numpy" else np.ascontiguousarray(a.T)
 
 
 class Part(Function):
