@@ -64,6 +64,10 @@ class Inv(Function):
         it = _mT(self.inv)
         return -(it @ g @ it)
 
+    def backward_graph(self, g):
+        it = inv(self.parents[0]).mT
+        return -(it @ g @ it)
+
 
 def inv(A):
     check_square(A, "linalg.inv")
@@ -85,6 +89,14 @@ class Solve(Function):
         gb = np.linalg.solve(_mT(self.a), g)
         ga = -(gb @ _mT(self.x)) if self.needs_input_grad[0] else None
         return ga, (gb[..., 0] if self.vector else gb)
+
+    def backward_graph(self, g):
+        a, b = self.parents
+        g = g.unsqueeze(-1) if self.vector else g
+        x = solve(a, b.unsqueeze(-1) if self.vector else b)
+        gb = solve(a.mT, g)
+        ga = -(gb @ x.mT) if self.needs_input_grad[0] else None
+        return ga, (gb.squeeze(-1) if self.vector else gb)
 
 
 def solve(A, B, *, left=True):
@@ -114,6 +126,10 @@ class Det(Function):
     def backward(self, g):
         # d det / dA = det * A^-T (adjugate transposed); the pseudo-inverse keeps singular inputs finite
         return (g * self.det)[..., None, None] * _mT(np.linalg.pinv(self.a))
+
+    def backward_graph(self, g):
+        a = self.parents[0]
+        return (g * det(a)).unsqueeze(-1).unsqueeze(-1) * inv(a).mT
 
 
 def det(A):
@@ -361,6 +377,12 @@ class Cross(Function):
     def backward(self, g):
         ga = np.cross(self.b, g, axis=self.axis) if self.needs_input_grad[0] else None
         gb = np.cross(g, self.a, axis=self.axis) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def backward_graph(self, g):
+        a, b = self.parents
+        ga = Cross.apply(b, g, axis=self.axis) if self.needs_input_grad[0] else None
+        gb = Cross.apply(g, a, axis=self.axis) if self.needs_input_grad[1] else None
         return ga, gb
 
 

@@ -161,6 +161,7 @@ def getitem(self, idx):
 
 class SetItem(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, v, idx):
         self.idx = idx
@@ -173,6 +174,15 @@ class SetItem(Function):
         if ga is not None:
             ga[self.idx] = 0
         return ga, (g[self.idx] if self.needs_input_grad[1] else None)
+
+    def backward_graph(self, g):
+        n = self.needs_input_grad
+        ga = None
+        if n[0]:
+            keep = np.ones(g.array.shape, dtype=g.array.dtype)
+            keep[self.idx] = 0
+            ga = g * Tensor._make(keep)
+        return ga, (GetItem.apply(g, idx=self.idx) if n[1] else None)
 
 
 def _fit_value(v: np.ndarray, target: tuple) -> np.ndarray:

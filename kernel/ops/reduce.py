@@ -363,6 +363,18 @@ class Prod(Function):
         others = np.take(left, np.arange(n), axis=axis) * np.take(right, np.arange(1, n + 1), axis=axis)
         return (g if self.keepdim else np.expand_dims(g, axis)) * others
 
+    def backward_graph(self, g):
+        """g times each element's exclusive product (the others'), from cumulative products both ways."""
+        from .shape import cat
+
+        a, axis = self.parents[0], self.axis
+        n = a.array.shape[axis]
+        lead = (slice(None),) * axis
+        ones = Tensor._make(np.ones_like(np.take(a.array, [0], axis=axis)))
+        left = cat([ones, a[lead + (slice(0, n - 1),)].cumprod(axis)], axis)
+        right = cat([a.flip(axis)[lead + (slice(0, n - 1),)].cumprod(axis).flip(axis), ones], axis)
+        return (g if self.keepdim else g.unsqueeze(axis)) * left * right
+
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     sd = _sum_dtype(input, dtype)
@@ -421,6 +433,10 @@ class Cumprod(Function):
         gy = np.flip(np.cumsum(np.flip(g * self.out, self.axis), axis=self.axis), self.axis)
         with np.errstate(divide="ignore", invalid="ignore"):
             return gy / self.a
+
+    def backward_graph(self, g):
+        a, axis = self.parents[0], self.axis
+        return (g * a.cumprod(axis)).flip(axis).cumsum(axis).flip(axis) / a
 
 
 def cumprod(input, dim, *, dtype=None):

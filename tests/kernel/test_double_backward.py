@@ -106,10 +106,19 @@ UNARY = {
     "cumsum_flip": lambda lib, x: x.cumsum(1) ** 2 + x.flip(0) ** 3,
     "roll_tril_triu": lambda lib, x: x.roll(1, 0) ** 3 + lib.tril(x * x, 1) + lib.triu(x ** 3, -1),
     "einsum": lambda lib, x: lib.einsum("ij,kj->ik", x, x.sin()),
+    "prod_cumprod": lambda lib, x: lib.cat([x.prod(1) ** 2, x.prod().reshape(1), x.cumprod(0).flatten()]),
+    "setitem": lambda lib, x: _setitem(x),
     "where": lambda lib, x: lib.where(x > 0, x ** 2, x ** 3),
     "masked_fill": lambda lib, x: x.masked_fill(x < 0, 0.0) ** 3,
 }
 POSITIVE = {"log", "sqrt", "rsqrt", "pow_scalar", "reciprocal"}
+
+
+def _setitem(x):
+    y = x * 2
+    y[1:, ::2] = x[:2, :2] ** 3
+    y[0] = x[2].sin()
+    return y ** 2
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
@@ -145,6 +154,16 @@ def test_second_order_of_matmul_shapes():
         check_second_order(lambda lib, a, b: lib.matmul(a, b).sin(), rand(*sa, seed=1), rand(*sb, seed=2))
     check_second_order(lambda lib, a, b: lib.mm(a, b) ** 2, rand(3, 4, seed=1), rand(4, 2, seed=2))
     check_second_order(lambda lib, a, b: lib.bmm(a, b) ** 2, rand(2, 3, 4, seed=1), rand(2, 4, 2, seed=2))
+
+
+def test_second_order_of_linear_algebra():
+    a = rand(3, 3, seed=1) + 3 * np.eye(3, dtype=np.float32)
+    L = lambda lib: lib.linalg  # noqa: E731
+    check_second_order(lambda lib, a: L(lib).inv(a * a + 1) ** 2, a)
+    check_second_order(lambda lib, a: L(lib).det(a * 2).reshape(1) ** 2, a)
+    check_second_order(lambda lib, a, b: L(lib).solve(a, b.sin()) ** 2, a, rand(3, 2, seed=2))
+    check_second_order(lambda lib, a, b: L(lib).solve(a, b) ** 3, a, rand(3, seed=3))
+    check_second_order(lambda lib, a, b: lib.linalg.cross(a * a, b) ** 2, rand(2, 3, seed=4), rand(2, 3, seed=5))
 
 
 @pytest.mark.parametrize("x_shape", [(5,), (3, 5), (2, 3, 5)])
@@ -436,13 +455,14 @@ def test_op_without_a_second_order_formula_names_itself():
     x = K.tensor(rand(4, seed=1), requires_grad=True)
     with pytest.raises(RuntimeError, match="^double backward through HardsigmoidBackward0 is not supported"):
         K.autograd.grad(K.nn.functional.hardsigmoid(x).sum(), x, create_graph=True)
-    g, = K.autograd.grad(x.prod(), x)  # first order is fine
+    m = K.tensor(rand(2, 2, seed=1), requires_grad=True)
+    g, = K.autograd.grad(K.linalg.matrix_exp(m).sum(), m)  # first order is fine
     assert not g.requires_grad
-    with pytest.raises(RuntimeError, match="^double backward through ProdBackward0 is not supported by "
+    with pytest.raises(RuntimeError, match="^double backward through LinalgMatrixExpBackward0 is not supported by "
                                            "TorchPad's kernel"):
-        K.autograd.grad(x.prod() ** 2, x, create_graph=True)
-    with pytest.raises(RuntimeError, match="^double backward through ProdBackward0 is not supported"):
-        KAF.hessian(lambda a: a.prod(), x)
+        K.autograd.grad(K.linalg.matrix_exp(m).sum(), m, create_graph=True)
+    with pytest.raises(RuntimeError, match="^double backward through LinalgMatrixExpBackward0 is not supported"):
+        KAF.hessian(lambda a: K.linalg.matrix_exp(a).sum(), m)
 
 
 def test_second_order_of_convolutions():
