@@ -25,14 +25,20 @@ _MIXED = "Cannot use both regular backward hooks and full backward hooks on a si
 
 
 def _as_tensors(grads: tuple) -> tuple:
-    return tuple(None if g is None else Tensor._make(g) for g in grads)
+    """Gradients as the hooks see them: Tensors (those of create_graph=True already are, with their graph)."""
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in grads)
 
 
-def _as_arrays(result, expected: int, what: str) -> tuple:
+def _as_arrays(result, expected: int, what: str, graph: bool = False) -> tuple:
+    """A hook's replacement gradients in the engine's form: arrays, or Tensors under create_graph=True."""
     result = result if isinstance(result, tuple) else (result,)
     if len(result) != expected:
         raise RuntimeError(f"Backward hook returned an invalid number of grad_{what} , got {len(result)}, but expected {expected}")
-    return tuple(None if r is None else r.array for r in result)
+    return tuple(None if r is None else r if graph else r.array for r in result)
+
+
+def _is_graph(grads) -> bool:
+    return any(isinstance(g, Tensor) for g in grads)
 
 
 class _Pass:
@@ -48,7 +54,7 @@ class _Pass:
         for hook in list(self.module._backward_hooks.values()):
             r = hook(self.module, _as_tensors(grad_input), _as_tensors(self.grad_output))
             if r is not None:
-                result = _as_arrays(r, len(grad_input), "input")
+                result = _as_arrays(r, len(grad_input), "input", _is_graph(grad_input))
                 grad_input = result
         return result
 
@@ -67,12 +73,14 @@ class OutputGrad(Function):
         for hook in list(state.module._backward_pre_hooks.values()):
             r = hook(state.module, _as_tensors(grads))
             if r is not None:
-                grads = _as_arrays(r, 1, "output")
+                grads = _as_arrays(r, 1, "output", isinstance(g, Tensor))
         state.grad_output = grads
         if state.n_inputs == 0:
             warnings.warn(_NO_INPUT_GRAD, UserWarning, stacklevel=2)
             state.run_hooks((None,) * max(1, state.n_tensor_args))
         return grads[0]
+
+    backward_graph = backward  # create_graph=True: the same, the gradients being Tensors with graphs
 
 
 class InputGrad(Function):
@@ -97,6 +105,8 @@ class InputGrad(Function):
             raise RuntimeError("TorchPad's kernel: a full backward hook may replace grad_input only for modules "
                                "with one input that requires grad")
         return result[self.index]
+
+    backward_graph = backward
 
 
 def call(module, args: tuple, kwargs: dict):
@@ -132,32 +142,37 @@ def _call_legacy(module, args, kwargs):
     node = out.grad_fn if isinstance(out, Tensor) else None
     if node is None:
         return out
-    original = node.backward
+    original, original_graph = node.backward, node.backward_graph
 
     def backward(g, _node=node):
         """The node's own backward, its input gradients shown to (and replaceable by) the old hooks."""
-        grads = original(g)
+        graph = isinstance(g, Tensor)  # create_graph=True: Tensors with graphs throughout
+        grads = original_graph(g) if graph else original(g)
         grads = grads if isinstance(grads, tuple) else (grads,)
         grads = tuple(gr if need else None for gr, need in zip(grads, _node.needs_input_grad))
         two_d = len(grads) == 3 and _node.parents[0].array.ndim == 2
         order = _LEGACY_ORDER.get(type(_node).__name__) if two_d else None
         shown = tuple(grads[i] for i in order) if order else grads
         if order:
-            shown = shown[:2] + (None if shown[2] is None else np.swapaxes(shown[2], -1, -2),)
+            shown = shown[:2] + (None if shown[2] is None else _swap_last(shown[2]),)
         for hook in list(module._backward_hooks.values()):
-            r = hook(module, _as_tensors(shown), (Tensor._make(g),))
+            r = hook(module, _as_tensors(shown), _as_tensors((g,)))
             if r is not None:
-                shown = _as_arrays(r, len(shown), "input")
+                shown = _as_arrays(r, len(shown), "input", graph)
         if order:
-            shown = shown[:2] + (None if shown[2] is None else np.swapaxes(shown[2], -1, -2),)
+            shown = shown[:2] + (None if shown[2] is None else _swap_last(shown[2]),)
             back = [None] * 3
             for pos, i in enumerate(order):
                 back[i] = shown[pos]
             shown = tuple(back)
         return shown
 
-    node.backward = backward
+    node.backward = node.backward_graph = backward
     return out
+
+
+def _swap_last(g):
+    return g.transpose(-1, -2) if isinstance(g, Tensor) else np.swapaxes(g, -1, -2)
 
 
 def register(module, hook, full: bool, store: str, prepend: bool = False):

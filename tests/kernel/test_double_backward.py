@@ -583,3 +583,32 @@ def test_in_place_ops_and_create_graph():
     h.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation: the input of ExpBackward0"):
         K.autograd.grad(y.sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("kind", ["full", "pre", "old"])
+def test_module_backward_hooks_under_create_graph(kind):
+    results = []
+    for lib in (K, T):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            m.weight.copy_(lib.tensor(rand(2, 3, seed=1)))
+            m.bias.copy_(lib.tensor(rand(2, seed=2)))
+        seen = []
+        if kind == "full":
+            m.register_full_backward_hook(lambda mod, gi, go: (seen.append(gi[0].requires_grad), (gi[0] * 2,))[1])
+        elif kind == "pre":
+            m.register_full_backward_pre_hook(lambda mod, go: (seen.append(go[0].requires_grad), (go[0] * 3,))[1])
+        else:
+            m.register_backward_hook(lambda mod, gi, go: (seen.append(go[0].requires_grad), None)[1])
+        x = lib.tensor(rand(4, 3, seed=3), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = m(x).tanh()
+            g, = lib.autograd.grad((y ** 2).sum(), x, create_graph=True)
+            (g ** 2).sum().backward()
+        results.append((g, m.weight.grad, x.grad, seen))
+    (kg, kw, kx, ks), (tg, tw, tx, ts) = results
+    assert ks == ts
+    for k, t in ((kg, tg), (kw, tw), (kx, tx)):
+        assert_close(k, t)
