@@ -106,3 +106,20 @@ with open("summary.txt", "w") as f:
   file = await dl;
   expect(readFileSync(await file.path(), "utf8")).toBe("labels: cat,dog\n");
 });
+
+test("a file the server did not keep is listed with why, and cannot be downloaded", async ({ page, server }) => {
+  test.setTimeout(180_000);
+  await openPlayground(page, server.url);
+  await connectServer(page, server);
+  await setTarget(page, "server");
+  await pasteCode(page, `for i in range(51):  # the server keeps 50 files of a job
+    open(f"out{i:02d}.txt", "w").write(str(i))
+`);
+  await page.getByRole("button", { name: "Run" }).click();
+  await expect(newestRun(page)).toHaveAttribute("data-state", "succeeded", { timeout: 150_000 });
+  await expect(page.locator("#run-files button")).toHaveCount(51);
+  const last = page.locator('#run-files button[data-file="out50.txt"]');
+  await expect(last).toBeDisabled();
+  await expect(last).toHaveAttribute("title", /out50\.txt: not kept: over the limit of 50 files per job/);
+  await expect(page.locator('#run-files button[data-file="out49.txt"]')).toBeEnabled();
+});
