@@ -69,11 +69,27 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                       "your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
                       stacklevel=3)
         grads = _graph_seeds(grads, grad_tensors)
+    if inputs is not None:
+        _backward_into(outputs, grads, _as_list(inputs), _retain(retain_graph, create_graph), create_graph)
+        return
     for t, g in zip(outputs, grads):
         if t._ctx is None:  # backward on a leaf: its own grad is the seed
             accumulate_leaf(t, g)
     with grad_mode.set_grad_enabled(create_graph):
         run_backward(outputs, grads, _retain(retain_graph, create_graph), create_graph=create_graph)
+
+
+def _backward_into(outputs: list, grads: list, inputs: list, retain: bool, create_graph: bool) -> None:
+    """backward(inputs=...): only these leaves accumulate; a non-leaf input retains its grad, as PyTorch does."""
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if t._ctx is not None:
+            t.retain_grad()
+    with grad_mode.set_grad_enabled(create_graph):
+        run_backward(outputs, grads, retain, create_graph=create_graph, only={id(t) for t in inputs})
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True, allow_unused=None,

@@ -65,7 +65,11 @@ def run_hooks(t, g):
 def accumulate_leaf(t, g) -> None:
     """A leaf's whole gradient of this backward, through its hooks, into `.grad`.
     A Tensor gradient (create_graph=True) keeps its graph: `.grad` becomes a copy of it, or the sum with it."""
-    g = run_hooks(t, g) if t._hooks else g
+    accumulate(t, run_hooks(t, g) if t._hooks else g)
+
+
+def accumulate(t, g) -> None:
+    """`g` into `t.grad`: an array summed in place, or a Tensor with a graph (create_graph=True)."""
     if isinstance(g, Tensor):
         _accumulate_graph(t, g)
     else:
@@ -79,9 +83,11 @@ def _accumulate_graph(t, g) -> None:
     t._grad = named(g.clone(), "CopyBackwards") if t._grad is None else t._grad + g
 
 
-def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_graph: bool = False) -> dict:
+def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_graph: bool = False,
+                 only=None) -> dict:
     """Propagate `out_grads` from `outputs` to the leaves.
 
+    `only` (tensor ids: backward(inputs=...)) limits which leaves accumulate.
     With `create_graph` (the caller enables grad mode) gradients are Tensors and each node's
     `backward_graph` computes its input gradients with Tensor ops, so they have a graph of their own.
 
@@ -151,6 +157,7 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_gr
             node.released = True
     if capture is None:
         for t, g in leaves.values():
-            accumulate_leaf(t, g)
+            if only is None or id(t) in only:
+                accumulate_leaf(t, g)
         return {}
     return {key: run_hooks(t, g) if t is not None and t._hooks else g for key, (t, g) in leaves.items()}

@@ -612,3 +612,30 @@ def test_module_backward_hooks_under_create_graph(kind):
     assert ks == ts
     for k, t in ((kg, tg), (kw, tw), (kx, tx)):
         assert_close(k, t)
+
+
+def test_backward_inputs_accumulates_only_into_them():
+    results = []
+    for lib in (K, T):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        h = x * w
+        y = (h * h).sum()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y.backward(inputs=[x, h], retain_graph=True)
+            first = (x.grad.clone(), w.grad, h.grad.clone())
+            y.backward(inputs=x, create_graph=True)
+            hg = h.grad
+        results.append((first, x.grad.detach(), x.grad.requires_grad, hg))
+    (kf, kx, kr, kh), (tf, tx, tr, th) = results
+    assert_close(kf[0], tf[0])
+    assert kf[1] is None and tf[1] is None
+    assert_close(kf[2], tf[2])
+    assert_close(kx, tx)
+    assert kr == tr
+    assert_close(kh, th)
+    k_y = (K.tensor([1.0], requires_grad=True) * 2).sum()
+    t_y = (T.tensor([1.0], requires_grad=True) * 2).sum()
+    same_error(lambda: k_y.backward(inputs=[]), lambda: t_y.backward(inputs=[]))
+    same_error(lambda: k_y.backward(inputs=[K.ones(1)]), lambda: t_y.backward(inputs=[T.ones(1)]))
