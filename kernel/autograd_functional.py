@@ -39,6 +39,12 @@ def _inputs(inputs, create_graph: bool, fn_name: str):
                            t.detach().requires_grad_(t.is_floating_point()) for t in inputs)
 
 
+def _no_strict(strict: bool, fn_name: str) -> None:
+    if strict:
+        raise RuntimeError(f"TorchPad's kernel: {fn_name}(strict=True) is not supported (its independence checks); "
+                           "use strict=False")
+
+
 def _post(tensors, create_graph: bool):
     """Results as PyTorch returns them: detached unless create_graph."""
     return tensors if create_graph else tuple(t.detach() for t in tensors)
@@ -75,6 +81,7 @@ def _vector(v, against, fn_name: str, none_means: str):
 
 
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    _no_strict(strict, "vjp")
     is_tuple, inputs = _inputs(inputs, create_graph, "vjp")
     with grad_mode.enable_grad():
         out_tuple, outputs = _outputs(func, inputs, "vjp")
@@ -123,6 +130,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
                                   "`strategy=\"forward-mode\"` are not supported together (yet). Please either set "
                                   "`create_graph=False` or `strategy=\"reverse-mode\"`.")
+    _no_strict(strict, "jacobian")
     is_tuple, inputs = _inputs(inputs, create_graph, "jacobian")
     with grad_mode.enable_grad():
         out_tuple, outputs = _outputs(func, inputs, "jacobian")
@@ -137,6 +145,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    _no_strict(strict, "jvp")
     is_tuple, inputs = _inputs(inputs, create_graph, "jvp")
     vs = _vector(v, inputs, "jvp", "the input to the user-provided function is")
     with grad_mode.enable_grad():
@@ -168,12 +177,6 @@ def _single_output(func, inputs, fn_name: str) -> Tensor:
     if outputs[0].numel() != 1:
         raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should contain a single element")
     return outputs[0]
-
-
-def _no_strict(strict: bool, fn_name: str) -> None:
-    if strict:
-        raise RuntimeError(f"TorchPad's kernel: {fn_name}(strict=True) is not supported (its independence checks); "
-                           "use strict=False")
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):

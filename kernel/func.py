@@ -120,7 +120,7 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if has_aux:
         raise RuntimeError("TorchPad's kernel: torch.func.jvp does not support has_aux=True")
-    return AF.jvp(func, tuple(primals), tuple(tangents))
+    return AF.jvp(func, tuple(primals), tuple(tangents), strict=strict)
 
 
 def _jac(func, argnums, has_aux, name):

@@ -639,3 +639,15 @@ def test_backward_inputs_accumulates_only_into_them():
     t_y = (T.tensor([1.0], requires_grad=True) * 2).sum()
     same_error(lambda: k_y.backward(inputs=[]), lambda: t_y.backward(inputs=[]))
     same_error(lambda: k_y.backward(inputs=[K.ones(1)]), lambda: t_y.backward(inputs=[T.ones(1)]))
+
+
+def test_strict_mode_is_refused_clearly():
+    for call in (lambda: KAF.vjp(lambda a: a * 2, K.ones(2), K.ones(2), strict=True),
+                 lambda: KAF.jvp(lambda a: a * 2, K.ones(2), K.ones(2), strict=True),
+                 lambda: KAF.jacobian(lambda a: a * 2, K.ones(2), strict=True),
+                 lambda: KAF.hessian(lambda a: (a ** 3).sum(), K.ones(2), strict=True),
+                 lambda: KAF.hvp(lambda a: (a ** 3).sum(), K.ones(2), K.ones(2), strict=True),
+                 lambda: KAF.vhp(lambda a: (a ** 3).sum(), K.ones(2), K.ones(2), strict=True),
+                 lambda: KF.jvp(lambda a: a * 2, (K.ones(2),), (K.ones(2),), strict=True)):
+        with pytest.raises(RuntimeError, match=r"\(strict=True\) is not supported"):
+            call()
