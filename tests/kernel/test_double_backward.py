@@ -651,3 +651,18 @@ def test_strict_mode_is_refused_clearly():
                  lambda: KF.jvp(lambda a: a * 2, (K.ones(2),), (K.ones(2),), strict=True)):
         with pytest.raises(RuntimeError, match=r"\(strict=True\) is not supported"):
             call()
+
+
+def test_torch_func_results_keep_graphs_to_inputs_that_require_grad():
+    out = []
+    for lib, F in ((K, KF), (T, TF)):
+        x = lib.tensor(rand(3, seed=2), requires_grad=True)
+        g = F.grad(lambda a: (a.sin() * a).sum())(x)
+        j = F.jacrev(lambda a: a.exp() * a.sum())(x)
+        (g.sum() + j.sum()).backward()
+        out.append((g, j, g.requires_grad, x.grad))
+    for k, t in zip(*out):
+        if isinstance(t, bool):
+            assert k == t
+        else:
+            assert_close(k, t)
