@@ -120,6 +120,7 @@ test("a file the server did not keep is listed with why, and cannot be downloade
   await expect(page.locator("#run-files button")).toHaveCount(51);
   const last = page.locator('#run-files button[data-file="out50.txt"]');
   await expect(last).toBeDisabled();
+  await expect(last).toHaveText("out50.txt (2 B) · not kept");
   await expect(last).toHaveAttribute("title", /out50\.txt: not kept: over the limit of 50 files per job/);
   await expect(page.locator('#run-files button[data-file="out49.txt"]')).toBeEnabled();
 });

@@ -214,9 +214,10 @@ function showRunFiles(run) {
     b.dataset.file = f.name;
     b.textContent = `⤓ ${f.name} (${formatBytes(f.size)})`;
     b.title = f.note ? `${f.name}: ${f.note}` : `Download ${f.name}, written by this run`;
-    if (f.note) {
+    if (f.note) { // the reason is in the title; the label says it too, for touch screens
       b.disabled = true;
       b.dataset.note = f.note;
+      b.textContent = `${f.name} (${formatBytes(f.size)}) · not kept`;
     }
     b.addEventListener("click", () => downloadRunFile(run, f.name));
     return b;
