@@ -281,6 +281,7 @@ def take_along_dim(input, indices, dim=None):
 
 class Scatter(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, src, idx, axis, add):
         self.idx, self.axis = idx, axis
@@ -302,6 +303,18 @@ class Scatter(Function):
                 ga[self.full] = 0
         if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
             gs = g[self.full]
+        return ga, gs
+
+    def backward_graph(self, g):
+        ga = gs = None
+        if self.needs_input_grad[0]:
+            ga = g
+            if not self.add:
+                keep = np.ones(g.array.shape, dtype=g.array.dtype)
+                keep[self.full] = 0
+                ga = g * Tensor._make(keep)
+        if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
+            gs = GetItem.apply(g, idx=self.full)
         return ga, gs
 
 

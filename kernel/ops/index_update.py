@@ -67,6 +67,7 @@ def _source(source, input: Tensor, idx: np.ndarray, axis: int, name: str) -> Non
 
 class IndexAdd(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, src, idx, axis, alpha):
         self.at, self.alpha = _at(axis, idx), alpha
@@ -78,11 +79,18 @@ class IndexAdd(Function):
         gs = g[self.at] * self.alpha if self.needs_input_grad[1] else None
         return g, gs
 
+    def backward_graph(self, g):
+        from .index import GetItem
+
+        gs = GetItem.apply(g, idx=self.at) * self.alpha if self.needs_input_grad[1] else None
+        return g, gs
+
 
 class IndexCopy(Function):
     """Overwrites the indexed slices with `src`: the overwritten part of `a` gets no gradient."""
 
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, a, src, idx, axis):
         self.at = _at(axis, idx)
@@ -101,12 +109,29 @@ class IndexCopy(Function):
         gw = self.written_grad(g) if len(self.needs_input_grad) > 1 and self.needs_input_grad[1] else None
         return ga, gw
 
+    def written_grad_graph(self, g):
+        from .index import GetItem
+
+        return GetItem.apply(g, idx=self.at)
+
+    def backward_graph(self, g):
+        ga = None
+        if self.needs_input_grad[0]:
+            keep = np.ones(g.array.shape, dtype=g.array.dtype)
+            keep[self.at] = 0
+            ga = g * Tensor._make(keep)
+        gw = self.written_grad_graph(g) if len(self.needs_input_grad) > 1 and self.needs_input_grad[1] else None
+        return ga, gw
+
 
 class IndexFill(IndexCopy):
     """IndexCopy's write with one 0-d value broadcast over the slices, so its gradient is their sum."""
 
     def written_grad(self, g):
         return np.asarray(g[self.at].sum())
+
+    def written_grad_graph(self, g):
+        return super().written_grad_graph(g).sum()
 
 
 def index_add(input, dim, index, source, *, alpha=1):

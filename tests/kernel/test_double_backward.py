@@ -108,10 +108,19 @@ UNARY = {
     "einsum": lambda lib, x: lib.einsum("ij,kj->ik", x, x.sin()),
     "prod_cumprod": lambda lib, x: lib.cat([x.prod(1) ** 2, x.prod().reshape(1), x.cumprod(0).flatten()]),
     "setitem": lambda lib, x: _setitem(x),
+    "scatter_index_ops": lambda lib, x: _index_writes(lib, x),
     "where": lambda lib, x: lib.where(x > 0, x ** 2, x ** 3),
     "masked_fill": lambda lib, x: x.masked_fill(x < 0, 0.0) ** 3,
 }
 POSITIVE = {"log", "sqrt", "rsqrt", "pow_scalar", "reciprocal"}
+
+
+def _index_writes(lib, x):
+    idx = lib.tensor([[0, 1, 2, 0], [2, 0, 1, 1]])
+    rows = lib.tensor([2, 0])
+    parts = [x.scatter(0, idx, (x[:2] ** 2)), x.scatter_add(0, idx, x[1:] ** 3), x.index_add(0, rows, x[:2] ** 2, alpha=2.0),
+             x.index_copy(0, rows, x[1:].sin()), x.index_fill(1, lib.tensor([1, 3]), x[0, 0] ** 2)]
+    return lib.stack(parts) ** 2
 
 
 def _setitem(x):
