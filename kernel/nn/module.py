@@ -48,8 +48,8 @@ class Module:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is not None and "device" in inspect.signature(init).parameters:
+        init = cls.__dict__.get("__init__")  # the kernel's own layers (a user's `device` argument is theirs)
+        if init is not None and cls.__module__.startswith(_KERNEL) and "device" in inspect.signature(init).parameters:
             cls.__init__ = _made_on_device(init)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -61,8 +61,10 @@ class Module:
         d["_buffers"] = {}
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
-        d["_forward_hooks"] = {}
-        d["_forward_pre_hooks"] = {}
+        d["_forward_hooks"] = OrderedDict()  # PyTorch's hook stores are OrderedDicts (programs print them)
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     # ---- calling ----------------------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -497,6 +499,9 @@ def _remove_from(module: Module, name: str) -> None:
             del s[name]
     if "_non_persistent_buffers_set" in d:
         d["_non_persistent_buffers_set"].discard(name)
+
+
+_KERNEL = __name__.rsplit(".", 2)[0] + "."  # torchpad.kernel.
 
 
 def _made_on_device(init):

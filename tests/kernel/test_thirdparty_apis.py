@@ -3,6 +3,8 @@ against real PyTorch: torch-level in-place functions, structured pruning, next_f
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch as T
@@ -131,3 +133,14 @@ def test_recurrent_results_name_pytorchs_nodes(layer, options):
         states = h if isinstance(h, tuple) else (h,)
         names.append([t.grad_fn.name() for t in (out,) + states])
     assert names[0] == names[1]
+
+
+def test_hook_stores_and_pruning_hooks_print_as_pytorchs():
+    """The pruning tutorial prints module._forward_pre_hooks."""
+    shown = []
+    for L, P in ((K, KP), (T, TP)):
+        m = L.nn.Linear(3, 2)
+        assert type(m._forward_hooks).__name__ == type(m._backward_hooks).__name__ == "OrderedDict"
+        P.l1_unstructured(m, "weight", amount=1)
+        shown.append(re.sub(r"\(\d+,", "(#,", str(m._forward_pre_hooks).split(" object at ")[0]))  # ids: a global count
+    assert shown[0] == shown[1] == "OrderedDict([(#, <torch.nn.utils.prune.L1Unstructured"

@@ -344,3 +344,8 @@ def is_pruned(module) -> bool:
             if isinstance(hook, BasePruningMethod):
                 return True
     return False
+
+
+for _cls in (BasePruningMethod, PruningContainer, Identity, RandomUnstructured, L1Unstructured, RandomStructured,
+             LnStructured, CustomFromMask):
+    _cls.__module__ = "torch.nn.utils.prune"  # a pruning hook prints as PyTorch's: <torch.nn.utils.prune.X object at ...>
