@@ -1,7 +1,7 @@
 # Parity probe for the browser's compute paths (issue 11): float32 products big enough to go
 # through the kernel's compute seam (conv2d forward/backward, linear, a 2-layer LSTM, five steps of
-# training), run in the page on the fast path and on the NumPy path and compared with
-# e2e/compute_parity_expected.json, made by real PyTorch:
+# training, batched products: a grouped conv and bmm), run in the page on the fast path and on the
+# NumPy path and compared with e2e/compute_parity_expected.json, made by real PyTorch:
 #   .venv/bin/python e2e/compute_parity.py > e2e/compute_parity_expected.json
 # Large tensors are reported as a strided sample of at most 256 values plus their sum.
 import json
@@ -62,4 +62,14 @@ for _ in range(5):
     opt.step()
     losses.append(loss.item())
 out["training_losses"] = losses
+
+# batched products on the host (one library call per batch entry): a grouped, strided conv and bmm
+x, w, b = leaf(8, 8, 16, 16), leaf(16, 4, 3, 3, scale=0.3), leaf(16)
+y = F.conv2d(x, w, b, stride=2, padding=1, groups=2)
+(y * y).mean().backward()
+out["conv_grouped"] = {"y": sample(y), "x_grad": sample(x.grad), "w_grad": sample(w.grad), "b_grad": sample(b.grad)}
+p, q = leaf(6, 32, 40), leaf(6, 40, 24)
+y = torch.bmm(p, q)
+torch.tanh(y).sum().backward()
+out["bmm"] = {"y": sample(y), "p_grad": sample(p.grad), "q_grad": sample(q.grad)}
 print(json.dumps(out))

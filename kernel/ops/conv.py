@@ -1,16 +1,17 @@
 """Convolutions: conv1d, conv2d, conv_transpose1d/2d.
 
-A 2-D engine serves all of them (1-D inputs get a height of 1); each convolution is ONE large
-matrix multiply (per group) rather than one per sample. conv2d builds pixel-major columns,
-(N*Ho*Wo, kh*kw*C/g), from a channels-last copy of the padded input (one strided view, one copy),
-so its three products are tall with the small weight as the second operand: the shape the
-browser's library runs fastest (XNNPACK packs its second operand on every call) and the one
-Pyodide's BLAS-less NumPy minds least. The result goes back to NCHW in the same pass that adds
-the bias; the input gradient multiplies back to columns, then sums the kh*kw kernel offsets into
-strided slices of a channels-last gradient (col2im). The weight gradient multiplies channel-major
-columns (C/g*kh*kw, N*Ho*Wo), copied from the input again in backward along its rows (cheaper than
-transposing the pixel-major ones, and nothing that large is kept between the passes). A transposed
-convolution is conv2d's two halves swapped, on channel-major columns.
+A 2-D engine serves all of them (1-D inputs get a height of 1); each convolution is a few large
+matrix multiplies over the whole batch (per group), never one per sample. conv2d builds
+pixel-major columns, (N*Ho*Wo, kh*kw*C/g), from a channels-last copy of the padded input (one
+strided view, one copy), so its products are tall with the small weight as the second operand:
+the shape the browser's library runs fastest (XNNPACK packs its second operand on every call)
+and the one Pyodide's BLAS-less NumPy minds least. The result goes back to NCHW in the same pass
+that adds the bias. The input gradient multiplies back to columns, one contiguous block per
+kernel offset (a product batched over the offsets), and adds each into a strided slice of a
+channels-last gradient (col2im). The weight gradient multiplies channel-major columns
+(C/g*kh*kw, N*Ho*Wo), copied from the input again in backward along its rows (cheaper than
+transposing the pixel-major ones, and nothing that large is kept between the passes). A
+transposed convolution is conv2d's two halves swapped, on channel-major columns.
 """
 
 from __future__ import annotations
@@ -141,17 +142,22 @@ class _PixelGeometry:
         np.copyto(res, g.reshape(self.n, groups, og, ho, wo).transpose(1, 0, 3, 4, 2))
         return res.reshape(groups, -1, og)
 
-    def col2im(self, dcols: np.ndarray) -> np.ndarray:
-        """The adjoint of `im2col`: each kernel offset's slab is added into a strided slice of a
-        channels-last gradient, which then goes back to contiguous NCHW."""
-        g, cg, (kh, kw), (ho, wo) = self.groups, self.c // self.groups, self.k, self.out_hw
-        slabs = dcols.reshape(g, self.n, ho, wo, kh, kw, cg).transpose(1, 2, 3, 0, 4, 5, 6)  # (N, Ho, Wo, g, kh, kw, C/g)
-        dxp = np.zeros(self.padded, dtype=dcols.dtype)
+    def input_grad(self, gp: np.ndarray, wp: np.ndarray) -> np.ndarray:
+        """The input gradient (N, C, H, W) from gp (groups, N*Ho*Wo, O/g) and wp (groups, O/g, kh*kw*C/g):
+        one product per group whose batch is the kernel offsets, so each offset's columns come out
+        contiguous, (N*Ho*Wo, C/g), and are added into a strided slice of a channels-last gradient
+        (col2im), which then goes back to NCHW."""
+        g, cg, (kh, kw) = self.groups, self.c // self.groups, self.k
+        og, (ho, wo) = gp.shape[2], self.out_hw
+        w_offsets = np.ascontiguousarray(wp.reshape(g, og, kh * kw, cg).transpose(0, 2, 1, 3))  # (groups, kh*kw, O/g, C/g)
+        dxp = np.zeros(self.padded, dtype=gp.dtype)
         grouped = dxp.reshape(self.padded[:3] + (g, cg))
-        for i, j, rows, cols in self._offsets():
-            grouped[:, rows, cols] += slabs[:, :, :, :, i, j]
+        for gi in range(g):
+            slabs = compute.gemm(gp[gi], w_offsets[gi]).reshape(kh, kw, self.n, ho, wo, cg)
+            for i, j, rows, cols in self._offsets():
+                grouped[:, rows, cols, gi] += slabs[i, j]
         (pt, _), (pl, _) = self.padding
-        dx = np.empty((self.n, self.c, self.h, self.w), dtype=dcols.dtype)
+        dx = np.empty((self.n, self.c, self.h, self.w), dtype=gp.dtype)
         np.copyto(dx, dxp[:, pt:pt + self.h, pl:pl + self.w].transpose(0, 3, 1, 2))
         return dx
 
@@ -187,7 +193,7 @@ class Conv2d(Function):
         need = self.needs_input_grad
         dx = dw = db = None
         if need[0]:
-            dx = geom.col2im(compute.gemm(gp, wp)).reshape(self.shapes[0])
+            dx = geom.input_grad(gp, wp).reshape(self.shapes[0])
         if need[1]:
             # channel-major columns (groups, C/g*kh*kw, N*Ho*Wo), copied from the NCHW input along its rows:
             # cheaper than transposing the pixel-major ones, and the product is tall with gp second

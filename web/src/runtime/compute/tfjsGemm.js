@@ -95,11 +95,19 @@ function products(tf, backend) {
       temps.push(t);
       return t;
     };
-    const c = tf.matMul(view(A, ta), view(B, tb));
-    const size = Math.max(ba, bb) * m * n;
-    const at = backend.getMemoryOffset(c.dataId) / 4;
-    pyHeap().set(lib.HEAPF32.subarray(at, at + size), pc / 4);
-    for (const t of [c, ...temps, ...[A, B].filter((X) => X.owned).map((X) => X.t)]) t.dispose();
+    const a = view(A, ta), b = view(B, tb);
+    // The backend runs XNNPACK only for an unbatched product; a batch goes to its naive loop
+    // (10-50x slower), so a batch is one product per entry (a batch-1 operand is shared).
+    const batch = Math.max(ba, bb);
+    for (let s = 0; s < batch; s++) {
+      const one = (X, count) => (count === 1 ? X : tf.slice(X, [s, 0, 0], [1, X.shape[1], X.shape[2]]));
+      const as = batch === 1 ? a : one(a, ba), bs = batch === 1 ? b : one(b, bb);
+      const c = tf.matMul(as, bs);
+      const at = backend.getMemoryOffset(c.dataId) / 4;
+      pyHeap().set(lib.HEAPF32.subarray(at, at + m * n), pc / 4 + s * m * n);
+      for (const t of [c, as, bs]) if (t !== a && t !== b) t.dispose();
+    }
+    for (const t of [...temps, ...[A, B].filter((X) => X.owned).map((X) => X.t)]) t.dispose();
   }
 
   /** Keep the `count` floats at address `p` in the library until `release(p)` (Python promises they do not change). */
