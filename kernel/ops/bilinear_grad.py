@@ -1,4 +1,5 @@
-"""Second order for the convolutions, from their own forward and backward.
+"""Second order for the convolutions (and linear ops such as average pooling), from their own
+forward and backward.
 
 A convolution y = f(x, w) + b is linear in x and in w. So each of its gradients, gx = Bx(g; w) and
 gw = Bw(x; g), is bilinear too, and the derivatives of a gradient are the op once more with the
@@ -56,6 +57,20 @@ class WeightGradOf(Function):
         gx = _grad(self.op, self.kw, np.zeros_like(self.x), v, self.g, 0) if n[0] else None
         gg = _forward(self.op, self.kw, self.x, v) if n[1] else None
         return gx, gg
+
+
+class LinearBackward(Function):
+    """The backward of an op linear in its one input (average pooling), as an op: g -> op's backward(g).
+    Its own backward is the op's forward again (a linear map's adjoint of its adjoint)."""
+
+    saves_tensors = False
+
+    def forward(self, g, *, backward, forward):
+        self.forward_again = forward
+        return backward(g)
+
+    def backward(self, u):
+        return self.forward_again(u)
 
 
 def bilinear_backward_graph(node, g, kw: dict) -> tuple:

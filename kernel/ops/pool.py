@@ -14,6 +14,7 @@ import numpy as np
 
 from ..function import Function, named
 from ..tensor import Tensor
+from .bilinear_grad import LinearBackward
 from .conv import n_ints
 
 __all__ = [
@@ -183,7 +184,11 @@ class AvgPool2d(_Pool):
         return dxp[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
 
     def backward4_graph(self, g):
-        return AvgPoolGrad.apply(g, pool=self)
+        def pool_again(u):
+            return AvgPool2d().forward4(u, geom=self.geom, count_include_pad=self.divisor_args[0],
+                                        divisor_override=self.divisor_args[1])
+
+        return LinearBackward.apply(g, backward=self.backward4, forward=pool_again)
 
 
 def _scatter_windows(g, flat_idx: np.ndarray, x_shape: tuple):
@@ -193,21 +198,6 @@ def _scatter_windows(g, flat_idx: np.ndarray, x_shape: tuple):
     n, c, h, w = x_shape
     idx = (np.arange(n).reshape(n, 1, 1, 1), np.arange(c).reshape(1, c, 1, 1), flat_idx)
     return IndexPutZeros.apply(g, shape=(n, c, h * w), idx=idx).reshape(x_shape)
-
-
-class AvgPoolGrad(Function):
-    """Average pooling's backward as an op (linear in g); its own backward is the pooling again."""
-
-    saves_tensors = False
-
-    def forward(self, g, *, pool):
-        self.pool = pool
-        return pool.backward4(g)
-
-    def backward(self, u):
-        pool = self.pool
-        return AvgPool2d().forward4(u, geom=pool.geom, count_include_pad=pool.divisor_args[0],
-                                    divisor_override=pool.divisor_args[1])
 
 
 def _avg_divisor(geom, h: int, w: int, count_include_pad: bool, divisor_override) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..function import Function, named
 from ..tensor import Tensor
-from .bilinear_grad import bilinear_backward_graph
+from .bilinear_grad import LinearBackward, bilinear_backward_graph
 
 __all__ = ["conv3d", "max_pool3d", "avg_pool3d"]
 
@@ -154,6 +154,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 # ---- pooling --------------------------------------------------------------------------------
 class MaxPool3d(Function):
+    reads_parents = False
     def forward(self, x, k, stride, padding, dilation, out):
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         extra = tuple(max(0, (o - 1) * s + d * (kk - 1) + 1 - (n + 2 * p))
@@ -183,9 +184,17 @@ class MaxPool3d(Function):
         gxp = _scatter_columns(gcols, self.xp_shape, self.k, self.stride, self.dilation, self.out)
         return gxp[(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.padding, self.in_shape[2:]))]
 
+    def backward_graph(self, g):
+        from .index import IndexPutZeros
+
+        n, c = self.in_shape[:2]
+        idx = (np.arange(n).reshape(n, 1, 1, 1, 1), np.arange(c).reshape(1, c, 1, 1, 1), self.indices())
+        return IndexPutZeros.apply(g, shape=(n, c, int(np.prod(self.in_shape[2:]))), idx=idx).reshape(self.in_shape)
+
 
 class AvgPool3d(Function):
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, x, k, stride, padding, out, divisor):
         extra = tuple(max(0, (o - 1) * s + kk - (n + 2 * p)) for o, s, kk, n, p in zip(out, stride, k, x.shape[2:], padding))
@@ -201,6 +210,12 @@ class AvgPool3d(Function):
         gcols = np.broadcast_to(share[:, :, None], g.shape[:2] + (kk,) + g.shape[2:])
         gxp = _scatter_columns(gcols, self.xp_shape, self.k, self.stride, (1, 1, 1), self.out)
         return gxp[(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.padding, self.in_shape[2:]))]
+
+    def backward_graph(self, g):
+        def pool_again(u):
+            return AvgPool3d().forward(u, self.k, self.stride, self.padding, self.out, self.divisor)
+
+        return LinearBackward.apply(g, backward=self.backward, forward=pool_again)
 
 
 def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, name):

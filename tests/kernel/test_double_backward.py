@@ -509,6 +509,8 @@ POOLS = {
     "adaptive_avg_pool2d": lambda F, x: F.adaptive_avg_pool2d(x, (3, 2)),
     "adaptive_max_pool2d": lambda F, x: F.adaptive_max_pool2d(x, (2, 3)),
     "interpolate": lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False),
+    "max_pool3d": lambda F, x: F.max_pool3d(x.unsqueeze(0), (1, 2, 2), stride=(1, 2, 1), padding=(0, 1, 0)),
+    "avg_pool3d": lambda F, x: F.avg_pool3d(x.unsqueeze(0), 2, stride=1, padding=1, count_include_pad=False),
 }
 
 
