@@ -145,6 +145,9 @@ class SlogdetLogAbs(Function):
     def backward(self, g):
         return g[..., None, None] * _mT(np.linalg.inv(self.a))
 
+    def backward_graph(self, g):
+        return g.unsqueeze(-1).unsqueeze(-1) * inv(self.parents[0]).mT
+
 
 def slogdet(A):
     check_square(A, "linalg.slogdet")

@@ -170,6 +170,7 @@ def test_second_order_of_linear_algebra():
     L = lambda lib: lib.linalg  # noqa: E731
     check_second_order(lambda lib, a: L(lib).inv(a * a + 1) ** 2, a)
     check_second_order(lambda lib, a: L(lib).det(a * 2).reshape(1) ** 2, a)
+    check_second_order(lambda lib, a: L(lib).slogdet(a * a + 1).logabsdet.reshape(1) ** 2 + lib.logdet(a).reshape(1), a)
     check_second_order(lambda lib, a, b: L(lib).solve(a, b.sin()) ** 2, a, rand(3, 2, seed=2))
     check_second_order(lambda lib, a, b: L(lib).solve(a, b) ** 3, a, rand(3, seed=3))
     check_second_order(lambda lib, a, b: lib.linalg.cross(a * a, b) ** 2, rand(2, 3, seed=4), rand(2, 3, seed=5))
