@@ -62,6 +62,7 @@ class _Pass:
 class OutputGrad(Function):
     saves_tensors = False
     torch_name = "BackwardHookFunctionBackward"
+    reads_parents = False
 
     def forward(self, a, state):
         self.state = state
@@ -86,6 +87,7 @@ class OutputGrad(Function):
 class InputGrad(Function):
     saves_tensors = False
     torch_name = "BackwardHookFunctionBackward"
+    reads_parents = False
 
     def forward(self, a, state, index):
         self.state, self.index = state, index

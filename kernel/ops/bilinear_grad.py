@@ -64,6 +64,7 @@ class LinearBackward(Function):
     Its own backward is the op's forward again (a linear map's adjoint of its adjoint)."""
 
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, g, *, backward, forward):
         self.forward_again = forward
