@@ -69,6 +69,43 @@ test.describe("boot with NumPy and the kernel", () => {
     expect(stdout(result)).toEqual(["6.0"]);
   });
 
+  test("NumPy's wheel is unpacked on a first visit, and on the next its files come from Cache Storage; both run torch", async ({ page, server }) => {
+    test.setTimeout(300_000); // two boots on a loaded 2-core machine
+    const first = await openHarness(page, server);
+    expect(first.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, numpyInstaller: "unpack" });
+    // The worker stores the unpacked files after unpacking, without waiting: wait until they are there.
+    const bytecode = await buildMadeNumpyBytecode(server);
+    const cached = () => page.evaluate(async () => (await (await caches.open("torchpad-unpacked-v1")).keys())
+      .map((r) => new URL(r.url).pathname.replace(/-[0-9a-f]{64}$/, "")).sort());
+    await expect.poll(cached, { timeout: 30_000 })
+      .toEqual(["/unpacked/kernel", "/unpacked/numpy", ...(bytecode ? ["/unpacked/numpy-bytecode"] : [])]);
+
+    const again = await page.context().newPage();
+    const second = await openHarness(again, server);
+    expect(second.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, numpyInstaller: "cache", snapshot: true });
+    const result = await run(again, `${BYTECODE_FLAGS}\nimport torch\nprint(torch.ones(2, 3).sum().item(), numpy.linalg.det(numpy.eye(2)))`);
+    expect(result.error).toBeUndefined();
+    const [flags, values] = stdout(result);
+    expect(JSON.parse(flags)).toEqual({ kernel: 1, numpy: bytecode ? 1 : 0 });
+    expect(values).toBe("6.0 1.0");
+  });
+
+  test("a NumPy wheel that fails the lock file's sha256 is not unpacked: Pyodide's loadPackage loads NumPy instead", async ({ page, server }) => {
+    test.setTimeout(240_000);
+    let requests = 0;
+    await page.context().route(/\/numpy-[^/]*\.whl$/, (route) => {
+      if (requests++ > 0) return route.continue();
+      return route.fulfill({ body: Buffer.from("not the wheel the lock file names"), contentType: "application/octet-stream",
+                             headers: { "access-control-allow-origin": "*", "cross-origin-resource-policy": "cross-origin" } });
+    });
+    const log = await openHarness(page, server);
+    expect(requests).toBe(2); // the bad download, then Pyodide's own
+    expect(log.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, numpyInstaller: "loadPackage" });
+    const result = await run(page, "import torch\nprint((torch.ones(2, 3) @ torch.ones(3, 1)).sum().item())");
+    expect(result.error).toBeUndefined();
+    expect(stdout(result)).toEqual(["6.0"]);
+  });
+
   for (const file of ["seed_cnn.py", "seed_lstm.py"]) {
     test(`the fixed ${file} trains a step in the page, and the run reports its wasm memory`, async ({ page, server }) => {
       test.skip(!existsSync(join(SEED, file)), `${SEED} holds no ${file}`);

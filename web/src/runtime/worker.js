@@ -4,13 +4,17 @@
  * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"numpy"}, {type: "run", id, code, name},
  * {type: "files", id, op, ...} (the working directory, answered with {type: "files", id, ...}: see workfiles.js);
  * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used and which compute path
- * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason), {type: "events", id, json}, {type: "result", id, state, memory: {pyodide, library}} (wasm heap bytes after the run).
+ * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason; numpyInstaller: "unpack"
+ * (the wheel unpacked here) | "cache" (its files from an earlier visit's Cache Storage) | "loadPackage" (Pyodide's,
+ * the fallback) | "none"; timings: ms of the
+ * runtime, numpy and kernel steps, of importing torch (the kernel, NumPy), when the compute library was ready and how long Python then waited for it), {type: "events", id, json}, {type: "result", id, state, memory: {pyodide, library}} (wasm heap bytes after the run).
  * Every download goes through `fetch`, which is wrapped here to report bytes as they arrive,
  * so the page can show sizes during boot instead of a silent wait.
  */
 import { version as PYODIDE_VERSION } from "pyodide/package.json";
 import HOST_PY from "./pyhost.py?raw";
 import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
+import { unpackCached } from "./unpackCached.js";
 import { handleFiles } from "./workfiles.js";
 
 const ORIGIN = self.location.origin;
@@ -23,7 +27,9 @@ let pyodide = null;
 let host = null;
 let computeMemory = null; // the compute library's memory() once it is installed
 let interrupt = null;
-let progress = null; // {phase, loaded, total} of the boot step now downloading
+let progress = null; // {phase, loaded, total} of the boot step now under way
+const phases = {}; // phase -> its {phase, loaded, total}: bytes of a download begun early count in its own phase
+const phaseOfUrl = new Map(); // URL -> phase, for the downloads begun with the runtime (prefetch)
 
 const post = (msg) => self.postMessage(msg);
 const report = (info) => post({ type: "boot", ...info });
@@ -38,10 +44,14 @@ function reportProgress(force = false) {
 const realFetch = self.fetch.bind(self);
 /** The compute library downloads beside the boot phases, not in one: counting its bytes in whichever phase
  * was current would leave that phase's total above what it reported loaded once the next phase began. */
-const inBootPhases = (input) => !String(input?.url ?? input).startsWith(TFJS_URL);
+function phaseOf(input) {
+  const url = String(input?.url ?? input);
+  if (url.startsWith(TFJS_URL)) return null;
+  return phaseOfUrl.has(url) ? phaseProgress(phaseOfUrl.get(url)) : progress;
+}
 self.fetch = async (input, init) => {
+  const p = phaseOf(input);
   const res = await realFetch(input, init);
-  const p = inBootPhases(input) ? progress : null;
   if (!p || !res.ok || !res.body) return res;
   p.total += Number(res.headers.get("content-length")) || 0;
   const reader = res.body.getReader();
@@ -61,51 +71,91 @@ self.fetch = async (input, init) => {
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 };
 
+const phaseProgress = (phase) => (phases[phase] ??= { phase, loaded: 0, total: 0 });
+
 function startPhase(phase) {
-  progress = { phase, loaded: 0, total: 0 };
-  report({ phase, loaded: 0, total: 0 });
+  progress = phaseProgress(phase);
+  report({ phase, loaded: progress.loaded, total: progress.total });
 }
 
-function numpyUrl(index) {
-  const file = pyodide.lockfile?.packages?.numpy?.file_name || "numpy-*.whl";
+function numpyUrl(index, file = pyodide?.lockfile?.packages?.numpy?.file_name || "numpy-*.whl") {
   return new URL(file, new URL(index, ORIGIN)).href;
 }
 
-/** NumPy's bytecode, compiled at build time for exactly the wheel the lock file names
- * (web/build/bytecode.mjs): spares compiling NumPy's sources at every boot. null when the build had none. */
-async function fetchNumpyBytecode() {
-  const sha256 = pyodide.lockfile?.packages?.numpy?.sha256;
-  if (!sha256) return null;
-  try {
-    const res = await fetch(`${ORIGIN}/generated/numpy-bytecode-${sha256.slice(0, 16)}.zip`);
-    return res.ok ? await res.arrayBuffer() : null;
-  } catch {
-    return null;
-  }
+/** A download begun now and counted in `phase` whenever it lands; resolves to its bytes, or throws. */
+function download(url, phase, init) {
+  phaseOfUrl.set(url, phase);
+  return fetch(url, init).then((res) => {
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+    return res.arrayBuffer();
+  });
 }
 
-function installBytecode(zip) {
+/** Subresource integrity from the lock file's hex sha256: the browser checks the wheel as it arrives. */
+const integrity = (hex) => `sha256-${btoa(String.fromCharCode(...hex.match(/../g).map((b) => parseInt(b, 16))))}`;
+
+/** The boot's other downloads, begun with the runtime instead of after it: NumPy's wheel (named and
+ * checked by Pyodide's lock file), NumPy's bytecode compiled at build time for exactly that wheel
+ * (web/build/bytecode.mjs; null when the build had none) and the kernel zip. Each promise is awaited
+ * where it is used; a failed one is answered there (NumPy then goes through Pyodide's loadPackage). */
+function prefetch(index) {
+  const quiet = (promise) => (promise.catch(() => {}), promise); // rejections are handled where awaited
+  const numpy = realFetch(`${PYODIDE_URL}pyodide-lock.json`).then((r) => r.json()).then((lock) => lock.packages?.numpy);
+  const wheel = numpy.then((pkg) => {
+    if (!pkg?.file_name || !pkg.sha256) throw new Error("the lock file names no NumPy wheel");
+    return download(numpyUrl(index, pkg.file_name), "numpy", { integrity: integrity(pkg.sha256) });
+  });
+  const bytecode = numpy.then((pkg) => download(`${ORIGIN}/generated/numpy-bytecode-${pkg.sha256.slice(0, 16)}.zip`, "numpy"))
+    .catch(() => null);
+  return { wheel: quiet(wheel), bytecode, kernel: quiet(download(KERNEL_ZIP_URL, "kernel")) };
+}
+
+const sitePackages = () => pyodide.runPython("import site; site.getsitepackages()[0]");
+
+async function installBytecode(zip) {
   if (!zip) return;
   try {
-    const site = pyodide.runPython("import site; site.getsitepackages()[0]");
-    pyodide.unpackArchive(zip, "zip", { extractDir: site });
+    await unpackCached(pyodide, zip, sitePackages(), "numpy-bytecode");
   } catch (e) {
     console.warn(`NumPy's bytecode was not installed, so Python compiles NumPy's sources (${e?.message || e})`);
   }
 }
 
-async function loadNumpy(index) {
+/** NumPy from its wheel without Pyodide's loadPackage: the wheel checked by the browser against the lock
+ * file's sha256 (prefetch), its files unpacked or, on a later visit, written back from Cache Storage
+ * (unpackCached.js), then its extension modules loaded by Pyodide's own dynamic-library loader, in archive
+ * order, as loadPackage does. Throws where this cannot be done the same way (the caller then uses loadPackage). */
+async function unpackNumpy(files) {
+  const loadDynlib = pyodide._api?.loadDynlib;
+  if (typeof loadDynlib !== "function") throw new Error("this Pyodide has no dynamic-library loader to call");
+  const wheel = await files.wheel;
+  const suffixes = pyodide.runPython("import importlib.machinery as m; '|'.join(m.EXTENSION_SUFFIXES)").split("|");
+  const { paths: written, cached } = await unpackCached(pyodide, wheel, sitePackages(), "numpy");
+  if (written.some((path) => /\.data\//.test(path))) throw new Error("the wheel has a .data folder");
+  const libraries = written.filter((path) => /\.so$/.test(path));
+  if (libraries.some((path) => !suffixes.some((s) => path.endsWith(s)))) throw new Error("the wheel has shared libraries besides extension modules");
+  for (const path of libraries) await loadDynlib(path);
+  await installBytecode(await files.bytecode);
+  return cached;
+}
+
+async function loadNumpy(index, files) {
   startPhase("numpy");
+  try {
+    const cached = await unpackNumpy(files);
+    return { ok: true, message: "", installer: cached ? "cache" : "unpack" };
+  } catch (e) {
+    console.warn(`NumPy goes through Pyodide's loadPackage (${e?.message || e})`);
+  }
   const errors = [];
-  const bytecode = fetchNumpyBytecode(); // in parallel with the wheel
   try {
     await pyodide.loadPackage("numpy", { messageCallback: () => {}, errorCallback: (m) => errors.push(m) });
   } catch (e) {
     errors.push(String(e?.message || e));
   }
   if (pyodide.loadedPackages.numpy) {
-    installBytecode(await bytecode);
-    return { ok: true, message: "" };
+    await installBytecode(await files.bytecode);
+    return { ok: true, message: "", installer: "loadPackage" };
   }
   const url = numpyUrl(index);
   const message =
@@ -116,14 +166,10 @@ async function loadNumpy(index) {
   return { ok: false, message, url };
 }
 
-async function installKernel() {
+async function installKernel(files) {
   startPhase("kernel");
-  const res = await fetch(KERNEL_ZIP_URL);
-  if (!res.ok) throw new Error(`${KERNEL_ZIP_URL}: HTTP ${res.status}`);
-  const zip = await res.arrayBuffer();
-  const site = pyodide.runPython("import site; site.getsitepackages()[0]");
-  pyodide.unpackArchive(zip, "zip", { extractDir: site });
-  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  await unpackCached(pyodide, await files.kernel, sitePackages(), "kernel");
+  pyodide.runPython("import importlib; importlib.invalidate_caches()"); // files written behind Python's back
 }
 
 /** The interpreter state saved at build time (web/build/pyodideSnapshot.mjs), which spares
@@ -137,19 +183,23 @@ async function fetchSnapshot() {
 /** Python, NumPy and the kernel in a fresh interpreter: restored from the snapshot, or started plainly.
  * The snapshot is Pyodide's experimental API, so a restored interpreter that cannot take NumPy
  * (though the wheel is reachable) or the kernel throws, and the caller starts a plain one. */
-async function startRuntime(loadPyodide, options, index, fromSnapshot) {
+async function startRuntime(loadPyodide, options, index, files, fromSnapshot) {
+  const t0 = performance.now();
   startPhase("runtime");
   pyodide = await loadPyodide(fromSnapshot ? { ...options, _loadSnapshot: fetchSnapshot() } : options);
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
   const coreDone = performance.now();
-  const numpy = await loadNumpy(index);
+  const numpy = await loadNumpy(index, files);
+  const numpyDone = performance.now();
   if (!numpy.ok) {
     if (fromSnapshot && (await reachable(numpy.url))) throw new Error(numpy.message);
     report({ phase: "numpy-failed", url: numpy.url, message: numpy.message });
   }
   let kernel = { torch: false, message: "" };
+  let kernelDone = numpyDone;
   try {
-    await installKernel();
+    await installKernel(files);
+    kernelDone = performance.now();
     const ns = pyodide.globals.get("dict")();
     pyodide.runPython(HOST_PY, { globals: ns });
     host = { run: ns.get("run"), setup: ns.get("setup") };
@@ -158,7 +208,8 @@ async function startRuntime(loadPyodide, options, index, fromSnapshot) {
     kernel.message = `The TorchPad package could not be installed: ${e.message || e}`;
   }
   if (fromSnapshot && numpy.ok && !kernel.torch) throw new Error(kernel.message);
-  return { numpy, kernel, coreDone, snapshot: fromSnapshot };
+  const timings = { runtime: coreDone - t0, numpy: numpyDone - coreDone, kernel: kernelDone - numpyDone, imports: performance.now() - kernelDone };
+  return { numpy, kernel, coreDone, snapshot: fromSnapshot, timings };
 }
 
 async function reachable(url) {
@@ -172,8 +223,11 @@ async function reachable(url) {
 async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }) {
   const t0 = performance.now();
   interrupt = buffer;
-  const computeLoading = loadCompute({ libUrl: TFJS_URL, disabled: computeSetting === "numpy" }); // in parallel with Python
+  let computeReady = 0; // when the compute library was ready, ms after t0 (it loads in parallel with Python)
+  const computeLoading = loadCompute({ libUrl: TFJS_URL, disabled: computeSetting === "numpy" })
+    .finally(() => { computeReady = performance.now() - t0; });
   const index = pyodideIndex || PYODIDE_URL;
+  const files = prefetch(index);
   const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
   const options = {
     indexURL: PYODIDE_URL,
@@ -183,14 +237,16 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   };
   let started;
   try {
-    started = await startRuntime(loadPyodide, options, index, true);
+    started = await startRuntime(loadPyodide, options, index, files, true);
   } catch (e) {
     console.warn(`Starting Python without the memory snapshot (${e?.message || e})`);
-    started = await startRuntime(loadPyodide, options, index, false);
+    started = await startRuntime(loadPyodide, options, index, files, false);
   }
-  const { numpy, kernel, coreDone, snapshot } = started;
+  const { numpy, kernel, coreDone, snapshot, timings } = started;
   progress = null;
+  const pythonDone = performance.now();
   const compute = await computeLoading;
+  Object.assign(timings, { computeReady, computeWait: performance.now() - pythonDone });
   if (kernel.torch) {
     try {
       installCompute(pyodide, compute);
@@ -200,7 +256,9 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
     }
   }
   report({
-    phase: "ready", numpy: numpy.ok, torch: kernel.torch, snapshot, coreMs: coreDone - t0, bootMs: performance.now() - t0,
+    phase: "ready", numpy: numpy.ok, numpyInstaller: numpy.installer || "none", torch: kernel.torch, snapshot,
+    coreMs: coreDone - t0, bootMs: performance.now() - t0,
+    timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
     compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0 },
     ...(kernel.message ? { message: kernel.message } : {}),
   });
