@@ -124,8 +124,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                          'has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, prefer '
                          'to use "reverse-mode".')
     if strategy == "forward-mode" and not vectorize:
-        raise NotImplementedError("torch.autograd.functional.jacobian: `strategy=\"forward-mode\"` requires "
-                                  "`vectorize=True`.")
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+                                  "only implemented for `vectorize=True`.")  # PyTorch's text, its missing space too
     if strategy == "forward-mode" and create_graph:
         raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
                                   "`strategy=\"forward-mode\"` are not supported together (yet). Please either set "

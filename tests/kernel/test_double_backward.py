@@ -309,6 +309,8 @@ def test_hessian_hvp_vhp_of_rosenbrock():
         assert_close(ko, to)
         assert_close(kr, tr)
         assert not kr.requires_grad
+    assert_close(KAF.hessian(_rosenbrock, K.tensor(x), vectorize=True, outer_jacobian_strategy="forward-mode"),
+                 TAF.hessian(_rosenbrock, T.tensor(x), vectorize=True, outer_jacobian_strategy="forward-mode"))
     x64 = x.astype(np.float64)
     assert_close(KAF.hessian(_rosenbrock, K.tensor(x64)), TAF.hessian(_rosenbrock, T.tensor(x64)), rtol=1e-10, atol=1e-10)
 
@@ -357,7 +359,12 @@ def test_functional_create_graph_keeps_graphs():
 
 
 def test_functional_errors_match_torch():
-    for call in (lambda AF, lib: AF.hessian(lambda a: (a, a), lib.ones(2)),
+    for call in (lambda AF, lib: AF.hessian(lambda a: (a ** 3).sum(), lib.ones(2), outer_jacobian_strategy="sideways"),
+                 lambda AF, lib: AF.hessian(lambda a: (a ** 3).sum(), lib.ones(2), outer_jacobian_strategy="forward-mode"),
+                 lambda AF, lib: AF.hessian(lambda a: (a ** 3).sum(), lib.ones(2), vectorize=True, create_graph=True,
+                                            outer_jacobian_strategy="forward-mode"),
+                 lambda AF, lib: AF.jacobian(lambda a: a * 2, lib.ones(2), strategy="forward-mode"),
+                 lambda AF, lib: AF.hessian(lambda a: (a, a), lib.ones(2)),
                  lambda AF, lib: AF.hessian(lambda a: a * 2, lib.ones(2)),
                  lambda AF, lib: AF.hvp(lambda a: a * 2, lib.ones(2), lib.ones(2)),
                  lambda AF, lib: AF.vhp(lambda a: (a ** 2).sum(), lib.ones(2)),
