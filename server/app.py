@@ -60,15 +60,20 @@ def authed(handler):
     return wrapper
 
 
-async def read_json(request: Request, limit: int | None = None, why: str = ""):
-    """The request body as JSON, refusing bodies over the message size limit (or `limit`) while reading."""
-    limit = limit or request.app.state.settings.max_message_bytes
+async def read_body(request: Request, limit: int, why: str = "") -> bytes:
+    """The request body, refused while reading once it is over `limit`."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise p.ProtocolError("too_large", f"request body is over the limit of {limit} bytes{why}")
-    return p.decode(bytes(body), limit)
+    return bytes(body)
+
+
+async def read_json(request: Request):
+    """The request body as JSON, refusing bodies over the message size limit while reading."""
+    limit = request.app.state.settings.max_message_bytes
+    return p.decode(await read_body(request, limit), limit)
 
 
 def file_limits(s: Settings) -> p.FileLimits:
@@ -108,7 +113,10 @@ async def list_jobs(request: Request) -> JSONResponse:
 async def submit_job(request: Request) -> JSONResponse:
     jobs: JobManager = request.app.state.jobs
     s = request.app.state.settings
-    body = await read_json(request, job_body_limit(s), f" (the files sent with a job may come to {s.max_input_bytes} bytes)")
+    limit = job_body_limit(s)
+    raw = await read_body(request, limit, f" (the files sent with a job may come to {s.max_input_bytes} bytes)")
+    body = p.decode(raw, limit)
+    p.check_job_body_size(body, len(raw), s.max_message_bytes)
     req = p.parse_job_request(body, s.max_code_bytes, s.job_timeout, files=file_limits(s))
     return JSONResponse({"job": jobs.submit(req)}, status_code=201)
 

@@ -231,6 +231,15 @@ def parse_files(raw, limits: FileLimits, id=None) -> dict[str, bytes]:
     return files
 
 
+def check_job_body_size(obj, size: int, max_bytes: int) -> None:
+    """A REST job request may be as big as its files need; all the rest of it is bounded like any message."""
+    files = obj.get("files") if isinstance(obj, dict) else None
+    data = sum(len(f["data"]) for f in files if isinstance(f, dict) and isinstance(f.get("data"), str)) \
+        if isinstance(files, list) else 0
+    if size - data > max_bytes:
+        raise ProtocolError("too_large", f"request body is over the limit of {max_bytes} bytes (not counting the files' data)")
+
+
 def parse_job_request(obj, max_code_bytes: int, max_timeout: float, id=None, files: FileLimits | None = None) -> Submit:
     """The body of `submit` (websocket) and `POST /api/jobs` (REST)."""
     if not isinstance(obj, dict):

@@ -305,3 +305,14 @@ def test_past_the_count_files_are_not_read_but_an_unchanged_input_is_still_left_
     out = collect_outputs(tmp_path, digests({"in.csv": b"given"}), OutputLimits(count=2, file_bytes=100, total_bytes=1000))
     assert [(f.name, f.data is not None) for f in out] == [("f0.bin", True), ("f1.bin", True), ("f2.bin", False), ("f3.bin", False)]
     assert all("over the limit of 2 files" in f.note for f in out[2:])
+
+
+def test_only_the_files_data_may_take_a_job_request_past_the_message_limit(srv):
+    pad = {"code": "print(1)", "options": {"device": "cpu"}, "pad": " " * (1024 * 1024)}
+    r = srv.post("/api/jobs", json=pad)
+    assert r.status_code == 413 and "not counting the files' data" in r.json()["message"]
+    r = srv.post("/api/jobs", json={"code": "print(len(open('a.bin', 'rb').read()))",
+                                    "files": [{"name": "a.bin", "data": b64(b"\0" * 70_000)}], "pad": " " * 1_040_000})
+    assert r.status_code == 201, r.text  # over 1 MiB in all, but under it without the file's data
+    job = r.json()["job"]
+    assert srv.wait_final(job)["state"] == "succeeded" and "70000" in [e.get("text") for e in srv.events(job)]
