@@ -372,7 +372,7 @@ class RNNStack(Function):
 def _transposed(a: np.ndarray) -> np.ndarray:
     """a^T for the left side of a product: a contiguous copy made once where a host library takes
     the products (it gets row-major operands, and this one is used twice); NumPy's BLAS reads the view."""
-    return a.T if compute.active() == "numpy" else np.ascontiguousarray(a.T)
+    return a.T if compute.active() == "numpy" else compute.transposed(a)
 
 
 class Part(Function):

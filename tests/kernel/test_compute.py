@@ -196,3 +196,12 @@ def test_recurrent_weights_held_across_steps_match_torch(mode):
         assert host.holds == 4 and host.held == {}  # 2 layers x (forward, backward)
     finally:
         compute.use_host_gemm(None)
+
+
+@pytest.mark.parametrize("shape", [(6400, 300), (300, 6400), (130, 1500), (3, 700, 300), (2, 129, 1025), (5, 7)])
+def test_transposed_copies_tile_by_tile_exactly(shape):
+    """compute.transposed (tall matrices tile by tile, for Pyodide's NumPy) equals NumPy's own transpose, C-contiguous."""
+    x = _rand(*shape, seed=21)
+    t = compute.transposed(x)
+    assert t.flags.c_contiguous and t.dtype == x.dtype
+    np.testing.assert_array_equal(t, np.swapaxes(x, -1, -2))
