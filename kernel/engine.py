@@ -38,6 +38,17 @@ def _topo_order(roots: list) -> list:
     return post
 
 
+def _leading_to(order: list, capture_nodes: dict, capture_leaves: set) -> set:
+    """ids of the nodes whose backward leads to a captured tensor (the part of the graph autograd.grad runs)."""
+    needed = set()
+    for node in reversed(order):  # every node after the nodes that produce its inputs
+        for p, pctx in zip(node.parents, node.parent_ctxs):
+            if (id(pctx) in needed or id(pctx) in capture_nodes) if pctx is not None else id(p) in capture_leaves:
+                needed.add(id(node))
+                break
+    return needed
+
+
 def run_hooks(t, g):
     """`t`'s tensor hooks on its whole gradient `g`, in the order registered; each may replace it.
     `g` is an array, or a Tensor with a graph under create_graph=True (hooks then see and return it as is)."""
@@ -110,7 +121,9 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_gr
     for t, g in zip(outputs, out_grads):  # an output that is itself a leaf or a captured tensor
         if capture is not None and id(t) in capture_leaves:
             leaves[id(t)] = [t, g]
-    for node in _topo_order(roots):
+    order = _topo_order(roots)
+    needed = None if capture is None else _leading_to(order, capture_nodes, capture_leaves)
+    for node in order:
         g = grads.pop(id(node), None)
         if g is None:
             continue
@@ -119,6 +132,8 @@ def run_backward(outputs, out_grads, retain_graph: bool, capture=None, create_gr
         captured_here = capture_nodes.get(id(node))
         if captured_here is not None:
             leaves[captured_here] = [None, g]  # as PyTorch: a captured non-leaf's gradient before its hooks
+        if needed is not None and id(node) not in needed:
+            continue  # autograd.grad runs only the nodes on a path to its inputs, as PyTorch
         ref = node.__dict__.get("output_ref")
         out = ref() if ref is not None else None
         if out is not None and out._ctx is node:
