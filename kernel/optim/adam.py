@@ -55,18 +55,19 @@ class Adam(Optimizer):
                 else:
                     g = g + wd * w
             m, v = state["exp_avg"].array, state["exp_avg_sq"].array
-            m += (g - m) * (1 - beta1)  # lerp toward g
+            tmp = np.empty_like(m)  # the one scratch array: in-place passes (Pyodide's NumPy pays for each new array)
+            m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)  # lerp toward g
             v *= beta2
-            v += (1 - beta2) * g * g
+            v += np.multiply(np.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
             if amsgrad:
                 vmax = state["max_exp_avg_sq"].array
                 np.maximum(vmax, v, out=vmax)
                 v = vmax
             step_size = lr / (1 - beta1**step)
-            denom = np.sqrt(v)
+            denom = np.sqrt(v, out=tmp)
             denom /= math.sqrt(1 - beta2**step)
             denom += eps
-            w -= step_size * (m / denom)
+            w -= np.multiply(np.divide(m, denom, out=tmp), step_size, out=tmp)
 
 
 class AdamW(Adam):
