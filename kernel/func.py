@@ -7,8 +7,9 @@ place of its parameters and buffers.
 
 Transforms compose (hessian = jacfwd(jacrev(f)), grad of grad): a transform whose arguments
 already require grad (it runs inside another transform, or under ordinary autograd) differentiates
-with create_graph=True, so its result keeps a graph back to them. A tensor the function only
-closes over is not seen that way: pass it as an argument to differentiate through it.
+with create_graph=True, so its result keeps a graph back to them; grad does the same for tensors
+the function closes over (a module's parameters). jacrev/jacfwd decide from their arguments only:
+pass a closed-over tensor as an argument to differentiate their results through it.
 """
 
 from __future__ import annotations
@@ -58,9 +59,25 @@ def _nested(args) -> bool:
     return grad_mode._enabled and any(t.requires_grad for a in args for t in _leaves(a))
 
 
+def _closes_over_grad(out: Tensor, own: list) -> bool:
+    """True when out's graph reaches a leaf that requires grad besides `own`: a tensor the function closes
+    over (a module's parameters), which the gradient must then keep a graph to, as in PyTorch."""
+    from .engine import _topo_order
+
+    if out._ctx is None:
+        return False
+    mine = {id(t) for t in own}
+    for node in _topo_order([out._ctx]):
+        for p, pctx in zip(node.parents, node.parent_ctxs):
+            if pctx is None and isinstance(p, Tensor) and p.requires_grad and id(p) not in mine:
+                return True
+    return False
+
+
 def grad_and_value(func, argnums=0, has_aux=False):
     def wrapper(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args))
+        outer_grad = grad_mode._enabled
         nested = _nested(args)
         args = list(args)
         for i in nums:
@@ -80,6 +97,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             leaves = [t for i in nums for t in _leaves(args[i])]
+            nested = nested or (outer_grad and _closes_over_grad(out, leaves))
             flat = list(AF._grads((out,), tuple(leaves), (Tensor._make(out.array * 0 + 1),), retain_graph=nested,
                                   create_graph=nested))
             grads = tuple(_rebuild(args[i], flat) for i in nums)
