@@ -128,6 +128,30 @@ def stream(ws, job: str, until=None, timeout: float = 120) -> list[dict]:
     raise AssertionError(f"timed out; got {events[-5:]}")
 
 
+# A line a job prints to name its processes: `print(PIDS, os.getpid(), ...)` (needs `import os`), read back with seen_pids.
+PIDS = "'pids', os.readlink('/proc/self/ns/pid')"
+
+
+def seen_pids(line: str, gone_ok: bool = False) -> list[int]:
+    """The pids of a `pids <pid namespace> <pid>...` line as this test sees them: a job in a PID namespace
+    of its own (pidns containment) knows only that namespace's numbers (found here through NSpid).
+    With `gone_ok`, a process that no longer exists is left out instead of failing the test."""
+    _, ns, *pids = line.split()
+    if os.readlink("/proc/self/ns/pid") == ns:
+        return [int(p) for p in pids]
+    found = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") == ns:
+                with open(f"/proc/{entry}/status") as f:
+                    inner = next(line.split()[-1] for line in f if line.startswith("NSpid:"))
+                found[inner] = int(entry)
+        except (OSError, StopIteration):
+            continue
+    assert gone_ok or all(p in found for p in pids), f"no process {pids} in {ns}: {found}"
+    return [found[p] for p in pids if p in found]
+
+
 def final_status(events: list[dict]) -> dict:
     return [e for e in events if e["kind"] == "status"][-1]
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import FINAL, assert_gap_free, final_status, stream, texts
+from .conftest import FINAL, PIDS, assert_gap_free, final_status, seen_pids, stream, texts
 
 TRAIN = """
 import torch, torchpad
@@ -191,18 +191,18 @@ def _wait_gone(pids, within: float) -> list[int]:
 
 
 def test_cancel_stops_the_job_and_its_children_within_5s(server):
-    code = """
+    code = f"""
 import os, subprocess, time, signal
 signal.signal(signal.SIGTERM, signal.SIG_IGN)   # a stubborn program: only SIGKILL stops it
 child = subprocess.Popen(["sleep", "300"])
-print("pids", os.getpid(), child.pid)
+print({PIDS}, os.getpid(), child.pid)
 while True:
     time.sleep(0.1)
 """
     ws = server.connect()
     job = server.submit(ws, code)
     events = stream(ws, job, until=lambda e: e["kind"] == "stdout")
-    pids = [int(p) for p in events[-1]["text"].split()[1:]]
+    pids = seen_pids(events[-1]["text"])
     asked = time.monotonic()
     ws.send(json.dumps({"v": 1, "type": "cancel", "job": job}))
     events += stream(ws, job)
@@ -227,9 +227,9 @@ def test_rest_cancel(server):
 
 def test_kill_9_of_a_job_fails_it_and_the_server_carries_on(server):
     ws = server.connect()
-    job = server.submit(ws, "import os, time\nprint(os.getpid())\ntime.sleep(300)\n")
+    job = server.submit(ws, f"import os, time\nprint({PIDS}, os.getpid())\ntime.sleep(300)\n")
     events = stream(ws, job, until=lambda e: e["kind"] == "stdout")
-    os.kill(int(events[-1]["text"]), signal.SIGKILL)
+    os.kill(seen_pids(events[-1]["text"])[0], signal.SIGKILL)
     events += stream(ws, job)
     status = final_status(events)
     assert status["state"] == "failed" and "SIGKILL" in status["reason"]
@@ -294,10 +294,10 @@ def test_shares_round_trip_and_public_read(server):
 
 def test_a_background_child_left_running_does_not_hold_the_job_open(server):
     # The child inherits the job's stdout/stderr; the job must still end when the program does.
-    code = "import subprocess\nchild = subprocess.Popen(['sleep', '300'])\nprint('child', child.pid, flush=True)\n"
+    code = f"import os, subprocess\nchild = subprocess.Popen(['sleep', '300'])\nprint({PIDS}, child.pid, flush=True)\n"
     ws = server.connect()
     job = server.submit(ws, code)
     events = stream(ws, job, timeout=30)
     assert final_status(events)["state"] == "succeeded"
-    assert _wait_gone([int(texts(events)[0].split()[1])], within=5) == []
+    assert _wait_gone(seen_pids(texts(events)[0], gone_ok=True), within=5) == []  # (in a PID namespace: already gone)
     ws.close()

@@ -10,15 +10,15 @@ import socket
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from .conftest import assert_gap_free, final_status, stream, texts
+from .conftest import PIDS, assert_gap_free, final_status, seen_pids, stream, texts
 from .test_jobs import _wait_gone
 
 
 def test_server_restart_fails_running_jobs_and_runs_queued_ones(make_server):
     srv = make_server(env={"TORCHPAD_CPU_SLOTS": "1"})
     ws = srv.connect()
-    running = srv.submit(ws, "import os, time\nprint(os.getpid())\ntime.sleep(300)\n", rid="a")
-    pid = int(stream(ws, running, until=lambda e: e["kind"] == "stdout")[-1]["text"])
+    running = srv.submit(ws, f"import os, time\nprint({PIDS}, os.getpid())\ntime.sleep(300)\n", rid="a")
+    pid = seen_pids(stream(ws, running, until=lambda e: e["kind"] == "stdout")[-1]["text"])[0]
     queued = srv.submit(ws, "print('queued job ran')", rid="b")
     assert srv.get(f"/api/jobs/{queued}").json()["state"] == "queued"
     srv.stop(signal.SIGKILL)  # a crash: no chance to clean up
