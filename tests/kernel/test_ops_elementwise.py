@@ -238,3 +238,6 @@ def test_relu_of_negatives_and_infinities_prints_and_equals_torch():
     k, t = K.relu(K.tensor(values)), T.relu(T.tensor(values))
     assert repr(k) == repr(t)
     assert k.tolist() == t.tolist()
+    for values in ([-1.0, float("nan"), 2.0], [float("inf"), -float("inf"), -3.0]):  # a NaN stays NaN; inf - inf sums to NaN
+        k, t = K.relu(K.tensor(values)), T.relu(T.tensor(values))
+        assert repr(k) == repr(t)
