@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Server
+from .conftest import Server, texts
 from .test_jobs import _alive, _wait_gone
 
 MODES = ["cgroup", "pidns", "pgroup"]
@@ -116,3 +116,15 @@ def test_a_daemon_is_ended_when_its_server_restarts_after_a_kill_9(contained, tm
     assert _wait_gone([daemon], within=10) == []
     assert not job_dirs[0].exists()  # the dead server's job directories are removed too
     assert contained.wait_final(job)["reason"] == "server restarted"
+
+
+def test_how_a_job_died_reads_the_same_in_each_mode(contained):
+    """In a PID namespace the server's child is the process outside it: it must end as the job process did."""
+    from .test_job_death import DEATHS, PRINT_5
+
+    for death in ("kill -9", "segfault", "_exit(3)"):
+        code, words = DEATHS[death]
+        job = contained.post("/api/jobs", json={"code": PRINT_5 + code + "\n", "name": "d.py"}).json()["job"]
+        info = contained.wait_final(job)
+        assert info["state"] == "failed" and words in info["reason"], (death, info)
+        assert texts(contained.events(job)) == ["0", "1", "2", "3", "4"]
