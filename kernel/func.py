@@ -7,9 +7,8 @@ place of its parameters and buffers.
 
 Transforms compose (hessian = jacfwd(jacrev(f)), grad of grad): a transform whose arguments
 already require grad (it runs inside another transform, or under ordinary autograd) differentiates
-with create_graph=True, so its result keeps a graph back to them; grad does the same for tensors
-the function closes over (a module's parameters). jacrev/jacfwd decide from their arguments only:
-pass a closed-over tensor as an argument to differentiate their results through it.
+with create_graph=True, so its result keeps a graph back to them, and so it does for tensors the
+function closes over (a module's parameters), as in PyTorch.
 """
 
 from __future__ import annotations
@@ -141,6 +140,18 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     return AF.jvp(func, tuple(primals), tuple(tangents), strict=strict)
 
 
+def _jacobian(func, inputs: tuple, nested: bool):
+    """Per input (per output, if a tuple): autograd.functional.jacobian's blocks, with a graph when nested
+    (hessian = jacfwd(jacrev(f))) or when func closes over tensors that require grad."""
+    outer_grad = grad_mode._enabled
+    _, inputs = AF._inputs(inputs, nested, "jacobian")
+    with grad_mode.enable_grad():
+        out_tuple, outputs = AF._outputs(func, inputs, "jacobian")
+        keep = nested or (outer_grad and any(_closes_over_grad(o, list(inputs)) for o in outputs))
+        blocks = [AF._post(row, keep) for row in AF._jacobian_blocks(outputs, inputs, keep)]
+    return tuple(blocks) if out_tuple else blocks[0]
+
+
 def _jac(func, argnums, has_aux, name):
     def wrapper(*args):
         nums = _argnums_tuple(argnums, len(args))
@@ -153,8 +164,7 @@ def _jac(func, argnums, has_aux, name):
                 full[i] = t
             return func(*full)
 
-        # per input (per output, if a tuple); with a graph when nested (hessian = jacfwd(jacrev(f)))
-        result = AF.jacobian(partial, tuple(args[i] for i in nums), create_graph=_nested(args))
+        result = _jacobian(partial, tuple(args[i] for i in nums), _nested(args))
         if isinstance(argnums, tuple):
             return result
         return tuple(r[0] for r in result) if isinstance(result[0], tuple) else result[0]

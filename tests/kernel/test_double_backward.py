@@ -705,14 +705,16 @@ def test_grad_runs_only_the_part_of_the_graph_leading_to_its_inputs():
     assert_close(fired[0][1], fired[1][1])
 
 
-def test_torch_func_grad_keeps_a_graph_to_closed_over_parameters():
+def test_torch_func_keeps_a_graph_to_closed_over_parameters():
     out = []
     for lib, F in ((K, KF), (T, TF)):
         w = lib.tensor(rand(3, seed=4), requires_grad=True)
         x = lib.tensor(rand(3, seed=5))
         g = F.grad(lambda a: ((a * w).sin() * w).sum())(x)
+        j = F.jacrev(lambda a: (a * w).tanh())(x)
         (g ** 2).sum().backward()
-        out.append((g, g.requires_grad, w.grad))
+        (j ** 2).sum().backward()
+        out.append((g, g.requires_grad, j, j.requires_grad, w.grad))
     for k, t in zip(*out):
         if isinstance(t, bool):
             assert k == t
