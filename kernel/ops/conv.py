@@ -109,6 +109,7 @@ class _PixelGeometry:
                 yield i, j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
 
     def im2col(self, x: np.ndarray) -> np.ndarray:
+        """Pixel-major columns of `x` (N, C, H, W): one channels-last padded copy, then one copy of its windows."""
         (pt, pb), (pl, pr) = self.padding
         xp = np.empty(self.padded, dtype=x.dtype)
         if pt or pb or pl or pr:  # zero only the border
@@ -196,7 +197,7 @@ class Conv2d(Function):
             dx = geom.input_grad(gp, wp).reshape(self.shapes[0])
         if need[1]:
             # channel-major columns (groups, C/g*kh*kw, N*Ho*Wo), copied from the NCHW input along its rows:
-            # cheaper than transposing the pixel-major ones, and the product is tall with gp second
+            # cheaper than transposing the pixel-major ones, and the library then packs gp, not the columns
             cols = _im2col(self.x, geom.k, geom.out_hw, geom.stride, geom.padding, geom.dilation, geom.groups)
             dw = np.swapaxes(compute.gemm(cols, gp), 1, 2).reshape(self.shapes[1])
         if len(need) > 2 and need[2]:
