@@ -118,20 +118,24 @@ def grad(func, argnums=0, has_aux=False):
 
 
 def vjp(func, *primals, has_aux=False):
-    primals = tuple(p.detach().requires_grad_() for p in primals)
+    outer_grad = grad_mode._enabled
+    nested = _nested(primals)
+    primals = tuple(p.view_as(p) if nested and p.requires_grad else p.detach().requires_grad_() for p in primals)
     with grad_mode.enable_grad():
         out = func(*primals)
     aux = None
     if has_aux:
         out, aux = out
+    outs = out if isinstance(out, tuple) else (out,)
+    keep = nested or (outer_grad and any(_closes_over_grad(o, list(primals)) for o in outs))
 
     def vjp_fn(*cotangents):
-        outs = out if isinstance(out, tuple) else (out,)
         cots = cotangents[0] if len(cotangents) == 1 and isinstance(cotangents[0], tuple) else cotangents
-        return AF._grads(outs, primals, cots, retain_graph=True)
+        with grad_mode.enable_grad():
+            return AF._grads(outs, primals, cots, retain_graph=True, create_graph=keep)
 
-    detached = tuple(o.detach() for o in out) if isinstance(out, tuple) else out.detach()
-    return (detached, vjp_fn, aux) if has_aux else (detached, vjp_fn)
+    shown = AF._post(outs, keep)
+    return (shown if isinstance(out, tuple) else shown[0], vjp_fn) + ((aux,) if has_aux else ())
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):

@@ -387,6 +387,8 @@ def test_torch_func_hessian_and_grad_of_grad():
             assert_close(kk, tt)
     gg = lambda F: F.grad(lambda x: F.grad(lambda y: (y.tanh() ** 2).sum())(x).sum())  # noqa: E731
     assert_close(gg(KF)(K.tensor(a)), gg(TF)(T.tensor(a)))
+    gv = lambda F: F.grad(lambda x: F.vjp(lambda y: y.sin() * y, x)[1](x.cos())[0].sum())  # noqa: E731
+    assert_close(gv(KF)(K.tensor(a)), gv(TF)(T.tensor(a)))
     assert_close(KF.jacrev(KF.jacrev(lambda x: x.exp() * x.sum()))(K.tensor(a)),
                  TF.jacrev(TF.jacrev(lambda x: x.exp() * x.sum()))(T.tensor(a)))
 
@@ -712,9 +714,12 @@ def test_torch_func_keeps_a_graph_to_closed_over_parameters():
         x = lib.tensor(rand(3, seed=5))
         g = F.grad(lambda a: ((a * w).sin() * w).sum())(x)
         j = F.jacrev(lambda a: (a * w).tanh())(x)
+        _, fn = F.vjp(lambda a: (a * w).exp(), x)
+        v, = fn(lib.ones(3))
         (g ** 2).sum().backward()
         (j ** 2).sum().backward()
-        out.append((g, g.requires_grad, j, j.requires_grad, w.grad))
+        (v ** 2).sum().backward()
+        out.append((g, g.requires_grad, j, j.requires_grad, v, v.requires_grad, w.grad))
     for k, t in zip(*out):
         if isinstance(t, bool):
             assert k == t
