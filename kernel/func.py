@@ -141,7 +141,8 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if has_aux:
         raise RuntimeError("TorchPad's kernel: torch.func.jvp does not support has_aux=True")
-    return AF.jvp(func, tuple(primals), tuple(tangents), strict=strict)
+    primals = tuple(primals)
+    return AF.jvp(func, primals, tuple(tangents), create_graph=_nested(primals), strict=strict)
 
 
 def _jacobian(func, inputs: tuple, nested: bool):

@@ -389,6 +389,8 @@ def test_torch_func_hessian_and_grad_of_grad():
     assert_close(gg(KF)(K.tensor(a)), gg(TF)(T.tensor(a)))
     gv = lambda F: F.grad(lambda x: F.vjp(lambda y: y.sin() * y, x)[1](x.cos())[0].sum())  # noqa: E731
     assert_close(gv(KF)(K.tensor(a)), gv(TF)(T.tensor(a)))
+    gj = lambda F: F.grad(lambda x: F.jvp(lambda y: y.sin() * y, (x,), (x.cos(),))[1].sum())  # noqa: E731
+    assert_close(gj(KF)(K.tensor(a)), gj(TF)(T.tensor(a)))
     assert_close(KF.jacrev(KF.jacrev(lambda x: x.exp() * x.sum()))(K.tensor(a)),
                  TF.jacrev(TF.jacrev(lambda x: x.exp() * x.sum()))(T.tensor(a)))
 
