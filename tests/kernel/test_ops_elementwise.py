@@ -241,3 +241,7 @@ def test_relu_of_negatives_and_infinities_prints_and_equals_torch():
     for values in ([-1.0, float("nan"), 2.0], [float("inf"), -float("inf"), -3.0]):  # a NaN stays NaN; inf - inf sums to NaN
         k, t = K.relu(K.tensor(values)), T.relu(T.tensor(values))
         assert repr(k) == repr(t)
+    xk, xt = K.tensor([-1.0, 2.0], requires_grad=True), T.tensor([-1.0, 2.0], requires_grad=True)
+    K.relu(xk).backward(K.tensor([float("inf"), 1.0]))  # the gradient is selected, not multiplied: 0, not inf * 0
+    T.relu(xt).backward(T.tensor([float("inf"), 1.0]))
+    assert xk.grad.tolist() == xt.grad.tolist()
