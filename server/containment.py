@@ -167,7 +167,7 @@ class Containment:
             try:
                 self.base.mkdir(exist_ok=True)
             except OSError as e:
-                log.warning("job containment: cannot create %s (%s); using process groups", self.base, e)
+                log.warning("job containment: cannot create %s (%s); trying PID namespaces, else process groups", self.base, e)
                 self.base = None
         self.mode, self.why_not = ("cgroup", None) if self.base else self._without_cgroup(mode, pid_namespaces)
 

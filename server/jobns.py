@@ -111,14 +111,14 @@ def _init(status_w: int, alive_r: int, hide: list[str]) -> None:
         os.close(status_w)
         _lock()
         return
-    while True:
-        try:
+    try:  # init must never go on to run the job itself
+        while True:
             pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            os._exit(1)
-        if pid == runner:
-            os.write(status_w, struct.pack("i", status))
-            os._exit(0)  # the kernel now kills whatever else is in the namespace
+            if pid == runner:
+                os.write(status_w, struct.pack("i", status))
+                os._exit(0)  # the kernel now kills whatever else is in the namespace
+    finally:
+        os._exit(1)
 
 
 def enter(args: list[str], server_pid: int) -> int:
@@ -136,9 +136,12 @@ def enter(args: list[str], server_pid: int) -> int:
         _own_namespaces(CLONE_NEWNS | CLONE_NEWPID, "unshare(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID)")
         init = os.fork()
         if init:
-            os.close(status_w)
-            os.close(alive_r)
-            _outside(init, status_r, alive_w)
+            try:  # this process must never go on to run the job itself
+                os.close(status_w)
+                os.close(alive_r)
+                _outside(init, status_r, alive_w)
+            finally:
+                os._exit(1)
         os.close(status_r)
         os.close(alive_w)
         _init(status_w, alive_r, hide)
