@@ -185,7 +185,8 @@ class Conv2d(Function):
         # the weight in the columns' order: (groups, O/g, kh*kw*C/g)
         wp = np.ascontiguousarray(w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)).reshape(groups, o // groups, -1)
         out = compute.gemm(cols, wp, trans_b=True)  # (groups, N*Ho*Wo, O/g)
-        self.x, self.wp, self.geom = x, wp, geom
+        # a copy (a ninth of the columns' size): an in-place change of the input after this call must not reach backward
+        self.x, self.wp, self.geom = x.copy(), wp, geom
         return geom.to_nchw(out, b).reshape(out_shape)
 
     def backward(self, g):
