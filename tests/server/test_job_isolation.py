@@ -200,6 +200,57 @@ def test_a_job_run_as_another_user_cannot_open_the_database_or_read_the_server(t
     assert TOKEN not in seen["cmdline"] and TOKEN not in json.dumps(seen["env"])
 
 
+def test_a_server_of_an_ordinary_user_keeps_its_jobs_in_a_pid_namespace_away_from_its_data(tmp_path):
+    """What a server run by an unprivileged account gets on a normal Linux host: no cgroup of its own, so
+    (user namespaces permitting) PID namespaces, and the data directory hidden all the same."""
+    if os.geteuid() != 0:
+        pytest.skip("the test becomes user nobody to start the server; it needs to start as root")
+    import pwd
+    import shutil
+    import tempfile
+
+    nobody = pwd.getpwnam("nobody")
+    home = Path(tempfile.mkdtemp(prefix="torchpad-test-"))  # a folder nobody can reach (tmp_path is root's only)
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    srv = Server(home / "data", env={"TORCHPAD_TOKEN": TOKEN})
+    opened = None
+    if not _can_run_python_as("nobody"):
+        closed = _closed_folder(Path(sys.executable).resolve())
+        if closed is None or closed[1].is_file():
+            pytest.skip(f"user nobody cannot run {sys.executable}, and no folder on its path could be opened")
+        (tmp_path / "stage").mkdir()
+        opened = _opened_for_others(*closed, tmp_path / "stage")
+
+    def become_nobody():
+        if opened:
+            opened()
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+    srv.preexec = become_nobody
+    try:
+        srv.start()
+        executor = srv.get("/api/info").json()["executor"]
+        if executor["data_dir_hidden_by"] != "mount namespace":
+            pytest.skip(f"user namespaces are refused to user nobody here: {executor['data_dir_hidden_by']}")
+        assert executor["containment"] == "pidns", executor
+        data = srv.data_dir.resolve()
+        ws = srv.connect()
+        names = {"DB": str(data / "torchpad.sqlite3"), "TOKEN_FILE": "/nonexistent", "DATA": str(data), "SERVER": srv.proc.pid}
+        job = srv.submit(ws, "".join(f"{k} = {v!r}\n" for k, v in names.items()) + REACH + "print(os.getpid(), os.getuid())\n")
+        events = stream(ws, job)
+        ws.close()
+    finally:
+        srv.stop()
+        shutil.rmtree(home, ignore_errors=True)
+    assert events[-1]["state"] == "succeeded", events
+    seen = json.loads(texts(events)[-2])
+    assert seen["db"] is False and seen["via_server_root"] is False and seen["db_after_umount"] is False, seen
+    assert seen["listing"] == [] and seen["server_environ"] is None and seen["own"] == "mine", seen
+    assert texts(events)[-1] == f"2 {nobody.pw_uid}"  # PID 2 of its own namespace, as the server's user
+
+
 def test_job_user_must_exist(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "torchpad", "serve", "--data-dir", str(tmp_path), "--job-user", "no-such-user-x"],
                           capture_output=True, text=True, timeout=60, env={**os.environ, "TORCHPAD_TOKEN": TOKEN})
