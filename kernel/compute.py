@@ -111,9 +111,23 @@ def transposed(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _host_product(a, b, out, ba, bb, m, k, n, ta: bool, tb: bool) -> None:
-    """out = op(a) @ op(b) on the host, in the cheaper orientation; a, b C-contiguous."""
-    held_a, held_b = _held.get(_addr(a)) == a.size, _held.get(_addr(b)) == b.size
+def _given(x: np.ndarray, px: int, trans: bool, held: bool) -> tuple[np.ndarray, int, bool]:
+    """What the host gets for op(x): x itself, x flagged transposed when the host holds it (it keeps
+    the transpose), or NumPy's transposed copy (the caller keeps it alive through the call)."""
+    if not trans:
+        return x, px, False
+    if held:
+        return x, px, True
+    t = _t(x)
+    return t, _addr(t), False
+
+
+def _host_product(a, b, pa: int, pb: int, out, pc: int, ba, bb, m, k, n, ta: bool, tb: bool) -> None:
+    """out = op(a) @ op(b) on the host, in the cheaper orientation; a, b C-contiguous at pa, pb, out at pc.
+    (Addresses are passed along, not read again: each read builds NumPy's interface dict, and the
+    recurrent loops make hundreds of products a step.)"""
+    held_a = bool(_held) and _held.get(pa) == a.size
+    held_b = bool(_held) and _held.get(pb) == b.size
     work = max(ba, bb) * m * k * n * _MAC_COST
     # The library packs its second operand for each new one; a held second operand is packed once
     # and reused (the recurrent weights: 1.5-2x faster per step), so a wide product costs no extra then.
@@ -121,15 +135,15 @@ def _host_product(a, b, out, ba, bb, m, k, n, ta: bool, tb: bool) -> None:
     flipped = (not ta and not held_a) * a.size + (not tb and not held_b) * b.size + out.size + work * (3 if n < m and not held_a else 1)
     if flipped < direct:
         # first operand op(b)^T (n, k): b itself when tb; second op(a)^T (k, m): a itself when ta
-        first, t1 = (b, False) if tb else ((b, True) if held_b else (_t(b), False))
-        second, t2 = (a, False) if ta else ((a, True) if held_a else (_t(a), False))
+        first, p1, t1 = _given(b, pb, not tb, held_b)
+        second, p2, t2 = _given(a, pa, not ta, held_a)
         res = np.empty(out.shape[:-2] + (n, m), np.float32)
-        _host(_addr(first), _addr(second), _addr(res), bb, ba, n, k, m, t1, t2)
+        _host(p1, p2, _addr(res), bb, ba, n, k, m, t1, t2)
         np.copyto(out, np.swapaxes(res, -1, -2))
         return
-    first, t1 = (a, False) if not ta else ((a, True) if held_a else (_t(a), False))
-    second, t2 = (b, False) if not tb else ((b, True) if held_b else (_t(b), False))
-    _host(_addr(first), _addr(second), _addr(out), ba, bb, m, k, n, t1, t2)
+    first, p1, t1 = _given(a, pa, ta, held_a)
+    second, p2, t2 = _given(b, pb, tb, held_b)
+    _host(p1, p2, pc, ba, bb, m, k, n, t1, t2)
 
 
 def _numpy_gemm(a, b, trans_a, trans_b, out):
@@ -152,21 +166,27 @@ def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = Fa
     ba = a.shape[0] if a.ndim == 3 else 1
     bb = b.shape[0] if b.ndim == 3 else 1
     batch = max(ba, bb)
-    if k != k2 or (ba != bb and 1 not in (ba, bb)) or batch * m * n * k < HOST_MIN_WORK or (_addr(a) | _addr(b)) % 4:
+    if k != k2 or (ba != bb and 1 not in (ba, bb)) or batch * m * n * k < HOST_MIN_WORK:
+        return _numpy_gemm(a, b, trans_a, trans_b, out)
+    pa, pb = _addr(a), _addr(b)
+    if (pa | pb) % 4:
         return _numpy_gemm(a, b, trans_a, trans_b, out)
     shape = (batch, m, n) if max(a.ndim, b.ndim) == 3 else (m, n)
     if out is not None and out.shape != shape:
         return _numpy_gemm(a, b, trans_a, trans_b, out)  # NumPy's error or broadcasting rules
-    direct = out is not None and out.flags.c_contiguous and out.dtype == np.float32 and _addr(out) % 4 == 0
+    pc = _addr(out) if out is not None and out.flags.c_contiguous and out.dtype == np.float32 else -1
+    direct = pc >= 0 and pc % 4 == 0
     target = out if direct else np.empty(shape, np.float32)
     if target.size == 0:
         return target
     if k == 0:
         target.fill(0)
     else:
-        a, trans_a = _as_rows(a, trans_a)
-        b, trans_b = _as_rows(b, trans_b)
-        _host_product(a, b, target, ba, bb, m, k, n, trans_a, trans_b)
+        a2, trans_a = _as_rows(a, trans_a)
+        b2, trans_b = _as_rows(b, trans_b)
+        pa = pa if a2 is a else _addr(a2)
+        pb = pb if b2 is b else _addr(b2)
+        _host_product(a2, b2, pa, pb, target, pc if direct else _addr(target), ba, bb, m, k, n, trans_a, trans_b)
     if out is not None and target is not out:
         np.copyto(out, target)
         return out
