@@ -145,18 +145,20 @@ class _PixelGeometry:
 
     def input_grad(self, gp: np.ndarray, wp: np.ndarray) -> np.ndarray:
         """The input gradient (N, C, H, W) from gp (groups, N*Ho*Wo, O/g) and wp (groups, O/g, kh*kw*C/g):
-        one product per group whose batch is the kernel offsets, so each offset's columns come out
-        contiguous, (N*Ho*Wo, C/g), and are added into a strided slice of a channels-last gradient
+        without groups one product batched over the kernel offsets, so each offset's columns come out
+        contiguous, (N*Ho*Wo, C), and are added into a strided slice of a channels-last gradient
         (col2im), which then goes back to NCHW."""
         g, cg, (kh, kw) = self.groups, self.c // self.groups, self.k
         og, (ho, wo) = gp.shape[2], self.out_hw
-        w_offsets = np.ascontiguousarray(wp.reshape(g, og, kh * kw, cg).transpose(0, 2, 1, 3))  # (groups, kh*kw, O/g, C/g)
         dxp = np.zeros(self.padded, dtype=gp.dtype)
         grouped = dxp.reshape(self.padded[:3] + (g, cg))
-        for gi in range(g):
-            slabs = compute.gemm(gp[gi], w_offsets[gi]).reshape(kh, kw, self.n, ho, wo, cg)
-            for i, j, rows, cols in self._offsets():
-                grouped[:, rows, cols, gi] += slabs[i, j]
+        if g == 1:
+            w_offsets = np.ascontiguousarray(wp.reshape(og, kh * kw, cg).transpose(1, 0, 2))  # (kh*kw, O, C)
+            slabs = compute.gemm(gp[0], w_offsets).reshape(kh, kw, self.n, ho, wo, 1, cg)
+        else:  # one product for all the groups (not a call per group: depthwise convs have hundreds); strided slabs
+            slabs = compute.gemm(gp, wp).reshape(g, self.n, ho, wo, kh, kw, cg).transpose(4, 5, 1, 2, 3, 0, 6)
+        for i, j, rows, cols in self._offsets():
+            grouped[:, rows, cols] += slabs[i, j]
         (pt, _), (pl, _) = self.padding
         dx = np.empty((self.n, self.c, self.h, self.w), dtype=gp.dtype)
         np.copyto(dx, dxp[:, pt:pt + self.h, pl:pl + self.w].transpose(0, 3, 1, 2))

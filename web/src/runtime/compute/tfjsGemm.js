@@ -14,6 +14,9 @@
 
 const numpyPath = (reason) => ({ path: "numpy", reason });
 
+/** Multiply-adds below which a batch entry is not worth its own library call (~50 us). */
+const ENTRY_MIN_WORK = 1 << 16;
+
 /** TensorFlow.js's own UMD bundles, evaluated in the worker's global scope (they set `self.tf`).
  * Bundling its ES modules instead breaks the threaded backend: its pthread workers are made from
  * the factory's source text, which a bundler's renaming leaves pointing at names that are not there. */
@@ -97,14 +100,16 @@ function products(tf, backend) {
     };
     const a = view(A, ta), b = view(B, tb);
     // The backend runs XNNPACK only for an unbatched product; a batch goes to its naive loop
-    // (10-50x slower), so a batch is one product per entry (a batch-1 operand is shared).
-    const batch = Math.max(ba, bb);
-    for (let s = 0; s < batch; s++) {
+    // (10-50x slower), so a batch of products worth more than a call each is one product per entry
+    // (a batch-1 operand is shared).
+    const calls = m * k * n >= ENTRY_MIN_WORK ? Math.max(ba, bb) : 1;
+    const size = (calls === 1 ? Math.max(ba, bb) : 1) * m * n; // floats each call writes
+    for (let s = 0; s < calls; s++) {
       const one = (X, count) => (count === 1 ? X : tf.slice(X, [s, 0, 0], [1, X.shape[1], X.shape[2]]));
-      const as = batch === 1 ? a : one(a, ba), bs = batch === 1 ? b : one(b, bb);
+      const as = calls === 1 ? a : one(a, ba), bs = calls === 1 ? b : one(b, bb);
       const c = tf.matMul(as, bs);
       const at = backend.getMemoryOffset(c.dataId) / 4;
-      pyHeap().set(lib.HEAPF32.subarray(at, at + m * n), pc / 4 + s * m * n);
+      pyHeap().set(lib.HEAPF32.subarray(at, at + size), pc / 4 + s * size);
       for (const t of [c, as, bs]) if (t !== a && t !== b) t.dispose();
     }
     for (const t of [...temps, ...[A, B].filter((X) => X.owned).map((X) => X.t)]) t.dispose();
