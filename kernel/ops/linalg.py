@@ -175,38 +175,46 @@ class Einsum(Function):
         self.arrays, self.ins, self.out = arrays, ins, out
         return np.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
 
-    def backward(self, g):
-        grads = []
+    def _plans(self):
+        """For each input: None where no gradient is needed, else (i, the other operands' subscripts,
+        this operand's letters that the gradient's einsum can produce)."""
         for i, (sub, need) in enumerate(zip(self.ins, self.needs_input_grad)):
             if not need:
-                grads.append(None)
+                yield None
                 continue
             if len(set(sub)) != len(sub):
                 raise RuntimeError("TorchPad's einsum gradient does not support a repeated index within one operand")
             other_subs = [s for j, s in enumerate(self.ins) if j != i]
-            others = [a for j, a in enumerate(self.arrays) if j != i]
             present = set(self.out).union(*other_subs)
-            kept = "".join(c for c in sub if c in present)  # letters only in this operand come back by broadcasting
+            yield i, other_subs, "".join(c for c in sub if c in present)  # the rest come back by broadcasting
+
+    def _shape_back(self, i, kept, shape):
+        return [n if c in kept else 1 for c, n in zip(self.ins[i], shape)]
+
+    def backward(self, g):
+        grads = []
+        for plan in self._plans():
+            if plan is None:
+                grads.append(None)
+                continue
+            i, other_subs, kept = plan
+            others = [a for j, a in enumerate(self.arrays) if j != i]
             gi = np.einsum(",".join([self.out] + other_subs) + "->" + kept, g, *others)
             shape = self.arrays[i].shape
-            grads.append(np.broadcast_to(gi.reshape([n if c in kept else 1 for c, n in zip(sub, shape)]), shape))
+            grads.append(np.broadcast_to(gi.reshape(self._shape_back(i, kept, shape)), shape))
         return tuple(grads)
 
     def backward_graph(self, g):
         grads = []
-        for i, (sub, need) in enumerate(zip(self.ins, self.needs_input_grad)):
-            if not need:
+        for plan in self._plans():
+            if plan is None:
                 grads.append(None)
                 continue
-            if len(set(sub)) != len(sub):
-                raise RuntimeError("TorchPad's einsum gradient does not support a repeated index within one operand")
-            other_subs = [s for j, s in enumerate(self.ins) if j != i]
+            i, other_subs, kept = plan
             others = [t for j, t in enumerate(self.parents) if j != i]
-            present = set(self.out).union(*other_subs)
-            kept = "".join(c for c in sub if c in present)
             gi = Einsum.apply(g, *others, ins=[self.out] + other_subs, out=kept)
             shape = self.parents[i].array.shape
-            grads.append(gi.reshape([n if c in kept else 1 for c, n in zip(sub, shape)]).expand(*shape))
+            grads.append(gi.reshape(self._shape_back(i, kept, shape)).expand(*shape))
         return tuple(grads)
 
 
