@@ -165,18 +165,22 @@ def logdet(A):
 class EighValues(Function):
     def forward(self, a, uplo):
         w, v = np.linalg.eigh(a, UPLO=uplo)
-        self.v = v
+        self.v, self.uplo = v, uplo
         return w
 
     def backward(self, g):
         v = self.v
         return (v * g[..., None, :]) @ _mT(v)
 
+    def backward_graph(self, g):
+        v = eigh(self.parents[0], self.uplo).eigenvectors
+        return (v * g.unsqueeze(-2)) @ v.mT
+
 
 class EighVectors(Function):
     def forward(self, a, uplo):
         w, v = np.linalg.eigh(a, UPLO=uplo)
-        self.w, self.v = w, v
+        self.w, self.v, self.uplo = w, v, uplo
         return v
 
     def backward(self, g):
@@ -188,6 +192,15 @@ class EighVectors(Function):
         inner = _mT(v) @ g
         skew = (inner - _mT(inner)) / 2
         return v @ (f * skew) @ _mT(v)
+
+    def backward_graph(self, g):
+        w, v = eigh(self.parents[0], self.uplo)
+        n = w.shape[-1]
+        eye = np.eye(n, dtype=self.w.dtype)
+        e = w.unsqueeze(-2) - w.unsqueeze(-1) + Tensor._make(eye)  # 1 on the diagonal: masked to 0 below
+        f = Tensor._make(1 - eye) / e
+        inner = v.mT @ g
+        return v @ (f * ((inner - inner.mT) / 2)) @ v.mT
 
 
 def eigh(A, UPLO="L"):
@@ -223,6 +236,15 @@ class Cholesky(Function):
         s = _mT(linv) @ phi @ linv
         return 0.5 * (s + _mT(s))
 
+    def backward_graph(self, g):
+        low = cholesky(self.parents[0])
+        g = g.mT if self.upper else g
+        phi = low.mT @ g.tril()
+        phi = phi.tril() - phi * Tensor._make(0.5 * np.eye(self.low.shape[-1], dtype=self.low.dtype))
+        linv = inv(low)
+        s = linv.mT @ phi @ linv
+        return 0.5 * (s + s.mT)
+
 
 def _first_non_pd_minor(a: np.ndarray) -> int:
     a = a.reshape(-1, *a.shape[-2:])
@@ -249,6 +271,15 @@ def _qr_backward(q, r, gq, gr):
     return _mT(np.linalg.solve(r, _mT(rhs)))
 
 
+def _qr_backward_graph(q, r, gq, gr):
+    """_qr_backward as Tensor ops (gq or gr None for a zero gradient)."""
+    m = -(gq.mT @ q) if gq is not None else r @ gr.mT
+    low = m.tril(-1)
+    copyltu = low + low.mT + m * Tensor._make(np.eye(m.shape[-1], dtype=m.array.dtype))
+    rhs = q @ copyltu if gq is None else gq + q @ copyltu
+    return solve(r, rhs.mT).mT
+
+
 class QrFactor(Function):
     def forward(self, a, mode, which):
         q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
@@ -261,6 +292,12 @@ class QrFactor(Function):
             raise RuntimeError("TorchPad's kernel differentiates linalg.qr for mode='reduced' with rows >= columns only")
         zero = np.zeros_like
         return _qr_backward(q, r, g, zero(r)) if self.which == 0 else _qr_backward(q, r, zero(q), g)
+
+    def backward_graph(self, g):
+        if self.q.shape[-1] != self.r.shape[-2] or self.r.shape[-2] < self.r.shape[-1]:
+            return self.backward(g)  # raises the mode / shape error
+        q, r = linalg_qr(self.parents[0])
+        return _qr_backward_graph(q, r, g, None) if self.which == 0 else _qr_backward_graph(q, r, None, g)
 
 
 def linalg_qr(A, mode="reduced"):
@@ -284,11 +321,28 @@ class SvdValues(Function):
     def backward(self, g):
         return (self.u * g[..., None, :]) @ self.vh
 
+    def backward_graph(self, g):
+        """U diag(g) Vh through the symmetric eigendecomposition of A^T A (or A A^T for wide A), whose
+        vectors are differentiable here: U diag(g) Vh = A V diag(g / s) V^T (= U diag(g / s) U^T A),
+        exact for distinct nonzero singular values; eigh's ascending order is flipped to svd's."""
+        a = self.parents[0]
+        m, n = a.shape[-2:]
+        tall = m >= n
+        w, v = eigh(a.mT @ a if tall else a @ a.mT)
+        k = min(m, n)
+        v = v[..., -k:].flip(-1)
+        s = w[..., -k:].flip(-1).sqrt()
+        core = (v * (g / s).unsqueeze(-2)) @ v.mT
+        return a @ core if tall else core @ a
+
 
 class SvdVectors(Function):
     def forward(self, a, full_matrices, which):
         u, _, vh = np.linalg.svd(a, full_matrices=full_matrices)
         return u if which == 0 else vh
+
+    def backward_graph(self, g):
+        return self.backward(g)  # the same clear error as first order
 
     def backward(self, g):
         raise RuntimeError("TorchPad's kernel does not differentiate the singular vectors (U, Vh) of an SVD; "
@@ -354,6 +408,15 @@ class MatrixExp(Function):
     def forward(self, a):
         self.a = a
         return _expm(a)
+
+    def backward_graph(self, g):
+        from .shape import cat
+
+        at = self.parents[0].mT
+        top = cat([at, g], -1)
+        bottom = cat([at * 0, at], -1)
+        n = at.shape[-1]
+        return matrix_exp(cat([top, bottom], -2))[..., :n, n:]
 
     def backward(self, g):
         # the gradient is the top-right block of exp([[A^T, G], [0, A^T]])
