@@ -369,6 +369,95 @@ class RNNStack(Function):
         return tuple(grads)
 
 
+    def backward_graph(self, g):
+        """create_graph=True: the same network rebuilt from Tensor ops on the saved inputs, weights and
+        dropout masks (exactly the forward's maths), differentiated with a graph; the NumPy path above
+        is untouched."""
+        from ..autograd import grad as autograd_grad
+        from ..grad_mode import enable_grad
+
+        wanted = [i for i, n in enumerate(self.needs_input_grad) if n]
+        with enable_grad():
+            # each input through its own alias node: the gradient is w.r.t. that input alone, not also
+            # through another input computed from it (c0 = f(h0))
+            inputs = list(self.parents)
+            for i in wanted:
+                inputs[i] = inputs[i].clone()
+            flat = _stack_as_tensor_ops(inputs, self.masks, self.shape, self.batch_first)
+        found = autograd_grad(flat, [inputs[i] for i in wanted], g, create_graph=True, allow_unused=True)
+        grads = [None] * len(self.parents)
+        for i, gi in zip(wanted, found):
+            grads[i] = gi
+        return tuple(grads)
+
+
+# ---- the same network as Tensor ops (only for create_graph=True: the double backward) --------
+def _lstm_step(x_t, h, c, w_ih, w_hh, b_ih, b_hh):
+    z = _affine(x_t, h, w_ih, w_hh, b_ih, b_hh)
+    i, f, g, o = z.chunk(4, -1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def _gru_step(x_t, h, c, w_ih, w_hh, b_ih, b_hh):
+    gi = x_t @ w_ih.mT if b_ih is None else x_t @ w_ih.mT + b_ih
+    gh = h @ w_hh.mT if b_hh is None else h @ w_hh.mT + b_hh
+    i_r, i_z, i_n = gi.chunk(3, -1)
+    h_r, h_z, h_n = gh.chunk(3, -1)
+    r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
+    n = (i_n + r * h_n).tanh()
+    return (1 - z) * n + z * h, None
+
+
+def _rnn_step(relu):
+    def step(x_t, h, c, w_ih, w_hh, b_ih, b_hh):
+        a = _affine(x_t, h, w_ih, w_hh, b_ih, b_hh)
+        return (a.relu() if relu else a.tanh()), None
+    return step
+
+
+def _affine(x_t, h, w_ih, w_hh, b_ih, b_hh):
+    z = x_t @ w_ih.mT + h @ w_hh.mT
+    return z if b_ih is None else z + b_ih + b_hh
+
+
+_STEP = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _rnn_step(False), "RNN_RELU": _rnn_step(True)}
+
+
+def _stack_as_tensor_ops(parents, masks, shape, batch_first):
+    """RNNStack's flat output [output, h_n, c_n] from Tensor ops on its inputs (a graph to each)."""
+    from ..creation import zeros
+    from ..tensor import Tensor
+    from .shape import cat, stack
+
+    x, h0, c0, *weights = parents
+    T, B, D, L, H, per, mode = (shape[k] for k in ("T", "B", "D", "L", "H", "per", "mode"))
+    x = x.transpose(0, 1) if batch_first else x
+    step = _STEP[mode]
+    zero = zeros(B, H, dtype=x.dtype)
+    hn, cn, inp = [], [], x
+    for layer in range(L):
+        outs = []
+        for d in range(D):
+            k = layer * D + d
+            w_ih, w_hh, b_ih, b_hh = (tuple(weights[k * per : (k + 1) * per]) + (None, None))[:4]
+            h = zero if h0 is None else h0[k]
+            c = (zero if c0 is None else c0[k]) if mode == "LSTM" else None
+            hs = [None] * T
+            for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
+                h, c = step(inp[t], h, c, w_ih, w_hh, b_ih, b_hh)
+                hs[t] = h
+            outs.append(stack(hs))
+            hn.append(h)
+            cn.append(c)
+        out = cat(outs, -1) if D > 1 else outs[0]
+        if masks[layer] is not None:
+            out = out * Tensor._make(masks[layer])
+        inp = out
+    parts = [out.reshape(-1), stack(hn).reshape(-1)] + ([stack(cn).reshape(-1)] if mode == "LSTM" else [])
+    return cat(parts)
+
+
 def _transposed(a: np.ndarray) -> np.ndarray:
     """a^T for the left side of a product: a contiguous copy made once where a host library takes
     the products (it gets row-major operands, and this one is used twice); NumPy's BLAS reads the view."""
@@ -379,12 +468,21 @@ class Part(Function):
     """A view of the RNNStack's flat output; its gradient lands in the right slice."""
 
     saves_tensors = False
+    reads_parents = False
 
     def forward(self, flat, start, shape, batch_first=False):
         self.size, self.start, self.shape, self.batch_first = flat.shape, start, shape, batch_first
         n = int(np.prod(shape))
         out = flat[start : start + n].reshape(shape)
         return out.swapaxes(0, 1) if batch_first else out
+
+    def backward_graph(self, g):
+        from ..creation import zeros
+        from .shape import cat
+
+        g = (g.transpose(0, 1) if self.batch_first else g).reshape(-1)
+        n = g.shape[0]
+        return cat([zeros(self.start, dtype=g.dtype), g, zeros(self.size[0] - self.start - n, dtype=g.dtype)])
 
     def backward(self, g):
         full = np.zeros(self.size, g.dtype)

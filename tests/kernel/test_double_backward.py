@@ -215,6 +215,78 @@ def test_singular_vectors_refuse_create_graph_as_first_order():
         K.autograd.grad(K.linalg.svd(a).U.sum(), a, create_graph=True)
 
 
+RECURRENT = [("LSTM", (5, 2, 3), dict(num_layers=2)),
+             ("LSTM", (2, 4, 3), dict(num_layers=2, batch_first=True, bidirectional=True)),
+             ("GRU", (5, 2, 3), dict()),
+             ("GRU", (2, 4, 3), dict(num_layers=2, batch_first=True, bidirectional=True)),
+             ("RNN", (5, 2, 3), dict()),
+             ("RNN", (4, 2, 3), dict(nonlinearity="relu", bias=False, bidirectional=True))]
+
+
+def _recurrent_grad_of_grad(lib, kind, x, h0, state, kw):
+    """first grads (create_graph) and the gradient of their squared norm, w.r.t. x, h0 and every weight."""
+    m = getattr(lib.nn, kind)(3, 4, **kw).double()
+    m.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    xt, ht = lib.tensor(x, requires_grad=True), lib.tensor(h0, requires_grad=True)
+    y, hn = m(xt, (ht, ht * 0.5) if kind == "LSTM" else ht)
+    last = hn[0] ** 2 + hn[1].sin() if kind == "LSTM" else hn ** 2
+    loss = (y.sin() * lib.tensor(_weights(tuple(y.shape), 1)).double()).sum() + last.sum()
+    leaves = [xt, ht] + list(m.parameters())
+    firsts = lib.autograd.grad(loss, leaves, create_graph=True)
+    return firsts, lib.autograd.grad(sum((g ** 2).sum() for g in firsts), leaves)
+
+
+@pytest.mark.parametrize("kind,x_shape,kw", RECURRENT, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(RECURRENT)])
+def test_second_order_of_recurrent_layers(kind, x_shape, kw):
+    T.manual_seed(0)
+    state = {k: v.numpy() for k, v in getattr(T.nn, kind)(3, 4, **kw).double().state_dict().items()}
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    x = _f64(*x_shape, seed=1)
+    h0 = _f64(layers, x_shape[0] if kw.get("batch_first") else x_shape[1], 4, seed=2)
+    kfirst, ksecond = _recurrent_grad_of_grad(K, kind, x, h0, state, kw)
+    tfirst, tsecond = _recurrent_grad_of_grad(T, kind, x, h0, state, kw)
+    for k, t in zip(kfirst + ksecond, tfirst + tsecond):
+        assert_close(k, t)
+
+
+def _cell_grad_of_grad(lib, kind, x, h, state):
+    cell = getattr(lib.nn, kind)(3, 4).double()
+    cell.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    xt, ht = lib.tensor(x, requires_grad=True), lib.tensor(h, requires_grad=True)
+    out = cell(xt, (ht, ht.cos()) if kind == "LSTMCell" else ht)
+    loss = (out[0] * out[1]).sin().sum() if kind == "LSTMCell" else (out ** 3).sum()
+    leaves = [xt, ht] + list(cell.parameters())
+    firsts = lib.autograd.grad(loss, leaves, create_graph=True)
+    return firsts, lib.autograd.grad(sum((g ** 2).sum() for g in firsts), leaves)
+
+
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_second_order_of_recurrent_cells(kind):
+    T.manual_seed(0)
+    state = {k: v.numpy() for k, v in getattr(T.nn, kind)(3, 4).double().state_dict().items()}
+    x, h = _f64(2, 3, seed=1), _f64(2, 4, seed=2)
+    kfirst, ksecond = _cell_grad_of_grad(K, kind, x, h, state)
+    tfirst, tsecond = _cell_grad_of_grad(T, kind, x, h, state)
+    for k, t in zip(kfirst + ksecond, tfirst + tsecond):
+        assert_close(k, t)
+
+
+def test_recurrent_create_graph_keeps_the_forward_dropout_masks():
+    """Dropout between layers is random, so no PyTorch anchor: the graph form of the backward must give
+    the NumPy backward's gradients for the same forward (same masks)."""
+    K.manual_seed(0)
+    m = K.nn.GRU(3, 4, num_layers=3, dropout=0.5).double().train()
+    x = K.tensor(_f64(5, 2, 3, seed=1), requires_grad=True)
+    y, hn = m(x)
+    loss = y.sin().sum() + (hn ** 2).sum()
+    leaves = [x] + list(m.parameters())
+    plain = K.autograd.grad(loss, leaves, retain_graph=True)
+    graphed = K.autograd.grad(loss, leaves, create_graph=True)
+    assert all(g.requires_grad for g in graphed)
+    for p, g in zip(plain, graphed):
+        np.testing.assert_allclose(g.detach().numpy(), p.numpy(), rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("x_shape", [(5,), (3, 5), (2, 3, 5)])
 def test_second_order_of_linear(x_shape):
     check_second_order(lambda lib, x, w, b: lib.tanh(lib.nn.functional.linear(x, w, b)),
