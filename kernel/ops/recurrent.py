@@ -368,7 +368,6 @@ class RNNStack(Function):
         grads[0], grads[1], grads[2] = gy if needs[0] else None, dh0, dc0
         return tuple(grads)
 
-
     def backward_graph(self, g):
         """create_graph=True: the same network rebuilt from Tensor ops on the saved inputs, weights and
         dropout masks (exactly the forward's maths), differentiated with a graph; the NumPy path above
