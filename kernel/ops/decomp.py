@@ -324,8 +324,16 @@ class SvdValues(Function):
     def backward_graph(self, g):
         """U diag(g) Vh through the symmetric eigendecomposition of A^T A (or A A^T for wide A), whose
         vectors are differentiable here: U diag(g) Vh = A V diag(g / s) V^T (= U diag(g / s) U^T A),
-        exact for distinct nonzero singular values; eigh's ascending order is flipped to svd's."""
+        exact for distinct nonzero singular values (others are refused); eigh's ascending order is flipped
+        to svd's."""
         a = self.parents[0]
+        sv = np.linalg.svd(a.array, compute_uv=False)
+        tol = np.sqrt(np.finfo(a.array.dtype).eps) * np.max(sv, axis=-1, initial=0.0)
+        gaps = np.abs(np.diff(sv, axis=-1)).min(initial=np.inf)
+        if sv.size and (sv.min() <= tol.min() or gaps <= tol.min()):
+            raise RuntimeError(f"double backward through {self.name()} is not supported by TorchPad's kernel for a "
+                               "matrix with a zero or repeated singular value (its formula divides by them); run "
+                               "this program on the GPU server runtime")
         m, n = a.shape[-2:]
         tall = m >= n
         w, v = eigh(a.mT @ a if tall else a @ a.mT)

@@ -209,6 +209,16 @@ def test_hessian_of_matrix_exp_and_cholesky_loss():
     assert_close(KAF.hessian(loss(K), K.tensor(a)), TAF.hessian(loss(T), T.tensor(a)))
 
 
+def test_svdvals_refuses_second_order_at_a_zero_or_repeated_singular_value():
+    for m in (np.diag([2.0, 1.0, 0.0]), np.eye(3), rand(3, 2, seed=1) @ rand(2, 4, seed=2)):
+        a = K.tensor(m.astype(np.float32), requires_grad=True)
+        g, = K.autograd.grad(K.linalg.svdvals(a).sum(), a)  # first order (U Vh from LAPACK) is fine
+        assert np.isfinite(g.numpy()).all() and not g.requires_grad
+        with pytest.raises(RuntimeError, match="^double backward through LinalgSvdBackward0 is not supported by "
+                                               "TorchPad's kernel for a matrix with a zero or repeated"):
+            K.autograd.grad(K.linalg.svdvals(a).sum(), a, create_graph=True)
+
+
 def test_singular_vectors_refuse_create_graph_as_first_order():
     a = K.tensor(rand(3, 3, seed=1), requires_grad=True)
     with pytest.raises(RuntimeError, match="does not differentiate the singular vectors"):
