@@ -107,7 +107,7 @@ try {
 if (result.error) throw new Error(`the page failed: ${result.error}`);
 const one = native(1), all = native(CORES);
 const { info, rows } = result;
-console.log(`gemm libraries in Chromium (${info.isolated ? "cross-origin isolated" : "NOT isolated"}, ${info.cores} cores, relaxed SIMD ${info.relaxedSimd ? "available" : "absent"}): ` +
+console.log(`gemm libraries in Chromium (${info.isolated ? "cross-origin isolated" : "NOT isolated"}, ${info.cores} cores, relaxed SIMD ${info.relaxedSimd ? "available" : "absent"}, JSPI ${info.jspi ? "available" : "absent"}): ` +
   `tfjs-backend-wasm ${info.tfjs.version} (${info.tfjs.threads} threads), onnxruntime-web ${info.ort.version} (${info.ort.threads} threads); ` +
   `native torch.mm 1 and ${CORES} threads. G multiply-adds/s, best of the reps, copies in and out included.`);
 const gmacs = (s, ms) => (s.m * s.k * s.n) / 1e6 / ms;

@@ -61,7 +61,8 @@ const transpose = (x, rows, cols) => {
 
 async function measure({ shapes, minMs }) {
   const threads = navigator.hardwareConcurrency;
-  const info = { isolated: self.crossOriginIsolated, cores: threads, relaxedSimd: WebAssembly.validate(RELAXED_SIMD) };
+  const info = { isolated: self.crossOriginIsolated, cores: threads, relaxedSimd: WebAssembly.validate(RELAXED_SIMD),
+    jspi: typeof WebAssembly.Suspending === "function" }; // what Pyodide's run_sync needs to wait on an async library
   tf.wasm.setWasmPaths("/tfjs/");
   tf.wasm.setThreadsCount(threads);
   await withAllCores(() => tf.setBackend("wasm"));
