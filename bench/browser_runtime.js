@@ -95,7 +95,7 @@ async function main() {
         const step = (key) => Math.round(median(boots.map((b) => b.timings?.[key] ?? NaN)));
         const installers = [...new Set(boots.map((b) => b.numpyInstaller))].join("/");
         console.log(`  ${name} steps (worker ms, medians): runtime ${step("runtime")}, numpy ${step("numpy")} (${installers}),` +
-          ` kernel ${step("kernel")}, imports ${step("imports")}, waiting for the compute library ${step("computeWait")}` +
+          ` kernel ${step("kernel")}, imports ${step("imports")} (import numpy ${step("importNumpy")}), waiting for the compute library ${step("computeWait")}` +
           ` (ready at ${step("computeReady")}); ready ${Math.round(median(boots.map((b) => b.bootMs)))}`);
       }
     } else {

@@ -45,6 +45,9 @@ test.describe("boot with NumPy and the kernel", () => {
   test("from the build's memory snapshot: NumPy and the kernel ready, imported from build-time bytecode", async ({ page, server }) => {
     const log = await openHarness(page, server);
     expect(log.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, snapshot: true });
+    const { imports, importNumpy } = log.at(-1).timings; // `import numpy` is timed alone, inside the imports step
+    expect(importNumpy).toBeGreaterThan(0);
+    expect(importNumpy).toBeLessThanOrEqual(imports);
     const result = await run(page, BYTECODE_FLAGS);
     expect(result.error).toBeUndefined();
     const flags = JSON.parse(stdout(result)[0]);

@@ -31,11 +31,15 @@ class Unavailable(importlib.abc.MetaPathFinder):
 
 
 def setup(numpy_ok, numpy_message):
-    """Alias `torch` to the kernel; returns {"torch": bool, "message": str} for the boot report."""
+    """Alias `torch` to the kernel; returns {"torch": bool, "message": str, "importNumpyMs"} for the boot report."""
     if not numpy_ok:
         sys.meta_path.insert(0, Unavailable(["numpy", "torch"], numpy_message))
         return {"torch": False, "message": numpy_message}
     try:
+        started = time.perf_counter()
+        import numpy  # noqa: F401  (timed alone: the boot report splits NumPy's import from the kernel's)
+
+        numpy_ms = (time.perf_counter() - started) * 1000
         from torchpad.kernel import alias
 
         alias.install()
@@ -48,7 +52,7 @@ def setup(numpy_ok, numpy_message):
             del sys.modules[name]
         sys.meta_path.insert(0, Unavailable(["torch"], message))
         return {"torch": False, "message": message}
-    return {"torch": True, "message": ""}
+    return {"torch": True, "message": "", "importNumpyMs": numpy_ms}
 
 
 SIGINT = 2

@@ -208,7 +208,8 @@ async function startRuntime(loadPyodide, options, index, files, fromSnapshot) {
     kernel.message = `The TorchPad package could not be installed: ${e.message || e}`;
   }
   if (fromSnapshot && numpy.ok && !kernel.torch) throw new Error(kernel.message);
-  const timings = { runtime: coreDone - t0, numpy: numpyDone - coreDone, kernel: kernelDone - numpyDone, imports: performance.now() - kernelDone };
+  const timings = { runtime: coreDone - t0, numpy: numpyDone - coreDone, kernel: kernelDone - numpyDone, imports: performance.now() - kernelDone,
+    importNumpy: kernel.importNumpyMs ?? NaN }; // of imports: `import numpy` alone (the rest is the kernel's own modules)
   return { numpy, kernel, coreDone, snapshot: fromSnapshot, timings };
 }
 
