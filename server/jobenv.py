@@ -24,9 +24,11 @@ ALLOWED_PREFIXES = ("LC_", "CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "OMP_", "MKL_"
 
 
 def job_environ(environ, home: str) -> dict:
-    """The allow-listed part of `environ`, with HOME (and TMPDIR) set to the job's own directory."""
+    """The allow-listed part of `environ`, with HOME set to the job's own directory and TMPDIR to a hidden
+    folder in it (the runner makes it), so libraries' temporary files (torch's compile cache) are not
+    listed among the files the program wrote."""
     env = {k: v for k, v in environ.items() if k in ALLOWED or k.startswith(ALLOWED_PREFIXES)}
-    env.update(HOME=home, TMPDIR=home, PYTHONUNBUFFERED="1")
+    env.update(HOME=home, TMPDIR=os.path.join(home, ".tmp"), PYTHONUNBUFFERED="1")
     return env
 
 

@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -121,6 +122,7 @@ def main() -> int:
     sys.stdout = sys.stderr
     die_with_parent(parent)
     faulthandler.enable(sys.__stderr__)  # a segfault or abort leaves the Python stack in the job's stderr
+    os.makedirs(os.environ.get("TMPDIR") or tempfile.gettempdir(), mode=0o700, exist_ok=True)  # jobenv's hidden one
     import torch  # noqa: F401 - the warm part: paid before the job arrives
 
     import torchpad.usercode  # noqa: F401

@@ -316,3 +316,20 @@ def test_only_the_files_data_may_take_a_job_request_past_the_message_limit(srv):
     assert r.status_code == 201, r.text  # over 1 MiB in all, but under it without the file's data
     job = r.json()["job"]
     assert srv.wait_final(job)["state"] == "succeeded" and "70000" in [e.get("text") for e in srv.events(job)]
+
+
+def test_temporary_files_stay_out_of_the_listing(srv):
+    """Libraries' temporary files (torch's compile cache makes a folder in TMPDIR) are not the program's results."""
+    code = """
+import os, tempfile
+tmp = tempfile.gettempdir()
+print("tmp inside the job's directory", os.path.commonpath([tmp, os.getcwd()]) == os.getcwd(), tmp != os.getcwd())
+os.makedirs(os.path.join(tmp, "torchinductor_cache"), exist_ok=True)
+with tempfile.NamedTemporaryFile("w", delete=False) as f:
+    f.write("scratch")
+open("result.txt", "w").write("kept")
+"""
+    job = run(srv, code)
+    out = "".join(e["text"] for e in srv.events(job) if e["kind"] == "stdout")
+    assert "tmp inside the job's directory True True" in out
+    assert set(listing(srv, job)) == {"result.txt"}
