@@ -175,47 +175,32 @@ class Einsum(Function):
         self.arrays, self.ins, self.out = arrays, ins, out
         return np.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
 
-    def _plans(self):
-        """For each input: None where no gradient is needed, else (i, the other operands' subscripts,
-        this operand's letters that the gradient's einsum can produce)."""
+    def _grads(self, operands, contract, spread):
+        """Each input's gradient: the einsum of the output gradient with the other operands
+        (`contract(others, subscripts, kept)`), then broadcast back over the letters only that input
+        has (`spread(gi, shape_with_ones, shape)`). `operands` are arrays (backward) or Tensors (backward_graph)."""
+        grads = []
         for i, (sub, need) in enumerate(zip(self.ins, self.needs_input_grad)):
             if not need:
-                yield None
+                grads.append(None)
                 continue
             if len(set(sub)) != len(sub):
                 raise RuntimeError("TorchPad's einsum gradient does not support a repeated index within one operand")
             other_subs = [s for j, s in enumerate(self.ins) if j != i]
             present = set(self.out).union(*other_subs)
-            yield i, other_subs, "".join(c for c in sub if c in present)  # the rest come back by broadcasting
-
-    def _shape_back(self, i, kept, shape):
-        return [n if c in kept else 1 for c, n in zip(self.ins[i], shape)]
+            kept = "".join(c for c in sub if c in present)
+            gi = contract([x for j, x in enumerate(operands) if j != i], [self.out] + other_subs, kept)
+            shape = tuple(operands[i].shape)
+            grads.append(spread(gi, [n if c in kept else 1 for c, n in zip(sub, shape)], shape))
+        return tuple(grads)
 
     def backward(self, g):
-        grads = []
-        for plan in self._plans():
-            if plan is None:
-                grads.append(None)
-                continue
-            i, other_subs, kept = plan
-            others = [a for j, a in enumerate(self.arrays) if j != i]
-            gi = np.einsum(",".join([self.out] + other_subs) + "->" + kept, g, *others)
-            shape = self.arrays[i].shape
-            grads.append(np.broadcast_to(gi.reshape(self._shape_back(i, kept, shape)), shape))
-        return tuple(grads)
+        return self._grads(self.arrays, lambda others, subs, kept: np.einsum(",".join(subs) + "->" + kept, g, *others),
+                           lambda gi, ones, shape: np.broadcast_to(gi.reshape(ones), shape))
 
     def backward_graph(self, g):
-        grads = []
-        for plan in self._plans():
-            if plan is None:
-                grads.append(None)
-                continue
-            i, other_subs, kept = plan
-            others = [t for j, t in enumerate(self.parents) if j != i]
-            gi = Einsum.apply(g, *others, ins=[self.out] + other_subs, out=kept)
-            shape = self.parents[i].array.shape
-            grads.append(gi.reshape(self._shape_back(i, kept, shape)).expand(*shape))
-        return tuple(grads)
+        return self._grads(self.parents, lambda others, subs, kept: Einsum.apply(g, *others, ins=subs, out=kept),
+                           lambda gi, ones, shape: gi.reshape(ones).expand(*shape))
 
 
 def einsum(equation, *operands):
