@@ -107,7 +107,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
-        if meta.any_meta(args):
+        if meta.created and meta.any_meta(args):
             return meta.apply(cls, args, kwargs)
         fn = cls()
         out = fn.forward(*[a.array if isinstance(a, Tensor) else a for a in args], **kwargs)

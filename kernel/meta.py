@@ -59,8 +59,15 @@ class MetaArray(np.ndarray):
         return _as_meta(result)
 
 
+# Set once the program makes its first meta array (every one starts in `empty`), so that until then
+# Function.apply, on every op, skips looking for meta inputs (a loop per op costs in Pyodide).
+created = False
+
+
 def empty(shape, dtype) -> MetaArray:
     """A meta array of this shape and dtype (one element of memory, whatever the shape)."""
+    global created
+    created = True
     shape = tuple(int(s) for s in shape)
     dtype = np.dtype(dtype)
     return MetaArray(shape, dtype, buffer=np.zeros(1, dtype), strides=(0,) * len(shape))
