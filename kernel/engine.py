@@ -53,7 +53,6 @@ def run_hooks(t, g):
     """`t`'s tensor hooks on its whole gradient `g`, in the order registered; each may replace it.
     `g` is an array, or a Tensor with a graph under create_graph=True (hooks then see and return it as is)."""
     from .dtypes import from_numpy
-    from .tensor import Tensor
 
     graph = isinstance(g, Tensor)
     for hook in list(t._hooks.values()):
