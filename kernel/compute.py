@@ -6,6 +6,9 @@ Pyodide NumPy has no BLAS) installs it with `use_host_gemm`: a callable that tak
 buffer addresses and sizes, so arrays cross without a copy on our side. Products the host
 cannot take (other dtypes, odd strides, tiny sizes where a call costs more than it saves)
 stay on NumPy, so the results never depend on which path ran beyond float32 rounding.
+A host may add a second library for short, wide products (`use_wide_gemm`; the page's
+onnxruntime-web): which library runs a product depends only on its shape (`wide_route`).
+`counts()` says how many products each library ran.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["gemm", "matmul", "constant", "transposed", "use_host_gemm", "active", "HOST_MIN_WORK"]
+__all__ = ["gemm", "matmul", "constant", "transposed", "use_host_gemm", "use_wide_gemm", "wide_route", "active", "counts",
+           "HOST_MIN_WORK"]
 
 # A host call costs tens of microseconds; below this many multiply-adds NumPy is faster.
 HOST_MIN_WORK = 1 << 15
@@ -25,6 +29,14 @@ _host_name = "numpy"
 _hold: Callable | None = None
 _release: Callable | None = None
 _held: dict[int, int] = {}  # address -> size of the arrays the host keeps (see `constant`)
+_wide: Callable | None = None
+_counts: dict[str, int] = {}  # library name -> products it ran since the last counts(reset=True)
+
+# Short, wide products (few output rows, long rows of both operands) run faster in onnxruntime-web's MLAS
+# than in XNNPACK, tall ones (the convolutions' pixel-major columns) slower: measured in Chromium, see
+# docs/pyodide.md ("Fast compute") and bench/gemm_libs.js.
+WIDE_MAX_ROWS = 256
+WIDE_MIN_INNER = 128
 
 
 def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None = None, release: Callable | None = None) -> None:
@@ -36,9 +48,37 @@ def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None
     `hold(p, count)` / `release(p)`, when given, let the host keep its own copy of an operand that
     `constant` promises will not change (it is then not copied in again on every product).
     """
-    global _host, _host_name, _hold, _release
+    global _host, _host_name, _hold, _release, _wide
     _host, _host_name = fn, (name if fn is not None else "numpy")
+    _wide = _wide if fn is not None else None
     _hold, _release = (hold, release) if fn is not None else (None, None)
+
+
+def use_wide_gemm(fn: Callable | None) -> None:
+    """Route the short, wide float32 products (`wide_route`) to `fn`, or back to the host's library (None).
+
+    `fn` takes the same arguments as the host's and may take transposed operands as they are; it returns
+    the name of the library that ran the product (a host whose wide library failed to load answers with
+    its main library's name, and is then switched off here)."""
+    global _wide
+    _wide = fn
+
+
+def wide_route(batch: int, m: int, k: int, n: int) -> bool:
+    """Whether op(A) (m x k) @ op(B) (k x n), `batch` of them, is short and wide enough for the wide library."""
+    return batch == 1 and m <= WIDE_MAX_ROWS and k >= WIDE_MIN_INNER and n >= WIDE_MIN_INNER
+
+
+def counts(reset: bool = False) -> dict[str, int]:
+    """Products each library ran ("numpy" counts only those the seam sent there while a host is installed)."""
+    out = dict(_counts)
+    if reset:
+        _counts.clear()
+    return out
+
+
+def _count(name: str) -> None:
+    _counts[name] = _counts.get(name, 0) + 1
 
 
 @contextmanager
@@ -146,6 +186,15 @@ def _host_product(a, b, pa: int, pb: int, out, pc: int, ba, bb, m, k, n, ta: boo
     _host(p1, p2, pc, ba, bb, m, k, n, t1, t2)
 
 
+def _run_wide(pa, pb, pc, ba, bb, m, k, n, ta, tb) -> str:
+    """One product on the wide library; its name, or the host's when the wide library could not run (then switched off)."""
+    global _wide
+    name = _wide(pa, pb, pc, ba, bb, m, k, n, ta, tb)
+    if name == _host_name:
+        _wide = None
+    return name
+
+
 def _numpy_gemm(a, b, trans_a, trans_b, out):
     a = np.swapaxes(a, -1, -2) if trans_a else a
     b = np.swapaxes(b, -1, -2) if trans_b else b
@@ -167,9 +216,11 @@ def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = Fa
     bb = b.shape[0] if b.ndim == 3 else 1
     batch = max(ba, bb)
     if k != k2 or (ba != bb and 1 not in (ba, bb)) or batch * m * n * k < HOST_MIN_WORK:
+        _count("numpy")
         return _numpy_gemm(a, b, trans_a, trans_b, out)
     pa, pb = _addr(a), _addr(b)
     if (pa | pb) % 4:
+        _count("numpy")
         return _numpy_gemm(a, b, trans_a, trans_b, out)
     shape = (batch, m, n) if max(a.ndim, b.ndim) == 3 else (m, n)
     if out is not None and out.shape != shape:
@@ -186,7 +237,12 @@ def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = Fa
         b2, trans_b = _as_rows(b, trans_b)
         pa = pa if a2 is a else _addr(a2)
         pb = pb if b2 is b else _addr(b2)
-        _host_product(a2, b2, pa, pb, target, pc if direct else _addr(target), ba, bb, m, k, n, trans_a, trans_b)
+        pt = pc if direct else _addr(target)
+        if _wide is not None and wide_route(batch, m, k, n):
+            _count(_run_wide(pa, pb, pt, ba, bb, m, k, n, trans_a, trans_b))
+        else:
+            _count(_host_name)
+            _host_product(a2, b2, pa, pb, target, pt, ba, bb, m, k, n, trans_a, trans_b)
     if out is not None and target is not out:
         np.copyto(out, target)
         return out
