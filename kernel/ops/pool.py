@@ -62,6 +62,10 @@ class _Geometry:
         self.need = tuple((self.out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 for i in range(2))
         self.disjoint = all(s[i] >= d[i] * (k[i] - 1) + 1 for i in range(2))
 
+    def tiles(self, shape) -> bool:
+        """Whether the windows tile the (N, C, H, W) input exactly: each input read once, none left out."""
+        return self.k == self.s and self.d == (1, 1) and self.p == (0, 0) and self.need == tuple(shape[2:])
+
 
 class _Pool(Function):
     """Pooling Functions compute on (N, C, H, W); 1-D and unbatched inputs are reshaped in and out."""
@@ -89,10 +93,16 @@ class MaxPool2d(_Pool):
 
     def forward4(self, x, *, geom, indices=None):
         self.x_shape, self.geom = x.shape, geom
-        xp = _padded(x, geom.p, geom.need, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-        slabs = [xp[(slice(None), slice(None)) + sl].copy() for _, sl in _slabs(xp, geom.k, geom.s, geom.d, geom.out)]
         with np.errstate(invalid="ignore"):
             nan = x.dtype.kind == "f" and bool(np.isnan(x.sum()))
+        if not nan and geom.tiles(x.shape) and 1 < geom.k[0] * geom.k[1] < 256:
+            best, win = _tiled_max(x, geom.k)
+            self.win = win
+            if indices is not None:
+                indices.append(self.indices())
+            return best
+        xp = _padded(x, geom.p, geom.need, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+        slabs = [xp[(slice(None), slice(None)) + sl].copy() for _, sl in _slabs(xp, geom.k, geom.s, geom.d, geom.out)]
         if nan:
             best, win = self._exact_winners(slabs)
         else:
@@ -122,7 +132,7 @@ class MaxPool2d(_Pool):
         n, c, h, w = self.x_shape
         p = geom.p
         padded_shape = (n, c, h + p[0] + max(geom.need[0] - h - p[0], 0), w + p[1] + max(geom.need[1] - w - p[1], 0))
-        tiled = geom.disjoint and geom.p == (0, 0) and geom.need == (h, w)  # every input read exactly once
+        tiled = geom.tiles(self.x_shape)  # every input read exactly once
         dxp = (np.empty if tiled else np.zeros)(padded_shape, dtype=g.dtype)
         for num, sl in _slabs(dxp, geom.k, geom.s, geom.d, geom.out):
             view = dxp[(slice(None), slice(None)) + sl]
@@ -189,6 +199,44 @@ class AvgPool2d(_Pool):
                                         divisor_override=self.divisor_args[1])
 
         return LinearBackward.apply(g, backward=self.backward4, forward=pool_again)
+
+
+def _first_max(parts: list) -> tuple:
+    """The elementwise maximum of equally shaped arrays and which one holds it (uint8; the first on ties)."""
+    best, idx = parts[0], None
+    for num, part in enumerate(parts[1:], 1):
+        up = np.greater(part, best)
+        best = np.where(up, part, best)
+        idx = up.view(np.uint8) if idx is None else np.where(up, np.uint8(num), idx)
+    return best, idx
+
+
+def _tiled_max(x: np.ndarray, k: tuple) -> tuple:
+    """Max pooling of (N, C, H, W) `x` by windows that tile it exactly (stride = kernel, no padding),
+    and each window's winning offset (uint8, i * kw + j). In two stages, each far fewer passes over
+    less data than the offset-by-offset loop (Pyodide's NumPy: 3.5 vs 6.6 ms for the seed CNN's first
+    pool): the kw neighbours along each row first, as 1-D strided views of the flat input, then the kh
+    row winners of each window. A later offset wins only when greater in both stages, so the first
+    maximum in raster order wins, as in PyTorch."""
+    n, c, h, w = x.shape
+    kh, kw = k
+    ho, wo = h // kh, w // kw
+    flat = x.reshape(-1)
+    best, col = _first_max([flat[j::kw] for j in range(kw)]) if kw > 1 else (flat, None)
+    rows = best.reshape(n * c * ho, kh, wo)
+    if kh == 1:
+        best, win = rows[:, 0], col.reshape(n * c * ho, wo)
+    else:
+        best, row = _first_max([rows[:, i] for i in range(kh)])
+        if col is None:
+            win = row
+        else:
+            cols = col.reshape(n * c * ho, kh, wo)
+            win = cols[:, 0]
+            for i in range(1, kh):
+                chosen = row.view(np.bool_) if kh == 2 else row == i
+                win = np.where(chosen, cols[:, i] + np.uint8(i * kw), win)
+    return best.reshape(n, c, ho, wo), win.reshape(n, c, ho, wo)
 
 
 def _scatter_windows(g, flat_idx: np.ndarray, x_shape: tuple):

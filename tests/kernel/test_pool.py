@@ -38,6 +38,9 @@ MAX2D = [
     ((3, 9, 7), ((3, 2),), {"stride": (2, 1), "padding": (1, 0), "dilation": (2, 1)}),
     ((2, 3, 5, 5), (3,), {"stride": 2, "ceil_mode": True}),
     ((1, 2, 6, 6), (3,), {"stride": 1}),  # overlapping windows
+    ((2, 3, 6, 9), ((2, 3),), {}),  # windows that tile the input exactly, in two stages
+    ((2, 3, 6, 6), ((3, 1),), {}),
+    ((2, 3, 5, 5), (2,), {"stride": 3}),  # disjoint windows with gaps between them: the gaps get 0
 ]
 
 
@@ -53,6 +56,18 @@ def test_max_pool_ties_go_to_the_first_maximum():
     data[0, 0, :4, :4] = 1.0
     _check("max_pool2d", None, 2, data=data, return_indices=True)
     _check("max_pool2d", None, 3, stride=1, padding=1, data=data, return_indices=True)
+
+
+@pytest.mark.parametrize("k", [2, (2, 3), (3, 2)])
+def test_max_pool_ties_across_rows_and_columns(k):
+    """Every placement of two equal maxima in a window (and below them smaller values): the first in raster order wins."""
+    kh, kw = (k, k) if isinstance(k, int) else k
+    size = kh * kw
+    pairs = [(a, b) for a in range(size) for b in range(a + 1, size)]
+    data = np.full((len(pairs), 1, kh, kw), -1.0, dtype=np.float32)
+    for num, (a, b) in enumerate(pairs):
+        data[num, 0].flat[a] = data[num, 0].flat[b] = 2.0
+    _check("max_pool2d", None, k, data=data, return_indices=True)
 
 
 @pytest.mark.parametrize("args,kw", [((2,), {}), ((3,), {"stride": 1, "padding": 1}), ((2,), {"stride": 2, "ceil_mode": True})])
