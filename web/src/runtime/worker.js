@@ -1,10 +1,11 @@
 /** The browser runtime's module worker: Pyodide from our origin, NumPy from the configured
  * package index, the kernel zip from our origin, then runs code on request.
  *
- * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"numpy"}, {type: "run", id, code, name},
+ * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"tfjs"|"numpy"}, {type: "run", id, code, name},
  * {type: "files", id, op, ...} (the working directory, answered with {type: "files", id, ...}: see workfiles.js);
  * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used and which compute path
- * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason; numpyInstaller: "unpack"
+ * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason, compute.libraries (["ort-wasm", "tfjs-wasm"]
+ * where onnxruntime-web takes the short, wide products; compute=tfjs keeps them on TensorFlow.js) and compute.ort (why or why not); numpyInstaller: "unpack"
  * (the wheel unpacked here) | "cache" (its files from an earlier visit's Cache Storage) | "loadPackage" (Pyodide's,
  * the fallback) | "none"; timings: ms of the
  * runtime, numpy and kernel steps, of importing torch (the kernel, NumPy), when the compute library was ready and how long Python then waited for it), {type: "events", id, json}, {type: "result", id, state, memory: {pyodide, library}} (wasm heap bytes after the run).
@@ -13,7 +14,9 @@
  */
 import { version as PYODIDE_VERSION } from "pyodide/package.json";
 import HOST_PY from "./pyhost.py?raw";
+import { installOrt, ORT_NAME, ortProducts } from "./compute/ortGemm.js";
 import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
+import { runSyncWorks, useWasmTrampoline } from "./jspi.js";
 import { unpackCached } from "./unpackCached.js";
 import { handleFiles } from "./workfiles.js";
 
@@ -22,10 +25,14 @@ const PYODIDE_URL = `${ORIGIN}/pyodide/${PYODIDE_VERSION}/`; // versioned, so it
 const KERNEL_ZIP_URL = `${ORIGIN}/generated/torchpad-kernel.zip`;
 const SNAPSHOT_URL = `${ORIGIN}/generated/pyodide-snapshot.bin.gz`;
 const TFJS_URL = `${ORIGIN}/tfjs/`;
+const ORT_URL = `${ORIGIN}/ort/`;
+const TRAMPOLINE_URL = `${ORIGIN}/generated/pyodide-trampoline.wasm`;
 
 let pyodide = null;
 let host = null;
 let computeMemory = null; // the compute library's memory() once it is installed
+let jspi = false; // programs run through callPromising, so a product can wait on a Promise (run_sync)
+let ort = null; // onnxruntime-web's products (ortGemm.js) where they are installed
 let interrupt = null;
 let progress = null; // {phase, loaded, total} of the boot step now under way
 const phases = {}; // phase -> its {phase, loaded, total}: bytes of a download begun early count in its own phase
@@ -46,7 +53,7 @@ const realFetch = self.fetch.bind(self);
  * was current would leave that phase's total above what it reported loaded once the next phase began. */
 function phaseOf(input) {
   const url = String(input?.url ?? input);
-  if (url.startsWith(TFJS_URL)) return null;
+  if (url.startsWith(TFJS_URL) || url.startsWith(ORT_URL)) return null;
   return phaseOfUrl.has(url) ? phaseProgress(phaseOfUrl.get(url)) : progress;
 }
 self.fetch = async (input, init) => {
@@ -227,6 +234,9 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   let computeReady = 0; // when the compute library was ready, ms after t0 (it loads in parallel with Python)
   const computeLoading = loadCompute({ libUrl: TFJS_URL, disabled: computeSetting === "numpy" })
     .finally(() => { computeReady = performance.now() - t0; });
+  // onnxruntime-web for the short, wide products: only its files are checked now; it loads after ready.
+  const ortLib = computeSetting === "numpy" || computeSetting === "tfjs" ? null : ortProducts({ libUrl: ORT_URL });
+  const ortFiles = ortLib ? ortLib.available() : Promise.resolve({ ok: false, reason: `turned off (compute=${computeSetting})` });
   const index = pyodideIndex || PYODIDE_URL;
   const files = prefetch(index);
   const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
@@ -256,13 +266,35 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
       Object.assign(compute, { path: "numpy", reason: `The fast compute path could not be installed: ${e?.message || e}` });
     }
   }
+  const ortInfo = await startOrt(ortLib, ortFiles, compute, kernel.torch);
   report({
     phase: "ready", numpy: numpy.ok, numpyInstaller: numpy.installer || "none", torch: kernel.torch, snapshot,
     coreMs: coreDone - t0, bootMs: performance.now() - t0,
     timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
-    compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0 },
+    compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0,
+      libraries: kernel.torch ? (ortInfo.on ? [ORT_NAME, compute.path] : [compute.path]) : [], ort: ortInfo.why },
     ...(kernel.message ? { message: kernel.message } : {}),
   });
+}
+
+/** Programs run through callPromising where the engine has JSPI (run_sync then works in them), and
+ * onnxruntime-web takes the short, wide products when it is wanted, its files are served and TensorFlow.js
+ * runs (it is the fallback of every product routed to it). Returns {on, why} for the boot report. */
+async function startOrt(ortLib, ortFiles, compute, torch) {
+  jspi = Boolean(pyodide) && (await useWasmTrampoline(pyodide, TRAMPOLINE_URL)) && (await runSyncWorks(pyodide));
+  const files = await ortFiles;
+  let why = !torch ? "the kernel did not load" : compute.path !== "tfjs-wasm" ? "TensorFlow.js's backend is not running (it is the fallback)"
+    : !files.ok ? `its files are not served: ${files.reason}` : !jspi ? "this browser has no WebAssembly JSPI (Python cannot wait on its Promise)" : "";
+  if (!ortLib) why = files.reason;
+  if (why) return { on: false, why: `off: ${why}` };
+  try {
+    installOrt(pyodide, ortLib, compute);
+  } catch (e) {
+    return { on: false, why: `off: it could not be installed: ${e?.message || e}` };
+  }
+  ort = ortLib;
+  setTimeout(() => ort.load(), 0); // after ready: boot does not wait for its 14 MB; the first product routed to it does
+  return { on: true, why: "loads after ready; the first product routed to it waits for it" };
 }
 
 /** Bytes of WebAssembly memory now: Pyodide's heap and the compute library's. Memories only grow,
@@ -271,12 +303,14 @@ function wasmMemory() {
   return { pyodide: pyodide?._module?.HEAPU8?.buffer.byteLength ?? 0, library: computeMemory?.()?.library ?? 0 };
 }
 
-function run({ id, code, name }) {
+async function run({ id, code, name }) {
   const postEvents = (json) => post({ type: "events", id, json });
   let state;
   try {
     if (!host) throw new Error("The TorchPad package did not load, so code cannot run (see the boot message).");
-    state = host.run(code, name, postEvents, interrupt);
+    // With JSPI the run can suspend (a product waiting on onnxruntime-web); the message queue below keeps
+    // the next message waiting until it ends, as the synchronous call's blocked event loop did.
+    state = jspi ? await host.run.callPromising(code, name, postEvents, interrupt) : host.run(code, name, postEvents, interrupt);
   } catch (e) {
     // A KeyboardInterrupt that lands outside the user's code, or a broken host.
     const cancelled = String(e?.message || e).includes("KeyboardInterrupt");
@@ -284,23 +318,27 @@ function run({ id, code, name }) {
     state = cancelled ? "cancelled" : "failed";
   }
   if (interrupt) Atomics.store(interrupt, 0, 0);
-  post({ type: "result", id, state, memory: wasmMemory() });
+  post({ type: "result", id, state, memory: wasmMemory(), ...(ort ? { ort: ort.state() } : {}) });
 }
 
 let booting = null;
-self.onmessage = async ({ data: msg }) => {
+let queue = Promise.resolve(); // runs and files messages, one at a time, in arrival order
+self.onmessage = ({ data: msg }) => {
   if (msg.type === "boot") {
     booting = boot(msg).catch((e) => {
       progress = null;
       report({ phase: "ready", numpy: false, torch: false, message: `Python could not start: ${e?.message || e}` });
     });
   }
-  else if (msg.type === "run") {
-    await booting;
-    run(msg);
+  else if (msg.type === "run" || msg.type === "files") {
+    queue = queue.then(() => handle(msg)).catch((e) => console.error(`The worker failed a ${msg.type} message: ${e?.stack || e}`));
   }
-  else if (msg.type === "files") { // the working directory: put dropped files, get written ones (workfiles.js)
-    await booting;
+};
+
+async function handle(msg) {
+  await booting;
+  if (msg.type === "run") await run(msg);
+  else { // the working directory: put dropped files, get written ones (workfiles.js)
     try {
       const reply = { type: "files", id: msg.id, ...handleFiles(pyodide.FS, msg) };
       self.postMessage(reply, reply.bytes ? [reply.bytes.buffer] : []);
@@ -308,4 +346,4 @@ self.onmessage = async ({ data: msg }) => {
       post({ type: "files", id: msg.id, error: String(e?.message || e) });
     }
   }
-};
+}
