@@ -87,6 +87,21 @@ def _batch_major(m: np.ndarray, n: int, spatial: tuple, bias=None) -> np.ndarray
     return out.reshape((n, c) + spatial)
 
 
+def _row_sums(m: np.ndarray, blocks: int = 64) -> np.ndarray:
+    """(groups, R, C) summed over R, as (groups * C,): a conv's bias gradient from the pixel-major output
+    gradient. In two levels: `blocks` runs of consecutive rows added elementwise as long rows, then
+    the run sums. NumPy sums a middle axis one row at a time (an inner loop of C elements, R sequential
+    float32 additions); this is 1.6x faster in Pyodide's NumPy for the seed CNN's (65536, 32), and rounds less."""
+    g, r, c = m.shape
+    q = r // blocks
+    if q < 2:
+        return m.sum(axis=1).reshape(-1)
+    total = m[:, :q * blocks].reshape(g, blocks, q * c).sum(axis=1).reshape(g, q, c).sum(axis=1)
+    if r > q * blocks:
+        total += m[:, q * blocks:].sum(axis=1)
+    return total.reshape(-1)
+
+
 def _out_size(size: int, k: int, s: int, p0: int, p1: int, d: int) -> int:
     return (size + p0 + p1 - d * (k - 1) - 1) // s + 1
 
@@ -204,7 +219,7 @@ class Conv2d(Function):
             cols = _im2col(self.x, geom.k, geom.out_hw, geom.stride, geom.padding, geom.dilation, geom.groups)
             dw = np.swapaxes(compute.gemm(cols, gp), 1, 2).reshape(self.shapes[1])
         if len(need) > 2 and need[2]:
-            db = gp.sum(axis=1).reshape(-1)
+            db = _row_sums(gp)
         return dx, dw, db
 
     def backward_graph(self, g):

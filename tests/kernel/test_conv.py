@@ -96,6 +96,42 @@ def test_conv_float64_and_no_grad_input():
     assert_close(wk.grad, wt.grad)
 
 
+@pytest.mark.parametrize("weight_grad", [True, False])
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("xs", [(2, 4, 7, 6), (3, 4, 9, 7), (4, 4, 16, 16)])
+def test_conv2d_bias_gradient(xs, weight_grad, groups):
+    """The bias gradient (a sum over N*Ho*Wo rows, in runs of rows when there are many: 84, 189 and 1024 rows
+    here), with the weight gradient and for a frozen weight."""
+    xk, xt = pair(*xs, seed=1, requires_grad=True)
+    wk, wt = pair(6, 4 // groups, 3, 3, seed=2, requires_grad=weight_grad)
+    bk, bt = pair(6, seed=3, requires_grad=True)
+    ok, ot = KF.conv2d(xk, wk, bk, padding=1, groups=groups), TF.conv2d(xt, wt, bt, padding=1, groups=groups)
+    gk, gt = pair(*ot.shape, seed=4)
+    (ok * gk).sum().backward()
+    (ot * gt).sum().backward()
+    assert_close(bk.grad, bt.grad)
+    assert_close(xk.grad, xt.grad)
+    assert (wk.grad is None) == (not weight_grad)
+    if weight_grad:
+        assert_close(wk.grad, wt.grad)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_gradients_through_a_host_library(groups):
+    """The browser's path: products through a host that reads raw memory (tests/kernel/test_compute.py's), bias included."""
+    from torchpad.kernel import compute
+
+    from .test_compute import RawHost
+
+    host = RawHost()
+    compute.use_host_gemm(host)
+    try:
+        _check(KF.conv2d, TF.conv2d, (4, 4, 16, 16), (8, 4 // groups, 3, 3), {"padding": 1, "groups": groups}, True)
+    finally:
+        compute.use_host_gemm(None)
+    assert len(host.calls) >= 3
+
+
 def _copy_params(kmod, tmod):
     for (name, kp), (_, tp) in zip(kmod.named_parameters(), tmod.named_parameters()):
         kp.array[...] = tp.detach().numpy()
