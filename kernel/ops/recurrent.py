@@ -34,23 +34,37 @@ def _sigmoid_of_negated_(a: np.ndarray) -> np.ndarray:
 
 
 def _tanh_(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """tanh(a) = 2 sigmoid(2a) - 1, in place or into `out`: Pyodide's NumPy takes ~4.5x longer per
-    element for tanh than for exp (exp overflowing to inf gives -1, as it should)."""
+    """tanh(a) = 1 - 2 / (1 + exp(2a)), in place or into `out`: Pyodide's NumPy takes ~4.5x longer per
+    element for tanh than for exp (exp overflowing to inf gives 1, as it should); five passes."""
     out = a if out is None else out
-    np.multiply(a, -2, out=out)
-    _sigmoid_of_negated_(out)
-    out *= 2
-    out -= 1
+    np.multiply(a, 2, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(-2, out, out=out)
+    out += 1
     return out
 
 
 # ---- one layer, one direction -------------------------------------------------------------
-def _project(x, w_ih, b):
-    """Input projection for all time steps at once: (T, B, I) @ W_ih^T + b -> (T, B, G*H)."""
+def _with_ones(x):
+    """The layer input as (T*B, I + 1) rows ending in a 1: the bias rides in the input products
+    (its own pass over the (T, B, G*H) projection, and the bias gradient's sum over it, cost more than
+    one more column of the product, in Pyodide's NumPy and with a host library alike)."""
     T, B, I = x.shape
-    xp = compute.gemm(x.reshape(T * B, I), w_ih, trans_b=True)
-    if b is not None:
-        xp += b
+    xa = np.empty((T, B, I + 1), x.dtype)
+    xa[:, :, :I] = x
+    xa[:, :, I] = 1
+    return xa.reshape(T * B, I + 1)
+
+
+def _project(x, xa, w_ih, b):
+    """Input projection for all time steps at once: (T, B, I) @ W_ih^T + b -> (T, B, G*H); with a bias,
+    one product of the ones-extended input `xa` (see _with_ones) and [W_ih | b]."""
+    T, B, I = x.shape
+    if b is None:
+        xp = compute.gemm(x.reshape(T * B, I), w_ih, trans_b=True)
+    else:
+        xp = compute.gemm(xa, np.concatenate([w_ih, b[:, None]], axis=1), trans_b=True)
     return xp.reshape(T, B, -1)
 
 
@@ -79,7 +93,7 @@ def _gates_torch_order(w, H):
     return np.concatenate([w[H:], w[:H]])
 
 
-def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+def _lstm_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     # One exp, +1 and reciprocal over all four gates per step: the sigmoid gates see -z and g sees
@@ -87,23 +101,26 @@ def _lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     scale = np.full(4 * H, -1, x.dtype)
     scale[3 * H :] = -2
     b = None if b_ih is None else _gates_o_first(b_ih + b_hh, H) * scale
-    xp = _project(x, _gates_o_first(w_ih, H) * scale[:, None], b)
+    xp = _project(x, xa, _gates_o_first(w_ih, H) * scale[:, None], b)
     whh = np.ascontiguousarray((_gates_o_first(w_hh, H) * scale[:, None]).T)  # row-major: the faster GEMM
     A = np.empty((T, B, 4 * H), x.dtype)  # activated gates o, i, f, g
     C = np.empty((T, B, H), x.dtype)  # cell states
     TC = np.empty((T, B, H), x.dtype)  # tanh(c)
     Hs = np.empty((T, B, H), x.dtype)
     ig = np.empty((B, H), x.dtype)
+    S = 3 * H
     with compute.constant(whh):  # the same weights every step: the host keeps them
         for t in _steps(T, reverse):
             a = A[t]
             compute.gemm(h, whh, out=a)
             a += xp[t]
-            _sigmoid_of_negated_(a)
-            g = a[:, 3 * H :]
-            g *= 2
+            np.exp(a, out=a)
+            a += 1
+            sig, g = a[:, :S], a[:, S:]
+            np.reciprocal(sig, out=sig)  # o, i, f = 1 / (1 + exp(-z))
+            np.divide(2, g, out=g)  # g = 2 / (1 + exp(-2z)) - 1 = tanh(z)
             g -= 1
-            ct = np.multiply(a[:, 2 * H : 3 * H], c, out=C[t])
+            ct = np.multiply(a[:, 2 * H : S], c, out=C[t])
             ct += np.multiply(a[:, H : 2 * H], g, out=ig)
             tc = _tanh_(ct, out=TC[t])
             h = np.multiply(a[:, :H], tc, out=Hs[t])
@@ -118,47 +135,43 @@ def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
     (in-cache passes over (B, H) blocks, no sequence-sized temporaries)."""
     A, C, TC = saved
     T, B, H = C.shape
-    A4 = A.reshape(T, B, 4, H)
+    S = 3 * H
     dG = np.empty_like(A)
-    dG4 = dG.reshape(T, B, 4, H)
     whh = _gates_o_first(w_hh, H)
     s = np.empty((B, H), A.dtype)
     first = T - 1 if reverse else 0
     with compute.constant(whh):  # the same weights every step: the host keeps them
         for t in _steps(T, not reverse):
-            o, i, f, g = A4[t, :, 0], A4[t, :, 1], A4[t, :, 2], A4[t, :, 3]
-            do, di, df, dg = dG4[t, :, 0], dG4[t, :, 1], dG4[t, :, 2], dG4[t, :, 3]
+            a, d = A[t], dG[t]
+            o, i, f, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : S], a[:, S:]
+            do, di, df, dg = d[:, :H], d[:, H : 2 * H], d[:, 2 * H : S], d[:, S:]
             tc = TC[t]
             c_prev = c0 if t == first else C[t + 1 if reverse else t - 1]
             if gy is not None:
                 dh += gy[t]
+            np.subtract(1, a[:, :S], out=d[:, :S])  # the sigmoid gates' derivative s (1 - s), o, i, f in one go
+            d[:, :S] *= a[:, :S]
             np.multiply(tc, tc, out=s)  # dc += dh * o * (1 - tanh(c)^2)
             np.subtract(1, s, out=s)
             s *= o
             s *= dh
             dc += s
-            np.subtract(1, o, out=do)  # do = dh * tanh(c) * o (1 - o)
-            do *= o
-            do *= tc
+            do *= tc  # do = dh * tanh(c) * o (1 - o)
             do *= dh
-            np.subtract(1, i, out=di)  # di = dc * g * i (1 - i)
-            di *= i
-            di *= g
+            di *= g  # di = dc * g * i (1 - i)
             di *= dc
-            np.subtract(1, f, out=df)  # df = dc * c_prev * f (1 - f)
-            df *= f
-            df *= c_prev
+            df *= c_prev  # df = dc * c_prev * f (1 - f)
             df *= dc
             np.multiply(g, g, out=dg)  # dg = dc * i * (1 - g^2)
             np.subtract(1, dg, out=dg)
             dg *= i
             dg *= dc
             dc *= f
-            dh = compute.gemm(dG[t], whh, out=dh)
+            dh = compute.gemm(d, whh, out=dh)
     return dG, dh, dc  # in the (o, i, f, g) order: see _GATE_ORDER
 
 
-def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+def _gru_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     b_in = None
@@ -168,7 +181,7 @@ def _gru_forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
         b_in = b_hh[2 * H :]
     sign = np.ones(3 * H, x.dtype)
     sign[: 2 * H] = -1  # r and z see -z, so exp(-z) needs no negation pass
-    xp = _project(x, w_ih * sign[:, None], None if b_ih is None else b * sign)
+    xp = _project(x, xa, w_ih * sign[:, None], None if b_ih is None else b * sign)
     whh = np.ascontiguousarray((w_hh * sign[:, None]).T)
     RZ = np.empty((T, B, 2 * H), x.dtype)
     N = np.empty((T, B, H), x.dtype)
@@ -222,9 +235,9 @@ def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
 
 
 def _rnn_forward(relu):
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+    def forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
         T, B, _ = x.shape
-        xp = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        xp = _project(x, xa, w_ih, None if b_ih is None else b_ih + b_hh)
         whh = np.ascontiguousarray(w_hh.T)
         Hs = np.empty((T, B, w_hh.shape[1]), x.dtype)
         with compute.constant(whh):  # the same weights every step: the host keeps them
@@ -286,18 +299,19 @@ class RNNStack(Function):
         inp = x
         for layer in range(L):
             out = packed[:n_out].reshape(T, B, D * H) if layer == L - 1 else np.empty((T, B, D * H), dt)
+            xa = _with_ones(inp) if per == 4 else None  # shared by the directions' input products
             dirs = []
             for d in range(D):
                 k = layer * D + d
                 w_ih, w_hh, b_ih, b_hh = (weights[k * per : (k + 1) * per] + (None, None))[:4]
                 h = zeros if h0 is None else h0[k]
                 c = zeros if c0 is None else c0[k] if mode == "LSTM" else None
-                Hs, hn[k], ck, saved = run(inp, w_ih, w_hh, b_ih, b_hh, h, c, d == 1)
+                Hs, hn[k], ck, saved = run(inp, xa, w_ih, w_hh, b_ih, b_hh, h, c, d == 1)
                 if cn is not None:
                     cn[k] = ck
                 out[:, :, d * H : (d + 1) * H] = Hs
                 dirs.append((Hs, h, c, saved))
-            self.layers.append((inp, dirs))
+            self.layers.append((inp, xa, dirs))
             mask = None
             if dropout and train and layer < L - 1:
                 keep = random.rng().random(out.shape, dtype=np.float32) >= dropout
@@ -323,7 +337,7 @@ class RNNStack(Function):
         to_internal, to_torch = _GATE_ORDER.get(mode, (None, None))
         gy = gout
         for layer in range(L - 1, -1, -1):
-            inp, dirs = self.layers[layer]
+            inp, xa, dirs = self.layers[layer]
             if self.masks[layer] is not None:
                 gy = gy * self.masks[layer]
             need_dx = layer > 0 or needs[0]
@@ -345,16 +359,26 @@ class RNNStack(Function):
                 # the weight gradients are dXP^T @ input and dHP^T @ h_(t-1): one transpose serves both when dXP is dHP
                 shared = dHP is dXP and needs[base] and needs[base + 1]
                 xT = _transposed(flat_x) if needs[base] else None
-                if needs[base]:
+                db_ih = None
+                if needs[base] and xa is not None:  # [dW_ih | db_ih] in one product with the ones-extended input
+                    both = compute.gemm(xT, xa)
+                    I = xa.shape[1] - 1
+                    grads[base] = both[:, :I] if to_torch is not None else np.ascontiguousarray(both[:, :I])
+                    db_ih = both[:, I].copy()
+                elif needs[base]:
                     grads[base] = compute.gemm(xT, inp.reshape(T * B, -1))
                 if needs[base + 1]:
                     hT = xT if shared else _transposed(flat_h)
                     grads[base + 1] = compute.gemm(hT, _prev(Hs, h, d == 1).reshape(T * B, H))
                 if per == 4:
-                    grads[base + 2] = flat_x.sum(0) if needs[base + 2] else None
+                    if needs[base + 2]:
+                        grads[base + 2] = flat_x.sum(0) if db_ih is None else db_ih
                     if needs[base + 3]:
-                        same = dHP is dXP and grads[base + 2] is not None
-                        grads[base + 3] = grads[base + 2].copy() if same else flat_h.sum(0)
+                        if dHP is dXP:  # LSTM, RNN: the two biases have the same gradient
+                            same = grads[base + 2] if needs[base + 2] else db_ih
+                            grads[base + 3] = flat_h.sum(0) if same is None else same.copy()
+                        else:
+                            grads[base + 3] = flat_h.sum(0)
                 if to_torch is not None:
                     for j in range(base, base + per):
                         if grads[j] is not None:
