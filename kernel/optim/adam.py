@@ -41,6 +41,7 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
         decoupled = group.get("decoupled_weight_decay", False)
+        scratch = np.empty(max(p.array.size for p in params), params[0].array.dtype)  # one for all parameters
         for p in params:
             w, g = p.array, p.grad.array
             state = self.state.get(p)
@@ -55,7 +56,8 @@ class Adam(Optimizer):
                 else:
                     g = g + wd * w
             m, v = state["exp_avg"].array, state["exp_avg_sq"].array
-            tmp = np.empty_like(m)  # the one scratch array: in-place passes (Pyodide's NumPy pays for each new array)
+            # in-place passes through one scratch array (Pyodide's NumPy pays for each pass and each new array)
+            tmp = scratch[: m.size].reshape(m.shape) if m.dtype == scratch.dtype else np.empty_like(m)
             m += np.multiply(np.subtract(g, m, out=tmp), 1 - beta1, out=tmp)  # lerp toward g
             v *= beta2
             v += np.multiply(np.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
@@ -63,11 +65,14 @@ class Adam(Optimizer):
                 vmax = state["max_exp_avg_sq"].array
                 np.maximum(vmax, v, out=vmax)
                 v = vmax
-            step_size = lr / (1 - beta1**step)
+            # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) = (lr sqrt(bc2)/bc1) * m / (sqrt(v) + eps sqrt(bc2)):
+            # the bias corrections folded into two scalars, one pass fewer than PyTorch's order
+            root_bc2 = math.sqrt(1 - beta2**step)
             denom = np.sqrt(v, out=tmp)
-            denom /= math.sqrt(1 - beta2**step)
-            denom += eps
-            w -= np.multiply(np.divide(m, denom, out=tmp), step_size, out=tmp)
+            denom += eps * root_bc2
+            np.divide(m, denom, out=tmp)
+            tmp *= lr * root_bc2 / (1 - beta1**step)
+            w -= tmp
 
 
 class AdamW(Adam):
