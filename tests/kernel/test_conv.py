@@ -116,6 +116,25 @@ def test_conv2d_bias_gradient(xs, weight_grad, groups):
         assert_close(wk.grad, wt.grad)
 
 
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("kw", [{"padding": 1}, {"padding": (0, 2), "dilation": (1, 2)}])
+def test_conv2d_weight_gradient_with_a_non_finite_input(value, kw):
+    """An infinity or NaN in the input reaches exactly the weight gradients PyTorch's does (and no others)."""
+    data = np.random.default_rng(1).standard_normal((2, 3, 7, 8)).astype(np.float32)
+    data[1, 2, 3, 7] = value  # the last column: outside every window's row of the wider rows' extra places
+    xk, xt = K.tensor(data), T.tensor(data)
+    wk, wt = pair(4, 3, 3, 3, seed=2, requires_grad=True)
+    bk, bt = pair(4, seed=3, requires_grad=True)
+    ok, ot = KF.conv2d(xk, wk, bk, **kw), TF.conv2d(xt, wt, bt, **kw)
+    gk, gt = pair(*ot.shape, seed=4)
+    (ok * gk).sum().backward()
+    (ot * gt).sum().backward()
+    np.testing.assert_array_equal(np.isnan(wk.grad.numpy()), np.isnan(wt.grad.numpy()))
+    np.testing.assert_array_equal(np.isinf(wk.grad.numpy()), np.isinf(wt.grad.numpy()))
+    assert_close(wk.grad, wt.grad)
+    assert_close(bk.grad, bt.grad)
+
+
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv2d_gradients_through_a_host_library(groups):
     """The browser's path: products through a host that reads raw memory (tests/kernel/test_compute.py's), bias included."""
