@@ -528,7 +528,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         mask = np.zeros(a.shape, dtype=a.dtype)
     else:
-        mask = (_random.rng().random(a.shape, dtype=np.float32) >= p).astype(a.dtype) * np.asarray(1.0 / (1.0 - p), a.dtype)
+        # the kept elements' scale picked in one pass (a bool cast and a multiply were two)
+        keep = _random.rng().random(a.shape, dtype=np.float32) >= p
+        mask = np.where(keep, np.asarray(1.0 / (1.0 - p), a.dtype), np.asarray(0, a.dtype))
     out = _MaskScale.apply(input, Tensor._make(mask))
     return _inplace_result(input, out, inplace)
 
