@@ -1,13 +1,17 @@
 /** Browser runtime numbers (issues 5 and 11), in real Chromium against a real `torchpad serve` on localhost.
  *
- *   npm run build && node bench/browser_runtime.js [--runs N]
+ *   npm run build && node bench/browser_runtime.js [--runs N] [--baseline WEB_DIR] [--incognito]
  *
  * Prints, each with its anchor from the same run and the ratio:
  *   cold boot to ready (fresh browser context each time; Python restored from the build's memory
  *     snapshot)  vs  bare `loadPyodide` in a worker (Pyodide's own plain start)
- *   boot to ready with NumPy + kernel, cold (fresh browser context) and warm (second visit: HTTP cache and
- *     the unpacked files in Cache Storage) vs  `python -c "import torch"` (native PyTorch CPU) timed in the same
- *     run, and vs the goals 4 s / 2 s; with the worker's own split of each (the ready report's timings)
+ *   boot to ready with NumPy + kernel, cold (a fresh browser profile) and warm (second visit: HTTP cache, V8's
+ *     WebAssembly code cache and the unpacked files in Cache Storage) vs  `python -c "import torch"` (native
+ *     PyTorch CPU) timed in the same run, and vs the goals 4 s / 2 s; with the worker's own split of each (the
+ *     ready report's timings). Each cold/warm pair runs in a fresh on-disk profile, as a returning visitor's
+ *     browser keeps one; `--incognito` uses an off-the-record context instead, which has no code cache.
+ *   with `--baseline WEB_DIR` (another build of the page, e.g. the commit before a change): the same cold/warm
+ *     boots of that build, served by a second server and alternated with ours run by run, and the ratios
  *   Stop latency of `while True: pass` (Stop -> run settled, measured in the page)  vs  the 0.5 s goal
  *   worker -> page throughput of stdout lines and metrics  vs  the same loop writing to an in-memory sink
  * NumPy comes from $TORCHPAD_PYODIDE_INDEX / $TORCHPAD_PYODIDE_MIRROR when set, else from ../shared/pyodide-mirror
@@ -15,11 +19,15 @@
  * "with NumPy" boot figure is reported only where NumPy loads.
  */
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { PYODIDE_VERSION } from "../e2e/test-mirror.js";
-import { REPO, launchChromium, median, startServer, waitForReady } from "./browser_common.js";
+import { REPO, launchChromium, launchProfile, median, startServer, waitForReady } from "./browser_common.js";
 
 const RUNS = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
+const BASELINE = process.argv.includes("--baseline") ? process.argv[process.argv.indexOf("--baseline") + 1] : null;
+const INCOGNITO = process.argv.includes("--incognito");
 const fmt = (x, unit) => `${Math.round(x)} ${unit}`;
 const line = (name, ours, anchorName, anchor, unit) =>
   console.log(`${name.padEnd(34)} ${fmt(ours, unit).padStart(12)}   ${anchorName.padEnd(32)} ${fmt(anchor, unit).padStart(12)}   ratio ${(ours / anchor).toFixed(2)}`);
@@ -38,13 +46,35 @@ async function visit(context, url) {
   return { ...ready, sinceNavigation };
 }
 
-/** A cold boot (fresh context: empty HTTP cache) and then a warm one (second visit, same context). */
+/** A cold boot (fresh profile: empty HTTP cache, code cache and Cache Storage) and then a warm one (second
+ * visit, same profile). */
 async function coldAndWarmBoot(browser, url) {
-  const context = await browser.newContext();
-  const cold = await visit(context, url);
-  const warm = await visit(context, url);
-  await context.close();
-  return { cold, warm };
+  const profile = INCOGNITO ? null : mkdtempSync(join(tmpdir(), "torchpad-profile-"));
+  const context = INCOGNITO ? await browser.newContext() : await launchProfile(profile);
+  try {
+    const cold = await visit(context, url);
+    const warm = await visit(context, url);
+    return { cold, warm };
+  } finally {
+    await context.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** Prints the cold and warm boots' medians: to ready since navigation, and the worker's split. */
+function printBoots(label, colds, warms, anchor) {
+  line(`cold boot to ready${label}`, median(colds.map((b) => b.sinceNavigation)), 'python -c "import torch"', anchor, "ms");
+  line(`warm boot to ready${label}`, median(warms.map((b) => b.sinceNavigation)), 'python -c "import torch"', anchor, "ms");
+  line(`cold boot to ready${label}`, median(colds.map((b) => b.sinceNavigation)), "goal, cold", 4000, "ms");
+  line(`warm boot to ready${label}`, median(warms.map((b) => b.sinceNavigation)), "goal, warm", 2000, "ms");
+  for (const [name, boots] of [["cold", colds], ["warm", warms]]) {
+    const step = (key) => Math.round(median(boots.map((b) => b.timings?.[key] ?? NaN)));
+    const installers = [...new Set(boots.map((b) => b.numpyInstaller))].join("/");
+    console.log(`  ${name} steps (worker ms, medians): runtime ${step("runtime")}, numpy ${step("numpy")} (${installers}),` +
+      ` kernel ${step("kernel")}, imports ${step("imports")} (import numpy ${step("importNumpy")}), waiting for the compute library ${step("computeWait")}` +
+      ` (ready at ${step("computeReady")}); ready ${Math.round(median(boots.map((b) => b.bootMs)))}` +
+      `; each run: ${boots.map((b) => Math.round(b.sinceNavigation)).join(", ")}`);
+  }
 }
 
 /** The anchor: wall time of `python -c "import torch"` (native PyTorch CPU) on this machine, now. */
@@ -71,14 +101,21 @@ async function barePyodideBoot(browser, url) {
 
 async function main() {
   const server = await startServer();
+  const baseline = BASELINE ? await startServer(resolve(BASELINE)) : null;
   const browser = await launchChromium();
   try {
-    console.log(`browser runtime benchmark, ${RUNS} runs each, medians; Chromium ${browser.version()}, ${server.url}\n`);
-    const colds = [], warms = [], bare = [], torchImports = [];
+    console.log(`browser runtime benchmark, ${RUNS} runs each, medians; Chromium ${browser.version()}, ${server.url}` +
+      `; cold/warm boots in ${INCOGNITO ? "off-the-record contexts (no code cache)" : "a fresh on-disk profile each"}` +
+      (baseline ? `; baseline build ${BASELINE} at ${baseline.url}, alternated with ours` : "") + "\n");
+    const colds = [], warms = [], bare = [], torchImports = [], baseColds = [], baseWarms = [];
     for (let i = 0; i < RUNS; i++) {
-      const { cold, warm } = await coldAndWarmBoot(browser, server.url);
-      colds.push(cold);
-      warms.push(warm);
+      const order = baseline && i % 2 ? ["baseline", "ours"] : ["ours", "baseline"];
+      for (const which of order) {
+        if (which === "baseline" && !baseline) continue;
+        const { cold, warm } = await coldAndWarmBoot(browser, which === "ours" ? server.url : baseline.url);
+        (which === "ours" ? colds : baseColds).push(cold);
+        (which === "ours" ? warms : baseWarms).push(warm);
+      }
       bare.push(await barePyodideBoot(browser, server.url));
       torchImports.push(importTorchMs());
     }
@@ -87,16 +124,14 @@ async function main() {
     line("cold boot, core (worker)", median(colds.map((b) => b.coreMs)), "bare loadPyodide (worker)", median(bare), "ms");
     if (colds[0].numpy && colds[0].torch) {
       const anchor = median(torchImports);
-      line("cold boot to ready, NumPy + kernel", median(colds.map((b) => b.sinceNavigation)), 'python -c "import torch"', anchor, "ms");
-      line("warm boot to ready (second visit)", median(warms.map((b) => b.sinceNavigation)), 'python -c "import torch"', anchor, "ms");
-      line("cold boot to ready, NumPy + kernel", median(colds.map((b) => b.sinceNavigation)), "goal, cold", 4000, "ms");
-      line("warm boot to ready (second visit)", median(warms.map((b) => b.sinceNavigation)), "goal, warm", 2000, "ms");
-      for (const [name, boots] of [["cold", colds], ["warm", warms]]) {
-        const step = (key) => Math.round(median(boots.map((b) => b.timings?.[key] ?? NaN)));
-        const installers = [...new Set(boots.map((b) => b.numpyInstaller))].join("/");
-        console.log(`  ${name} steps (worker ms, medians): runtime ${step("runtime")}, numpy ${step("numpy")} (${installers}),` +
-          ` kernel ${step("kernel")}, imports ${step("imports")} (import numpy ${step("importNumpy")}), waiting for the compute library ${step("computeWait")}` +
-          ` (ready at ${step("computeReady")}); ready ${Math.round(median(boots.map((b) => b.bootMs)))}`);
+      printBoots(", NumPy + kernel", colds, warms, anchor);
+      if (baseline) {
+        console.log(`baseline build (${BASELINE}), same runs:`);
+        printBoots(", baseline build", baseColds, baseWarms, anchor);
+        for (const [name, ours, base] of [["cold", colds, baseColds], ["warm", warms, baseWarms]]) {
+          line(`${name} boot to ready, ours`, median(ours.map((b) => b.sinceNavigation)), `${name}, baseline build`,
+               median(base.map((b) => b.sinceNavigation)), "ms");
+        }
       }
     } else {
       line("cold boot to ready (page, no NumPy)", median(colds.map((b) => b.sinceNavigation)), "goal, core", 3000, "ms");
@@ -136,6 +171,7 @@ async function main() {
   } finally {
     await browser.close();
     server.stop();
+    baseline?.stop();
   }
 }
 

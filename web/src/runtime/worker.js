@@ -61,22 +61,24 @@ self.fetch = async (input, init) => {
   const res = await realFetch(input, init);
   if (!p || !res.ok || !res.body) return res;
   p.total += Number(res.headers.get("content-length")) || 0;
-  const reader = res.body.getReader();
-  const body = new ReadableStream({
-    async pull(ctrl) {
-      const { done, value } = await reader.read();
-      if (done) {
-        if (p === progress) reportProgress(true); // the throttle must not swallow the final count
-        return ctrl.close();
-      }
-      p.loaded += value.byteLength;
-      if (p === progress) reportProgress();
-      ctrl.enqueue(value);
-    },
-    cancel: (why) => reader.cancel(why),
-  });
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  countBytes(res.clone().body.getReader(), p);
+  // The caller gets the browser's own response: one made here would have no URL and no cache handler, and
+  // without them V8 neither makes nor uses its WebAssembly code cache for pyodide.asm.wasm.
+  return res;
 };
+
+/** Counts a download's bytes into its phase as they arrive, reading a copy (Response.clone) of its body. */
+async function countBytes(reader, p) {
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      p.loaded += chunk.value.byteLength;
+      if (p === progress) reportProgress();
+    }
+    if (p === progress) reportProgress(true); // the throttle must not swallow the final count
+  } catch {
+    // the download failed or was cancelled: whoever reads the response itself sees why
+  }
+}
 
 const phaseProgress = (phase) => (phases[phase] ??= { phase, loaded: 0, total: 0 });
 
