@@ -406,37 +406,42 @@ class NllLoss(Function):
         lp = logp if batched else logp[None]
         t = target if batched else target.reshape(1)
         ignored = t == ignore_index
-        safe = np.where(ignored, 0, t) if ignored.any() else t
-        w = (weight[safe] if weight is not None else np.ones(safe.shape, lp.dtype)).astype(lp.dtype, copy=False)
-        if ignored.any():
+        any_ignored = bool(ignored.any())
+        safe = np.where(ignored, 0, t) if any_ignored else t
+        # w: each row's weight, None when all are 1 (no weight, nothing ignored: -picked is -1 * picked exactly)
+        w = None if weight is None and not any_ignored else \
+            (weight[safe] if weight is not None else np.ones(safe.shape, lp.dtype)).astype(lp.dtype, copy=False)
+        if any_ignored:
             w = np.where(ignored, 0, w).astype(lp.dtype, copy=False)
-        picked = np.take_along_axis(lp, safe[:, None], axis=1)[:, 0]
-        loss = -w * picked
-        self.shape, self.safe, self.w, self.reduction, self.batched = lp.shape, safe, w, reduction, batched
+        rows = np.arange(lp.shape[0])
+        picked = lp[rows, safe]  # one fancy index (take_along_axis builds its index in Python each call)
+        loss = -picked if w is None else -w * picked
+        self.shape, self.rows, self.safe, self.w, self.reduction, self.batched = lp.shape, rows, safe, w, reduction, batched
         if reduction == "none":
             return loss if batched else loss.reshape(())
         total = loss.sum()
         if reduction == "sum":
             return np.asarray(total, lp.dtype)
-        self.denom = w.sum()
+        self.denom = np.asarray(lp.shape[0], lp.dtype) if w is None else w.sum()
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(total / self.denom, lp.dtype)
 
+    def _weights(self, dtype) -> np.ndarray:
+        return np.ones(self.shape[0], dtype) if self.w is None else self.w
+
     def backward(self, g):
-        scale = -self.w
-        if self.reduction == "mean":
-            scale = scale * (g / self.denom)
-        elif self.reduction == "sum":
-            scale = scale * g
+        grad = np.zeros(self.shape, dtype=np.result_type(g, self.w if self.w is not None else g))
+        if self.reduction == "none":
+            scale = -self._weights(grad.dtype) * (g if self.batched else g.reshape(1))
         else:
-            scale = scale * (g if self.batched else g.reshape(1))
-        grad = np.zeros(self.shape, dtype=scale.dtype)
-        np.put_along_axis(grad, self.safe[:, None], scale[:, None].astype(grad.dtype, copy=False), axis=1)
+            step = g / self.denom if self.reduction == "mean" else g
+            scale = -step if self.w is None else -self.w * step
+        grad[self.rows, self.safe] = scale
         return (grad if self.batched else grad[0]), None
 
     def backward_graph(self, g):
         picks = np.zeros(self.shape, dtype=g.array.dtype)  # -w at each row's target class
-        np.put_along_axis(picks, self.safe[:, None], -self.w[:, None].astype(g.array.dtype, copy=False), axis=1)
+        picks[self.rows, self.safe] = -self._weights(g.array.dtype).astype(g.array.dtype, copy=False)
         if self.reduction == "mean":
             g = g / Tensor._make(np.asarray(self.denom, g.array.dtype))
         elif self.reduction == "none":
@@ -465,7 +470,7 @@ def _check_nll_target(input: Tensor, target: Tensor, weight, ignore_index: int) 
             f"weight tensor should be defined either for all {n_classes} classes or no classes but got weight tensor of "
             f"shape: [{', '.join(map(str, weight.array.shape))}]"
         )
-    if t.size:
+    if t.size and (t.min() < 0 or t.max() >= n_classes):  # the full check only when some target is out of range
         bad = (t < 0) | (t >= n_classes)
         bad &= t != ignore_index
         if bad.any():
