@@ -1,6 +1,7 @@
 /** Boot with NumPy and the kernel (issue 11), and the seed programs in the page: runs where NumPy for
  * Pyodide is reachable (here: ../shared/pyodide-mirror, see test-mirror.js), skipped otherwise. */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { gzipSync } from "node:zlib";
 import { join, resolve } from "node:path";
 import { expect, test } from "./fixtures.js";
@@ -23,6 +24,35 @@ async function buildMadeNumpyBytecode(server) {
   const lock = await (await fetch(`${server.url}/pyodide/${PYODIDE_VERSION}/pyodide-lock.json`)).json();
   const name = `numpy-bytecode-${lock.packages.numpy.sha256.slice(0, 16)}.zip`;
   return (await fetch(`${server.url}/generated/${name}`, { method: "HEAD" })).ok;
+}
+
+/** Chromium's WebAssembly code-cache events for `file` (v8.wasm.cachedModule when a visit stored the compiled code,
+ * v8.wasm.moduleCacheHit when one used it) while `during` runs in `page`, from a CDP trace of that page. Tracing is
+ * restarted every second until `until(names)` holds or `timeout` ms pass, as the cache is written a while after
+ * the module tiers up. */
+async function codeCacheEvents(page, file, during, { until = () => true, timeout = 60_000 } = {}) {
+  const cdp = await page.context().newCDPSession(page);
+  const names = [];
+  const segment = async (work) => {
+    const events = [];
+    cdp.on("Tracing.dataCollected", ({ value }) => events.push(...value));
+    const done = new Promise((ok) => cdp.once("Tracing.tracingComplete", ok));
+    await cdp.send("Tracing.start", { traceConfig: { includedCategories: ["disabled-by-default-devtools.timeline"] }, transferMode: "ReportEvents" });
+    await work();
+    await cdp.send("Tracing.end");
+    await done;
+    cdp.removeAllListeners("Tracing.dataCollected");
+    let url = null; // v8.wasm.cachedModule names no URL: it follows its module's v8.wasm.compiledModule
+    for (const e of events.sort((x, y) => x.ts - y.ts)) {
+      if (e.name === "v8.wasm.compiledModule") url = e.args?.url;
+      else if (e.name === "v8.wasm.cachedModule" && url?.endsWith(file)) names.push("cachedModule");
+      else if (e.name === "v8.wasm.moduleCacheHit" && e.args?.url?.endsWith(file)) names.push("moduleCacheHit");
+    }
+  };
+  await segment(during);
+  for (const end = Date.now() + timeout; !until(names) && Date.now() < end;) await segment(() => page.waitForTimeout(1000));
+  await cdp.detach();
+  return names;
 }
 
 /** A seed program with its bugs fixed (as tests/test_seed_programs.py fixes them) and its loss printed. */
@@ -91,6 +121,35 @@ test.describe("boot with NumPy and the kernel", () => {
     const [flags, values] = stdout(result);
     expect(JSON.parse(flags)).toEqual({ kernel: 1, numpy: bytecode ? 1 : 0 });
     expect(values).toBe("6.0 1.0");
+  });
+
+  test("a second visit with an on-disk profile takes pyodide.asm.wasm's compiled code from V8's WebAssembly code cache", async ({ playwright, launchOptions, server }) => {
+    test.setTimeout(300_000);
+    // Off-the-record contexts (Playwright's default) keep no code cache, so this visitor has a profile on disk.
+    const profile = mkdtempSync(join(tmpdir(), "torchpad-e2e-profile-"));
+    const context = await playwright.chromium.launchPersistentContext(profile, launchOptions);
+    try {
+      const first = await context.newPage();
+      let log;
+      const made = await codeCacheEvents(first, "/pyodide.asm.wasm", async () => { log = await openHarness(first, server); },
+                                         { until: (names) => names.includes("cachedModule") });
+      expect(log.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true });
+      expect(made).toContain("cachedModule"); // the worker's fetch hands V8 the browser's response, which it can cache
+      await first.close();
+
+      const again = await context.newPage();
+      const used = await codeCacheEvents(again, "/pyodide.asm.wasm", async () => { log = await openHarness(again, server); });
+      expect(used).toContain("moduleCacheHit");
+      expect(log.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, numpyInstaller: "cache", snapshot: true });
+      const runtime = log.filter((b) => b.phase === "runtime").at(-1); // progress still counts the bytes
+      expect(runtime.loaded).toBe(runtime.total);
+      const result = await run(again, "import torch\nprint((torch.ones(2, 3) @ torch.ones(3, 1)).sum().item())");
+      expect(result.error).toBeUndefined();
+      expect(stdout(result)).toEqual(["6.0"]);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   test("a NumPy wheel that fails the lock file's sha256 is not unpacked: Pyodide's loadPackage loads NumPy instead", async ({ page, server }) => {
