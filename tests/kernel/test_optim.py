@@ -210,3 +210,26 @@ def test_user_defined_optimizer_subclass():
 
     mk, mt = _models()
     _train(mk, mt, PlainSGD(mk.parameters(), lr=0.1), T.optim.SGD(mt.parameters(), lr=0.1), steps=3)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_adam_group_of_mixed_sizes_and_dtypes_matches_torch(name):
+    """Adam's update shares one scratch array across a group's parameters: parameters of different
+    sizes and dtypes in one group still follow PyTorch step by step."""
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal((6, 4)).astype(np.float32), rng.standard_normal(9).astype(np.float64),
+              rng.standard_normal((2, 3)).astype(np.float32), np.zeros(0, np.float32)]
+    kp = [K.tensor(v, requires_grad=True) for v in values]
+    tp = [T.tensor(v, requires_grad=True) for v in values]
+    ok = getattr(koptim, name)(kp, lr=0.05, weight_decay=0.01)
+    ot = getattr(T.optim, name)(tp, lr=0.05, weight_decay=0.01)
+    for step in range(5):
+        grads = [rng.standard_normal(v.shape).astype(v.dtype) for v in values]
+        for p, g in zip(kp, grads):
+            p.grad = K.tensor(g)
+        for p, g in zip(tp, grads):
+            p.grad = T.tensor(g)
+        ok.step()
+        ot.step()
+        for a, b in zip(kp, tp):
+            assert_close(a, b)

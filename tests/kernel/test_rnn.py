@@ -360,3 +360,22 @@ def test_frozen_parameters_get_no_gradient():
         assert (kp.grad is None) == (tp.grad is None), name
         if tp.grad is not None:
             assert_close(kp.grad, tp.grad)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("frozen", [("bias_ih_l0",), ("weight_ih_l0", "bias_hh_l0"), ("weight_ih_l1", "bias_ih_l1")])
+def test_bias_gradients_with_some_input_side_parameters_frozen(mode, frozen):
+    """The input-side bias gradient comes out of the input weight's gradient product (a ones column);
+    with either of them frozen the other still gets PyTorch's gradient, in every mode."""
+    tcls, kcls, extra = MODES[mode]
+    km, tm = twin(tcls, kcls, I, H, num_layers=2, **extra)
+    for m in (km, tm):
+        for name in frozen:
+            getattr(m, name).requires_grad_(False)
+    kx, tx = leaf((SEQ, BATCH, I), 21)
+    backprop_both(flat(km(kx)), flat(tm(tx)))
+    assert_close(kx.grad, tx.grad)
+    for (name, kp), (_, tp) in zip(km.named_parameters(), tm.named_parameters()):
+        assert (kp.grad is None) == (tp.grad is None), name
+        if tp.grad is not None:
+            assert_close(kp.grad, tp.grad)
