@@ -40,7 +40,22 @@ class Linear(Function):
     """x @ W.T + b in one node: forward and backward are one or two GEMMs each."""
 
     def forward(self, x, w, b=None):
-        self.x, self.w = x, w
+        self.w = w
+        k = x.shape[-1]
+        # Wider out than in: the bias rides in the product, x with a column of ones and [W | b] (copying x
+        # costs less than a pass adding b over the output, and its gradient comes out of W's product
+        # instead of a sum over the output's gradient)
+        self.folded = b is not None and x.ndim > 1 and k < w.shape[0]
+        if self.folded:
+            xa = np.empty(x.shape[:-1] + (k + 1,), x.dtype)
+            xa[..., :k] = x
+            xa[..., k] = 1
+            wa = np.empty((w.shape[0], k + 1), w.dtype)
+            wa[:, :k] = w
+            wa[:, k] = b
+            self.x = xa
+            return compute.matmul(xa, wa.T)
+        self.x = x
         out = compute.matmul(x, w.T) if x.ndim > 1 else x @ w.T
         if b is not None:
             out += b
@@ -51,12 +66,16 @@ class Linear(Function):
         x, w = self.x, self.w
         gx = (compute.matmul(g, w) if g.ndim > 1 else g @ w) if n[0] else None
         gw = gb = None
+        want_b = len(n) > 2 and n[2]
         if n[1]:
             if x.ndim == 1:
                 gw = np.outer(g, x)
             else:
                 gw = compute.gemm(g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]), trans_a=True)
-        if len(n) > 2 and n[2]:
+                if self.folded:  # [dW | db] from the ones-extended input
+                    gb = gw[:, -1].copy() if want_b else None
+                    gw = np.ascontiguousarray(gw[:, :-1])
+        if want_b and gb is None:
             gb = g.reshape(-1, g.shape[-1]).sum(axis=0) if g.ndim > 1 else g
         return gx, gw, gb
 

@@ -146,6 +146,23 @@ def test_kernel_ops_use_the_seam(host):
     assert len(host.calls) >= n_linear + 3
 
 
+def test_linear_with_the_bias_in_the_product_through_the_host(host):
+    """A linear layer wider out than in carries its bias in the product (a ones column): through the host,
+    output and the input, weight and bias gradients match PyTorch, and the products reach the host."""
+    import torchpad.kernel as K
+
+    x, w, b = _rand(2, 40, 30, seed=13), _rand(90, 30, seed=14), _rand(90, seed=15)
+    ks = [K.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ts = [T.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ky, ty = K.nn.functional.linear(*ks), T.nn.functional.linear(*ts)
+    np.testing.assert_allclose(ky.detach().numpy(), ty.detach().numpy(), rtol=RTOL, atol=1e-4)
+    ky.square().sum().backward()
+    ty.square().sum().backward()
+    for k, t in zip(ks, ts):
+        np.testing.assert_allclose(k.grad.numpy(), t.grad.numpy(), rtol=RTOL, atol=1e-3)
+    assert len(host.calls) >= 3
+
+
 class HoldingHost(RawHost):
     """A host that, like the browser's, keeps its own copy of held operands and uses it instead of memory."""
 

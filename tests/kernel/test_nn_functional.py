@@ -237,3 +237,22 @@ def test_linear_dtype_errors():
     same_error(lambda: knn.Linear(4, 2)(K.zeros(3, 4).double()), lambda: T.nn.Linear(4, 2)(T.zeros(3, 4).double()))
     same_error(lambda: knn.Linear(4, 2, bias=False)(K.zeros(3, 4).double()),
                lambda: T.nn.Linear(4, 2, bias=False)(T.zeros(3, 4).double()))
+
+
+@pytest.mark.parametrize("shape_in", [(5, 3), (2, 4, 3), (0, 3)])
+@pytest.mark.parametrize("frozen", [None, "weight", "bias"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_wider_out_than_in_carries_the_bias_in_the_product(shape_in, frozen, dtype):
+    """out_features > in_features: the bias rides in the product (a ones column) and its gradient comes
+    out of the weight's; values and every gradient still match PyTorch, with either parameter frozen,
+    for a transposed (non-contiguous) input too."""
+    leaf_k, leaf_t = pair(*shape_in[::-1], seed=7, requires_grad=True, dtype=dtype)
+    x_k, x_t = leaf_k.transpose(0, -1), leaf_t.transpose(0, -1)  # strided input
+    w_k, w_t = pair(6, 3, seed=8, requires_grad=frozen != "weight", dtype=dtype)
+    b_k, b_t = pair(6, seed=9, requires_grad=frozen != "bias", dtype=dtype)
+    yk, yt = KF.linear(x_k, w_k, b_k), TF.linear(x_t, w_t, b_t)
+    assert_close(yk, yt)
+    yk.sin().sum().backward()
+    yt.sin().sum().backward()
+    assert (w_k.grad is None) == (frozen == "weight") and (b_k.grad is None) == (frozen == "bias")
+    assert_grads_close([t for t in (leaf_k, w_k, b_k) if t.requires_grad], [t for t in (leaf_t, w_t, b_t) if t.requires_grad])
