@@ -116,6 +116,22 @@ def test_conv2d_bias_gradient(xs, weight_grad, groups):
         assert_close(wk.grad, wt.grad)
 
 
+SAME_WIDTH = [  # stride 1, output as wide as the input: the weight gradient's columns are shifted runs of each plane
+    ((2, 4, 7, 6), (6, 4, 3, 3), {"padding": 1}),
+    ((2, 4, 7, 6), (6, 2, 3, 4), {"padding": "same", "groups": 2}),  # W padding 1 left, 2 right
+    ((2, 3, 6, 9), (4, 3, 2, 3), {"padding": "same", "dilation": (2, 3)}),
+    ((2, 3, 5, 5), (4, 3, 3, 1), {"padding": (2, 0)}),
+    ((3, 2, 9), (4, 2, 5), {"padding": 2}),
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch: even kernel with padding='same'
+@pytest.mark.parametrize("xs,ws,kw", SAME_WIDTH)
+def test_conv_same_width_gradients(xs, ws, kw):
+    kfn, tfn = (KF.conv1d, TF.conv1d) if len(xs) == 3 else (KF.conv2d, TF.conv2d)
+    _check(kfn, tfn, xs, ws, kw, True)
+
+
 FIRST_LAYER = [  # an input without a gradient, at least as many output channels (per group) as columns
     (KF.conv2d, TF.conv2d, (2, 2, 7, 6), (20, 2, 3, 3), {"padding": 1}),
     (KF.conv2d, TF.conv2d, (2, 2, 7, 6), (20, 1, 3, 3), {"padding": (1, 0), "groups": 2, "dilation": (1, 2)}),
