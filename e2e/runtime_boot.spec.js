@@ -84,6 +84,10 @@ test.describe("boot with NumPy and the kernel", () => {
     expect(flags.kernel).toBe(1);
     // NumPy's bytecode exists only where the build reached NumPy's wheel; else the page compiles NumPy itself.
     expect(flags.numpy).toBe((await buildMadeNumpyBytecode(server)) ? 1 : 0);
+    // The kernel's files are found without importlib.invalidate_caches(), which would import importlib.metadata
+    // (100-250 ms of a boot) though nothing at boot uses it.
+    const modules = await run(page, "import sys\nprint('importlib.metadata' in sys.modules, 'torchpad.kernel' in sys.modules)");
+    expect(stdout(modules)).toEqual(["False True"]);
   });
 
   test("Pyodide's files are served under a versioned path as immutable; the build's own files are revalidated", async ({ server }) => {
