@@ -636,30 +636,28 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """Both passes select with the mask (np.where): in Pyodide's NumPy 3x faster than np.maximum with a
-    scalar and than multiplying by the mask (a bool or uint8 to float cast), and a select gives 0
-    where PyTorch's does even for an infinite gradient. -inf and negatives give +0 as in PyTorch; an
-    input with a NaN (which must stay NaN), integers and meta arrays (np.where is no ufunc) take
-    np.maximum."""
+    """0 where the input is <= 0 (-inf and negatives give +0, as in PyTorch), the input elsewhere: a NaN
+    is not <= 0, so it stays NaN and, as in PyTorch, passes its gradient. Both passes select with that
+    one mask (np.where): in Pyodide's NumPy 3x faster than np.maximum with a scalar and than
+    multiplying by the mask (a bool or uint8 to float cast), with no pass to look for NaNs, and a
+    select gives 0 where PyTorch's does even for an infinite gradient. Integers and meta arrays
+    (np.where is no ufunc) take np.maximum."""
     reads_parents = False
 
     def forward(self, a):
-        mask = a > 0
-        self.mask = mask.view(np.uint8) if a.dtype.kind == "f" else mask
+        self.zeroed = a <= 0
         if type(a) is np.ndarray and a.dtype.kind == "f":
-            with np.errstate(invalid="ignore", over="ignore"):
-                if not np.isnan(a.sum()):
-                    return np.where(mask, a, a.dtype.type(0))
+            return np.where(self.zeroed, a.dtype.type(0), a)
         return np.maximum(a, 0, dtype=a.dtype)
 
     def backward(self, g):
-        return np.where(self.mask.view(np.bool_), g, g.dtype.type(0))
+        return np.where(self.zeroed, g.dtype.type(0), g)
 
     def backward_graph(self, g):
         a = self.parents[0]
         if a._ctx is not self.parent_ctxs[0]:  # relu_ (inplace=True): the input now holds the output
-            return g * Tensor._make(self.mask.astype(g.array.dtype))
-        return g * locally_constant(a, lambda v: v > 0)
+            return g * Tensor._make(np.logical_not(self.zeroed).astype(g.array.dtype))
+        return g * locally_constant(a, lambda v: np.logical_not(v <= 0))
 
 
 class Erf(Function):

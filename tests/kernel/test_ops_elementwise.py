@@ -245,3 +245,16 @@ def test_relu_of_negatives_and_infinities_prints_and_equals_torch():
     K.relu(xk).backward(K.tensor([float("inf"), 1.0]))  # the gradient is selected, not multiplied: 0, not inf * 0
     T.relu(xt).backward(T.tensor([float("inf"), 1.0]))
     assert xk.grad.tolist() == xt.grad.tolist()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_relu_gradient_at_nan_zero_and_infinities(create_graph):
+    """PyTorch passes the gradient where the input is not <= 0: a NaN passes it, zeros (either sign) and -inf do not."""
+    values = [float("nan"), 0.0, -0.0, -float("inf"), float("inf"), -2.0, 3.0]
+    xk, xt = K.tensor(values, requires_grad=True), T.tensor(values, requires_grad=True)
+    g = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    (gk,) = K.autograd.grad(K.relu(xk), xk, K.tensor(g), create_graph=create_graph)
+    (gt,) = T.autograd.grad(T.relu(xt), xt, T.tensor(g), create_graph=create_graph)
+    assert gk.tolist() == gt.tolist()
+    yk, yt = K.relu(K.tensor(values)), T.relu(T.tensor(values))
+    np.testing.assert_array_equal(yk.numpy(), yt.numpy())
