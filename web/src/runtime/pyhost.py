@@ -7,12 +7,17 @@ go out at once, metrics at most once per 50 ms (a tight training loop cannot flo
 held metrics also go out before a sleep.
 """
 
-import builtins
-import importlib.abc
-import json
-import os
 import sys
-import time
+
+# Taken before this file's own imports: the modules the interpreter already had (restored with the build's memory
+# snapshot, or from a plain start), so setup() can report which standard-library modules a boot still imports.
+BOOT_MODULES = frozenset(sys.modules)
+
+import builtins  # noqa: E402
+import importlib.abc  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
 
 from torchpad import metrics
 from torchpad.outbox import Outbox
@@ -30,8 +35,17 @@ class Unavailable(importlib.abc.MetaPathFinder):
         return None
 
 
+def stdlib_imported():
+    """Standard-library modules imported since this file began (NumPy's, the kernel's and this host's own): at a
+    boot from the memory snapshot, what the snapshot could have held (web/build/pyodideSnapshot.mjs imports them)."""
+    ours = {"numpy", "torch", "torchpad"}
+    return sorted(name for name in set(sys.modules) - BOOT_MODULES
+                  if name.partition(".")[0] not in ours and not name.startswith(("_cython_", "cython_runtime")))
+
+
 def setup(numpy_ok, numpy_message):
-    """Alias `torch` to the kernel; returns {"torch": bool, "message": str, "importNumpyMs"} for the boot report."""
+    """Alias `torch` to the kernel; returns {"torch": bool, "message": str, "importNumpyMs", "stdlibImported"}
+    for the boot report."""
     if not numpy_ok:
         sys.meta_path.insert(0, Unavailable(["numpy", "torch"], numpy_message))
         return {"torch": False, "message": numpy_message}
@@ -52,7 +66,7 @@ def setup(numpy_ok, numpy_message):
             del sys.modules[name]
         sys.meta_path.insert(0, Unavailable(["torch"], message))
         return {"torch": False, "message": message}
-    return {"torch": True, "message": "", "importNumpyMs": numpy_ms}
+    return {"torch": True, "message": "", "importNumpyMs": numpy_ms, "stdlibImported": stdlib_imported()}
 
 
 SIGINT = 2

@@ -285,6 +285,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
     timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
     compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0,
       libraries: kernel.torch ? (ortInfo.on ? [ORT_NAME, compute.path] : [compute.path]) : [], ort: ortInfo.why },
+    stdlibImported: kernel.stdlibImported ?? [], // standard-library modules the boot imported that the snapshot did not hold
     ...(kernel.message ? { message: kernel.message } : {}),
   });
 }
