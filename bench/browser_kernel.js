@@ -2,7 +2,7 @@
  * worker, each workload against the same program on native PyTorch CPU in the same run.
  *
  *   npm run build && node bench/browser_kernel.js [--runs N] [--steps N] [--workloads cnn,lstm,mlp,transformer]
- *                                                  [--compute auto|numpy] [--web-dir DIR] [--profile N]
+ *                                                  [--compute auto|tfjs|numpy[,...]] [--web-dir DIR] [--profile N]
  *
  * For each workload (bench/workloads.py: the seed CNN, the seed LSTM, an MLP, a Transformer encoder) a fresh page boots,
  * runs one warm-up step and then `--steps` timed steps; native PyTorch (this checkout's .venv) runs
@@ -11,6 +11,9 @@
  * medians are printed with their ratio, with the page's compute path and its peak WebAssembly memory
  * (Pyodide's heap + the compute library's heap: wasm memories only grow, so the size at the end of a
  * fresh page's workload is its peak). NumPy comes from the same places as in bench/browser_runtime.js.
+ * `--compute auto,tfjs` is an A/B in one session: each run boots a fresh page per mode, the modes alternating
+ * (auto: onnxruntime-web takes the short, wide products where the page can wait on it; tfjs: TensorFlow.js only),
+ * and each mode's median is printed with the page's product count per library and the ratio to the first mode.
  * `--profile N` also runs cProfile over the page's timed steps and prints its N top functions by own time
  * (where a step's time goes in the page: host products, NumPy copies, Python overhead).
  */
@@ -23,7 +26,7 @@ import { REPO, launchChromium, median, startServer, waitForReady } from "./brows
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
 const RUNS = Number(arg("--runs", 3));
 const STEPS = Number(arg("--steps", 3));
-const COMPUTE = arg("--compute", "auto");
+const COMPUTES = arg("--compute", "auto").split(",");
 const WEB_DIR = resolve(arg("--web-dir", join(REPO, "web/dist")));
 const PROFILE = Number(arg("--profile", 0));
 const WORKLOADS = arg("--workloads", "cnn,lstm,mlp,transformer").split(",");
@@ -50,6 +53,8 @@ for _ in range(${STEPS}):
 out = {"times": times, "loss": loss}
 ${profile ? `profiler.disable()\ntext = io.StringIO()\npstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(${profile})\nout["profile"] = text.getvalue()` : ""}
 try:
+    from torchpad.kernel import compute as _seam
+    out["counts"] = _seam.counts()
     import _torchpad_compute
     out["memory"] = json.loads(_torchpad_compute.memory())
     out["path"] = _torchpad_compute.path
@@ -59,11 +64,11 @@ print(json.dumps(out))
 `;
 }
 
-async function inPage(browser, url, builder) {
+async function inPage(browser, url, builder, compute) {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(`${url}/runtime-harness.html?compute=${COMPUTE}`);
+    await page.goto(`${url}/runtime-harness.html?compute=${compute}`);
     await waitForReady(page, 180_000);
     const ready = await page.evaluate(() => window.harness.bootLog.at(-1));
     if (!ready.torch) throw new Error(`the page has no kernel: ${ready.message || JSON.stringify(ready)}`);
@@ -87,24 +92,33 @@ const server = await startServer(WEB_DIR);
 const browser = await launchChromium();
 const mb = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 try {
-  console.log(`browser kernel: ${STEPS} timed steps after one warm-up, median of ${RUNS} runs each; compute=${COMPUTE}`);
+  console.log(`browser kernel: ${STEPS} timed steps after one warm-up, median of ${RUNS} runs each; compute=${COMPUTES.join(" vs ")}`);
+  const list = (xs, d) => xs.map((x) => x.toFixed(d)).join(", ");
   for (const name of WORKLOADS) {
     const builder = BUILDERS[name];
-    const ours = [], anchor = [], single = [];
-    let last;
+    const ours = Object.fromEntries(COMPUTES.map((c) => [c, []])), anchor = [], single = [];
+    const last = {};
     for (let r = 0; r < RUNS; r++) {
-      last = await inPage(browser, server.url, builder);
-      if (last.profile) console.log(`${name} in the page, cProfile of ${STEPS} steps (run ${r + 1}):\n${last.profile}`);
-      ours.push(median(last.times));
+      for (const compute of COMPUTES) {
+        last[compute] = await inPage(browser, server.url, builder, compute);
+        if (last[compute].profile) console.log(`${name} in the page (compute=${compute}), cProfile of ${STEPS} steps (run ${r + 1}):\n${last[compute].profile}`);
+        ours[compute].push(median(last[compute].times));
+      }
       anchor.push(median(native(builder, CORES).times));
       single.push(median(native(builder, 1).times));
     }
-    const [o, a, a1] = [median(ours), median(anchor), median(single)];
-    const mem = last.memory ? `peak wasm ${mb(last.memory.pyodide + last.memory.library)} (Pyodide ${mb(last.memory.pyodide)} + library ${mb(last.memory.library)})` : "";
-    console.log(`${name.padEnd(5)} page ${o.toFixed(0).padStart(7)} ms   native PyTorch CPU (${CORES} threads) ${a.toFixed(1).padStart(7)} ms   ratio ${(o / a).toFixed(2).padStart(6)}` +
-      `   | 1 thread ${a1.toFixed(1).padStart(7)} ms   ratio ${(o / a1).toFixed(2).padStart(6)}   path ${last.compute?.path}${last.compute?.threads ? ` (${last.compute.threads} threads)` : ""}   ${mem}`);
-    const list = (xs, d) => xs.map((x) => x.toFixed(d)).join(", ");
-    console.log(`      runs: page [${list(ours, 0)}] ms, native [${list(anchor, 1)}] ms, native 1 thread [${list(single, 1)}] ms`);
+    const [a, a1] = [median(anchor), median(single)];
+    const first = median(ours[COMPUTES[0]]);
+    for (const compute of COMPUTES) {
+      const o = median(ours[compute]), run = last[compute];
+      const mem = run.memory ? `peak wasm ${mb(run.memory.pyodide + run.memory.library)} (Pyodide ${mb(run.memory.pyodide)} + library ${mb(run.memory.library)})` : "";
+      const libs = run.compute?.libraries?.length ? run.compute.libraries.join("+") : run.compute?.path;
+      const vs = compute === COMPUTES[0] ? "" : `   vs ${COMPUTES[0]} ${(o / first).toFixed(2)}x`;
+      console.log(`${name.padEnd(5)} page ${o.toFixed(0).padStart(7)} ms   native PyTorch CPU (${CORES} threads) ${a.toFixed(1).padStart(7)} ms   ratio ${(o / a).toFixed(2).padStart(6)}` +
+        `   | 1 thread ${a1.toFixed(1).padStart(7)} ms   ratio ${(o / a1).toFixed(2).padStart(6)}   compute=${compute}: ${libs}${run.compute?.threads ? ` (${run.compute.threads} threads)` : ""}${vs}   ${mem}`);
+      console.log(`      runs: page [${list(ours[compute], 0)}] ms; products per library ${JSON.stringify(run.counts || {})}`);
+    }
+    console.log(`      runs: native [${list(anchor, 1)}] ms, native 1 thread [${list(single, 1)}] ms`);
   }
 } finally {
   await browser.close();

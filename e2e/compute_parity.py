@@ -1,7 +1,9 @@
 # Parity probe for the browser's compute paths (issue 11): float32 products big enough to go
 # through the kernel's compute seam (conv2d forward/backward, linear, a 2-layer LSTM, five steps of
-# training, batched products: a grouped conv and bmm), run in the page on the fast path and on the
-# NumPy path and compared with e2e/compute_parity_expected.json, made by real PyTorch:
+# training, batched products: a grouped conv and bmm, and short, wide products: a linear layer and an
+# LSTM of width 256, which the page sends to onnxruntime-web while their tall products go to
+# TensorFlow.js), run in the page on each compute path and compared with
+# e2e/compute_parity_expected.json, made by real PyTorch:
 #   .venv/bin/python e2e/compute_parity.py > e2e/compute_parity_expected.json
 # Large tensors are reported as a strided sample of at most 256 values plus their sum.
 import json
@@ -72,4 +74,20 @@ p, q = leaf(6, 32, 40), leaf(6, 40, 24)
 y = torch.bmm(p, q)
 torch.tanh(y).sum().backward()
 out["bmm"] = {"y": sample(y), "p_grad": sample(p.grad), "q_grad": sample(q.grad)}
+
+# short, wide products (compute.wide_route: at most 256 rows, inner and output sizes from 128): the linear
+# layer's forward and input gradient, the LSTM's gate products per time step; their weight gradients are tall
+x, w, b = leaf(64, 512, scale=0.5), leaf(1024, 512, scale=512 ** -0.5), leaf(1024)
+y = F.linear(x, w, b)
+torch.tanh(y).sum().backward()
+out["linear_wide"] = {"y": sample(y), "x_grad": sample(x.grad), "w_grad": sample(w.grad), "b_grad": sample(b.grad)}
+lstm = nn.LSTM(256, 256, 1)
+with torch.no_grad():
+    for p in lstm.parameters():
+        p.copy_(torch.from_numpy((rng.standard_normal(tuple(p.shape)) * 256 ** -0.5).astype(np.float32)))
+xs = leaf(4, 64, 256, scale=0.5)
+seq, (h, c) = lstm(xs)
+(seq.sum() + c.sum()).backward()
+out["lstm_wide"] = {"seq": sample(seq), "h": sample(h), "c": sample(c), "x_grad": sample(xs.grad),
+                    **{name: sample(p.grad) for name, p in lstm.named_parameters()}}
 print(json.dumps(out))

