@@ -93,6 +93,21 @@ test.describe("boot with NumPy and the kernel", () => {
     expect(stdout(modules)).toEqual(["False True"]);
   });
 
+  test("Python's random module draws different numbers at each visit, though each restores the same snapshot", async ({ browser, server }) => {
+    const draws = [];
+    for (let visit = 0; visit < 2; visit++) {
+      const context = await browser.newContext(); // a fresh visitor each time
+      const page = await context.newPage();
+      const log = await openHarness(page, server);
+      expect(log.at(-1)).toMatchObject({ phase: "ready", snapshot: true });
+      const result = await run(page, "import random\nprint(random.getrandbits(64))");
+      expect(result.error).toBeUndefined();
+      draws.push(stdout(result)[0]);
+      await context.close();
+    }
+    expect(draws[0]).not.toBe(draws[1]); // 64 random bits each: equal only if the state was the snapshot's
+  });
+
   test("Pyodide's files are served under a versioned path as immutable; the build's own files are revalidated", async ({ server }) => {
     const cacheControl = async (path) => (await fetch(`${server.url}${path}`, { method: "HEAD" })).headers.get("cache-control") || "";
     expect(await cacheControl(`/pyodide/${PYODIDE_VERSION}/pyodide.asm.wasm`)).toContain("immutable");

@@ -43,9 +43,18 @@ def stdlib_imported():
                   if name.partition(".")[0] not in ours and not name.startswith(("_cython_", "cython_runtime")))
 
 
+def reseed_random():
+    """Seeds `random` from the OS, as Python's start does. A boot from the memory snapshot restores the state that
+    Python's start at build time gave it, so without this every visit would draw the same numbers."""
+    import random
+
+    random.seed()
+
+
 def setup(numpy_ok, numpy_message):
     """Alias `torch` to the kernel; returns {"torch": bool, "message": str, "importNumpyMs", "stdlibImported"}
     for the boot report."""
+    reseed_random()
     if not numpy_ok:
         sys.meta_path.insert(0, Unavailable(["numpy", "torch"], numpy_message))
         return {"torch": False, "message": numpy_message}
