@@ -93,7 +93,7 @@ def _gates_torch_order(w, H):
     return np.concatenate([w[H:], w[:H]])
 
 
-def _lstm_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+def _lstm_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse, h_zero=False):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     # One exp, +1 and reciprocal over all four gates per step: the sigmoid gates see -z and g sees
@@ -109,11 +109,15 @@ def _lstm_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     Hs = np.empty((T, B, H), x.dtype)
     ig = np.empty((B, H), x.dtype)
     S = 3 * H
+    first = T - 1 if reverse else 0
     with compute.constant(whh):  # the same weights every step: the host keeps them
         for t in _steps(T, reverse):
             a = A[t]
-            compute.gemm(h, whh, out=a)
-            a += xp[t]
+            if h_zero and t == first:  # h0 is zeros: no product
+                np.copyto(a, xp[t])
+            else:
+                compute.gemm(h, whh, out=a)
+                a += xp[t]
             np.exp(a, out=a)
             a += 1
             sig, g = a[:, :S], a[:, S:]
@@ -128,7 +132,7 @@ def _lstm_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     return Hs, h, c, (A, C, TC)
 
 
-def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
+def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse, need_dh0=True):
     """Backward through time; returns (dG, dh0, dc0): dG the pre-activation gate gradients.
 
     Each step's gate derivatives are formed from that step's saved gates into its slice of dG
@@ -167,11 +171,12 @@ def _lstm_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
             dg *= i
             dg *= dc
             dc *= f
-            dh = compute.gemm(d, whh, out=dh)
+            if need_dh0 or t != first:  # the last step's product only gives dh0
+                dh = compute.gemm(d, whh, out=dh)
     return dG, dh, dc  # in the (o, i, f, g) order: see _GATE_ORDER
 
 
-def _gru_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+def _gru_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse, h_zero=False):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     b_in = None
@@ -188,9 +193,13 @@ def _gru_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     HN = np.empty((T, B, H), x.dtype)  # W_hn h + b_hn
     Hs = np.empty((T, B, H), x.dtype)
     hp = np.empty((B, 3 * H), x.dtype)
+    first = T - 1 if reverse else 0
     with compute.constant(whh):  # the same weights every step: the host keeps them
         for t in _steps(T, reverse):
-            compute.gemm(h, whh, out=hp)
+            if h_zero and t == first:  # h0 is zeros: no product
+                hp.fill(0)
+            else:
+                compute.gemm(h, whh, out=hp)
             rz = np.add(xp[t, :, : 2 * H], hp[:, : 2 * H], out=RZ[t])
             _sigmoid_of_negated_(rz)
             hn = HN[t]
@@ -208,7 +217,7 @@ def _gru_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
     return Hs, h, None, (RZ, N, HN)
 
 
-def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
+def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse, need_dh0=True):
     """Returns (dXP, dh0, None, dHP): dXP for the input side, dHP for the hidden side."""
     RZ, N, HN = saved
     T, B, H = N.shape
@@ -218,6 +227,7 @@ def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
     Q3 = HN * r * (1 - r)  # dr_pre = dn_pre * Q3
     dHP = np.empty((T, B, 3 * H), x.dtype)
     dN = np.empty((T, B, H), x.dtype)
+    first = T - 1 if reverse else 0
     with compute.constant(w_hh):  # the same weights every step: the host keeps them
         for t in _steps(T, not reverse):
             if gy is not None:
@@ -227,6 +237,8 @@ def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
             np.multiply(dn, Q3[t], out=d[:, :H])
             np.multiply(dh, Q2[t], out=d[:, H : 2 * H])
             np.multiply(dn, r[t], out=d[:, 2 * H :])
+            if not need_dh0 and t == first:  # the rest only gives dh0
+                break
             back = compute.gemm(d, w_hh)
             dh = dh * z[t]
             dh += back
@@ -235,15 +247,20 @@ def _gru_backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
 
 
 def _rnn_forward(relu):
-    def forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse):
+    def forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse, h_zero=False):
         T, B, _ = x.shape
         xp = _project(x, xa, w_ih, None if b_ih is None else b_ih + b_hh)
         whh = np.ascontiguousarray(w_hh.T)
         Hs = np.empty((T, B, w_hh.shape[1]), x.dtype)
+        first = T - 1 if reverse else 0
         with compute.constant(whh):  # the same weights every step: the host keeps them
             for t in _steps(T, reverse):
-                a = compute.gemm(h, whh, out=Hs[t])
-                a += xp[t]
+                if h_zero and t == first:  # h0 is zeros: no product
+                    a = Hs[t]
+                    np.copyto(a, xp[t])
+                else:
+                    a = compute.gemm(h, whh, out=Hs[t])
+                    a += xp[t]
                 np.maximum(a, 0, out=a) if relu else _tanh_(a)
                 h = a
         return Hs, h, None, ()
@@ -252,14 +269,17 @@ def _rnn_forward(relu):
 
 
 def _rnn_backward(relu):
-    def backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse):
+    def backward(saved, x, h0, c0, Hs, w_hh, gy, dh, dc, reverse, need_dh0=True):
         D = (Hs > 0).astype(Hs.dtype) if relu else 1 - Hs * Hs
         dP = np.empty_like(Hs)
+        first = len(Hs) - 1 if reverse else 0
         with compute.constant(w_hh):  # the same weights every step: the host keeps them
             for t in _steps(len(Hs), not reverse):
                 if gy is not None:
                     dh = dh + gy[t]
-                dh = compute.gemm(np.multiply(dh, D[t], out=dP[t]), w_hh)
+                np.multiply(dh, D[t], out=dP[t])
+                if need_dh0 or t != first:  # the last step's product only gives dh0
+                    dh = compute.gemm(dP[t], w_hh)
         return dP, dh, None
 
     return backward
@@ -306,7 +326,7 @@ class RNNStack(Function):
                 w_ih, w_hh, b_ih, b_hh = (weights[k * per : (k + 1) * per] + (None, None))[:4]
                 h = zeros if h0 is None else h0[k]
                 c = zeros if c0 is None else c0[k] if mode == "LSTM" else None
-                Hs, hn[k], ck, saved = run(inp, xa, w_ih, w_hh, b_ih, b_hh, h, c, d == 1)
+                Hs, hn[k], ck, saved = run(inp, xa, w_ih, w_hh, b_ih, b_hh, h, c, d == 1, h_zero=h0 is None)
                 if cn is not None:
                     cn[k] = ck
                 out[:, :, d * H : (d + 1) * H] = Hs
@@ -347,7 +367,8 @@ class RNNStack(Function):
                 w_ih, w_hh = self.weights[k * per], self.weights[k * per + 1]
                 Hs, h, c, saved = dirs[d]
                 dcT = None if gcn is None else gcn[k].copy()
-                res = back(saved, inp, h, c, Hs, w_hh, gy[:, :, d * H : (d + 1) * H], ghn[k].copy(), dcT, d == 1)
+                res = back(saved, inp, h, c, Hs, w_hh, gy[:, :, d * H : (d + 1) * H], ghn[k].copy(), dcT, d == 1,
+                           need_dh0=dh0 is not None)
                 dXP, dh, dc = res[:3]
                 dHP = res[3] if len(res) > 3 else dXP
                 if dh0 is not None:

@@ -379,3 +379,25 @@ def test_bias_gradients_with_some_input_side_parameters_frozen(mode, frozen):
         assert (kp.grad is None) == (tp.grad is None), name
         if tp.grad is not None:
             assert_close(kp.grad, tp.grad)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_initial_state_given_without_grad_or_zero(mode, bidirectional):
+    """The first step's product is skipped when h0 is zeros (no state given), the last backward step's when
+    no dh0 is wanted: a given h0 that needs no gradient (and for the LSTM a c0 that does) still matches PyTorch."""
+    tcls, kcls, extra = MODES[mode]
+    km, tm = twin(tcls, kcls, I, H, num_layers=2, bidirectional=bidirectional, **extra)
+    D = 2 if bidirectional else 1
+    kx, tx = leaf((SEQ, BATCH, I), 31)
+    h = np.random.default_rng(32).standard_normal((2 * D, BATCH, H)).astype(np.float32)
+    kh, th = K.tensor(h), T.tensor(h)
+    if mode == "lstm":
+        kc, tc = leaf((2 * D, BATCH, H), 33)
+        kouts, touts = flat(km(kx, (kh, kc))), flat(tm(tx, (th, tc)))
+    else:
+        kouts, touts = flat(km(kx, kh)), flat(tm(tx, th))
+    check(km, tm, [kx] + ([kc] if mode == "lstm" else []), [tx] + ([tc] if mode == "lstm" else []), kouts, touts)
+    km.zero_grad()
+    tm.zero_grad()
+    check(km, tm, [], [], flat(km(kx)), flat(tm(tx)))
