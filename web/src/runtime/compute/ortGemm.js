@@ -90,7 +90,7 @@ export function ortProducts({ libUrl }) {
   let loading = null;
   let failure = ""; // why the library is not used (set once; then TensorFlow.js runs its products)
   const sessions = new Map(); // "ta,tb" -> InferenceSession (symbolic m, k, n)
-  const held = new Map(); // address -> {count, sessions: Map("ta,tb" -> Promise<InferenceSession> with B as an initializer)}
+  const held = new Map(); // address -> {count, sessions: Map("ta,tb,k,n" -> Promise<InferenceSession> with B as an initializer)}
   const options = { executionProviders: ["wasm"] };
 
   /** Are the library's files served? (A HEAD request: the 14 MB binary is fetched only by `load`.) */
@@ -125,7 +125,7 @@ export function ortProducts({ libUrl }) {
 
   /** The session whose B is the held operand at `pb` (made at its first product: Python promised it does not change until release). */
   function weightSession(keep, pb, k, n, ta, tb) {
-    const key = `${+ta},${+tb}`;
+    const key = `${+ta},${+tb},${k},${n}`; // the same floats may be viewed as another shape
     if (!keep.sessions.has(key)) {
       const data = pyHeap().slice(pb / 4, pb / 4 + k * n); // a copy: Pyodide's heap may move while the session is made
       keep.sessions.set(key, ort.InferenceSession.create(productModel(ta, tb, { dims: tb ? [n, k] : [k, n], data }), options));
