@@ -3,8 +3,9 @@
 Window ops run over the kh*kw kernel offsets, each a strided slice of the (padded) input as
 large as the output: a running maximum or a running sum. Max pooling notes, while it runs,
 which offset holds each window's first maximum (one uint8 per output), so backward is one
-select (np.where) per offset. When windows do not overlap (stride >= kernel, the common 2x2
-case) the gradient is written slice by slice instead of accumulated. Adaptive average
+select (np.where) per offset. Windows that tile the input exactly (stride = kernel, no padding:
+the common 2x2) take the maximum in two stages instead, along each row, then down the rows,
+and their gradient is written slice by slice instead of accumulated. Adaptive average
 pooling and interpolation are separable linear maps: two small matrix multiplies.
 """
 
