@@ -72,9 +72,9 @@ def _steps(T: int, reverse: bool):
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
-def _prev(seq, first, reverse: bool):
-    """The state each step started from: `first` at the first step, else the neighbour's."""
-    prev = np.empty_like(seq)
+def _prev(seq, first, reverse: bool, out=None):
+    """The state each step started from: `first` at the first step, else the neighbour's (into `out` if given)."""
+    prev = np.empty_like(seq) if out is None else out
     if reverse:
         prev[-1], prev[:-1] = first, seq[1:]
     else:
@@ -381,16 +381,26 @@ class RNNStack(Function):
                 shared = dHP is dXP and needs[base] and needs[base + 1]
                 xT = _transposed(flat_x) if needs[base] else None
                 db_ih = None
-                if needs[base] and xa is not None:  # [dW_ih | db_ih] in one product with the ones-extended input
-                    both = compute.gemm(xT, xa)
-                    I = xa.shape[1] - 1
-                    grads[base] = both[:, :I] if to_torch is not None else np.ascontiguousarray(both[:, :I])
-                    db_ih = both[:, I].copy()
+                x_side = None if not needs[base] else inp.reshape(T * B, -1) if xa is None else xa
+                if shared:  # [dW_ih (| db_ih) | dW_hh] in one product: the library copies dG^T in once
+                    n_x = x_side.shape[1]
+                    both = np.empty((T * B, n_x + H), x_side.dtype)
+                    both[:, :n_x] = x_side
+                    _prev(Hs, h, d == 1, out=both[:, n_x:].reshape(T, B, H))
+                    prod = compute.gemm(xT, both)
+                    ih, grads[base + 1] = prod[:, :n_x], prod[:, n_x:]
                 elif needs[base]:
-                    grads[base] = compute.gemm(xT, inp.reshape(T * B, -1))
-                if needs[base + 1]:
-                    hT = xT if shared else _transposed(flat_h)
-                    grads[base + 1] = compute.gemm(hT, _prev(Hs, h, d == 1).reshape(T * B, H))
+                    ih = compute.gemm(xT, x_side)
+                if needs[base]:
+                    I = inp.shape[2]
+                    grads[base] = ih[:, :I]  # [dW_ih | db_ih] with the ones-extended input
+                    db_ih = ih[:, I].copy() if xa is not None else None
+                if needs[base + 1] and not shared:
+                    grads[base + 1] = compute.gemm(_transposed(flat_h), _prev(Hs, h, d == 1).reshape(T * B, H))
+                if to_torch is None:  # slices of a product: contiguous gradients
+                    for j in (base, base + 1):
+                        if grads[j] is not None and not grads[j].flags.c_contiguous:
+                            grads[j] = np.ascontiguousarray(grads[j])
                 if per == 4:
                     if needs[base + 2]:
                         grads[base + 2] = flat_x.sum(0) if db_ih is None else db_ih
