@@ -137,6 +137,7 @@ FIRST_LAYER = [  # an input without a gradient, at least as many output channels
     (KF.conv2d, TF.conv2d, (2, 2, 7, 6), (20, 1, 3, 3), {"padding": (1, 0), "groups": 2, "dilation": (1, 2)}),
     (KF.conv2d, TF.conv2d, (2, 3, 9, 8), (32, 3, 3, 3), {"stride": 2}),
     (KF.conv1d, TF.conv1d, (3, 2, 9), (8, 2, 3), {"padding": "same"}),
+    (KF.conv2d, TF.conv2d, (2, 7, 6), (20, 2, 3, 3), {"padding": 1}),  # unbatched
     (KF.conv2d, TF.conv2d, (2, 3, 6, 6), (4, 3, 3, 3), {}),  # more columns than channels: the usual path
 ]
 
@@ -149,12 +150,16 @@ def test_conv_first_layer_weight_and_bias_gradients(kfn, tfn, xs, ws, kw, bias):
     _check_first_layer(kfn, tfn, xs, ws, kw, bias)
 
 
-def _check_first_layer(kfn, tfn, xs, ws, kw, bias, atol=1e-5):
-    xk, xt = pair(*xs, seed=1)
-    wk, wt = pair(*ws, seed=2, requires_grad=True)
+def test_conv_first_layer_float64():
+    _check_first_layer(KF.conv2d, TF.conv2d, (2, 2, 7, 6), (20, 2, 3, 3), {"padding": 1}, "grad", dtype=np.float64)
+
+
+def _check_first_layer(kfn, tfn, xs, ws, kw, bias, atol=1e-5, dtype=np.float32):
+    xk, xt = pair(*xs, seed=1, dtype=dtype)
+    wk, wt = pair(*ws, seed=2, requires_grad=True, dtype=dtype)
     bk = bt = None
     if bias:
-        bk, bt = pair(ws[0], seed=3, requires_grad=bias == "grad")
+        bk, bt = pair(ws[0], seed=3, requires_grad=bias == "grad", dtype=dtype)
     ok, ot = kfn(xk, wk, bk, **kw), tfn(xt, wt, bt, **kw)
     assert_close(ok, ot)
     xk.array[...] = 0  # after the call: the gradients still use the input as it was
