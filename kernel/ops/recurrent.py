@@ -96,8 +96,8 @@ def _gates_torch_order(w, H):
 def _lstm_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse, h_zero=False):
     T, B, _ = x.shape
     H = w_hh.shape[1]
-    # One exp, +1 and reciprocal over all four gates per step: the sigmoid gates see -z and g sees
-    # -2z (signs and the 2 folded into the weights), so g = 2 sigmoid(2z) - 1 = tanh(z); see _tanh_.
+    # One exp and +1 over all four gates per step: the sigmoid gates see -z and g sees -2z (signs and
+    # the 2 folded into the weights), so 1 / (1 + e) gives o, i, f and 2 / (1 + e) - 1 = tanh(z) gives g.
     scale = np.full(4 * H, -1, x.dtype)
     scale[3 * H :] = -2
     b = None if b_ih is None else _gates_o_first(b_ih + b_hh, H) * scale
