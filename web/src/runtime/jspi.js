@@ -10,15 +10,19 @@
  * start would; `runSyncWorks` then proves, with one tiny wait, that run_sync works here.
  */
 
-/** Installs the WebAssembly trampoline where the interpreter calls through JavaScript. Never throws: false when it could not. */
-export async function useWasmTrampoline(pyodide, url) {
+/** The trampoline module's bytes, fetched while the rest of boot runs; null when it is not served. */
+export const fetchTrampoline = (url) => fetch(url).then((res) => (res.ok ? res.arrayBuffer() : null)).catch(() => null);
+
+/** Installs the WebAssembly trampoline (`bytes`: a promise of fetchTrampoline's) where the interpreter calls
+ * through JavaScript. Never throws: false when it could not. */
+export async function useWasmTrampoline(pyodide, bytes) {
   try {
     const M = pyodide._module;
     const slot = (M.__PyRuntime + M.HEAP32[M.__PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET >>> 2]) >>> 2;
     if (M.HEAP32[slot] !== 0) return true; // already a WebAssembly trampoline (a plain start on an engine with wasm-gc)
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-    const module = await WebAssembly.compile(await res.arrayBuffer());
+    const code = await bytes;
+    if (!code) throw new Error("its module (generated/pyodide-trampoline.wasm) is not served");
+    const module = await WebAssembly.compile(code);
     const instance = new WebAssembly.Instance(module, { env: { __indirect_function_table: M.wasmTable, memory: M.memory } });
     M.HEAP32[slot] = M.addFunction(instance.exports.trampoline_call);
     return true;

@@ -16,7 +16,7 @@ import { version as PYODIDE_VERSION } from "pyodide/package.json";
 import HOST_PY from "./pyhost.py?raw";
 import { installOrt, ORT_NAME, ORT_THREADS, ortProducts } from "./compute/ortGemm.js";
 import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
-import { runSyncWorks, useWasmTrampoline } from "./jspi.js";
+import { fetchTrampoline, runSyncWorks, useWasmTrampoline } from "./jspi.js";
 import { lookUp, unpackCached } from "./unpackCached.js";
 import { handleFiles } from "./workfiles.js";
 
@@ -252,6 +252,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   // onnxruntime-web for the short, wide products: only its files are checked now; it loads after ready.
   const ortLib = computeSetting === "numpy" || computeSetting === "tfjs" ? null : ortProducts({ libUrl: ORT_URL });
   const ortFiles = ortLib ? ortLib.available() : Promise.resolve({ ok: false, reason: `turned off (compute=${computeSetting})` });
+  const trampoline = fetchTrampoline(TRAMPOLINE_URL); // for run_sync after a snapshot restore (jspi.js)
   const index = pyodideIndex || PYODIDE_URL;
   const files = prefetch(index);
   const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
@@ -281,7 +282,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
       Object.assign(compute, { path: "numpy", reason: `The fast compute path could not be installed: ${e?.message || e}` });
     }
   }
-  const ortInfo = await startOrt(ortLib, ortFiles, compute, kernel.torch);
+  const ortInfo = await startOrt(ortLib, ortFiles, trampoline, compute, kernel.torch);
   report({
     phase: "ready", numpy: numpy.ok, numpyInstaller: numpy.installer || "none", torch: kernel.torch, snapshot,
     coreMs: coreDone - t0, bootMs: performance.now() - t0,
@@ -296,8 +297,8 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
 /** Programs run through callPromising where the engine has JSPI (run_sync then works in them), and
  * onnxruntime-web takes the short, wide products when it is wanted, its files are served and TensorFlow.js
  * runs (it is the fallback of every product routed to it). Returns {on, why} for the boot report. */
-async function startOrt(ortLib, ortFiles, compute, torch) {
-  jspi = Boolean(pyodide) && (await useWasmTrampoline(pyodide, TRAMPOLINE_URL)) && (await runSyncWorks(pyodide));
+async function startOrt(ortLib, ortFiles, trampoline, compute, torch) {
+  jspi = Boolean(pyodide) && (await useWasmTrampoline(pyodide, trampoline)) && (await runSyncWorks(pyodide));
   const files = await ortFiles;
   let why = !torch ? "the kernel did not load" : compute.path !== "tfjs-wasm" ? "TensorFlow.js's backend is not running (it is the fallback)"
     : !files.ok ? `its files are not served: ${files.reason}` : !jspi ? "this browser has no WebAssembly JSPI (Python cannot wait on its Promise)" : "";
