@@ -75,24 +75,16 @@ async function remember(cache, kind, url, body) {
   await cache.put(url, new Response(body, { headers: { "content-type": "application/octet-stream" } }));
 }
 
-/** Looks up the unpacked files of `zip` (bytes) in the cache: begun as soon as the archive has arrived (the worker's
- * prefetch), so that reading them overlaps the runtime's start. Resolves to what unpackCached takes. */
-export async function lookUp(zip, kind) {
+/** Writes the files of `zip` (bytes) under `dir`, from the cache when this archive was unpacked before;
+ * returns {paths (in archive order), cached (bool)}. Without Cache Storage it just unpacks. */
+export async function unpackCached(pyodide, zip, dir, kind) {
   const bytes = zip instanceof Uint8Array ? zip : new Uint8Array(zip);
   const cache = await self.caches?.open(CACHE).catch(() => null);
   const url = cache && `${ENTRY_URL}${kind}-${await sha256Hex(bytes)}`;
   const hit = cache && (await cache.match(url).catch(() => null));
-  const entry = hit && (await hit.arrayBuffer().catch(() => null));
-  return { bytes, kind, cache, url, entry };
-}
-
-/** Writes the files of an archive (a lookUp result) under `dir`, from the cache when it was unpacked before;
- * returns {paths (in archive order), cached (bool)}. Without Cache Storage it just unpacks. */
-export async function unpackCached(pyodide, found, dir) {
-  const { bytes, kind, cache, url, entry } = found;
-  if (entry) {
+  if (hit) {
     try {
-      return { paths: unpackEntry(pyodide.FS, dir, entry), cached: true };
+      return { paths: unpackEntry(pyodide.FS, dir, await hit.arrayBuffer()), cached: true };
     } catch (e) {
       console.warn(`The cached ${kind} files were not usable, so the archive is unpacked again (${e?.message || e})`);
     }

@@ -17,7 +17,7 @@ import HOST_PY from "./pyhost.py?raw";
 import { installOrt, ORT_NAME, ORT_THREADS, ortProducts } from "./compute/ortGemm.js";
 import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
 import { fetchTrampoline, runSyncWorks, useWasmTrampoline } from "./jspi.js";
-import { lookUp, unpackCached } from "./unpackCached.js";
+import { unpackCached } from "./unpackCached.js";
 import { handleFiles } from "./workfiles.js";
 
 const ORIGIN = self.location.origin;
@@ -116,19 +116,15 @@ function prefetch(index) {
   });
   const bytecode = numpy.then((pkg) => download(`${ORIGIN}/generated/numpy-bytecode-${pkg.sha256.slice(0, 16)}.zip`, "numpy"))
     .catch(() => null);
-  const kernel = download(KERNEL_ZIP_URL, "kernel");
-  // Each archive's unpacked files are looked up in Cache Storage as soon as it arrives, beside the runtime's start.
-  return { wheel: quiet(wheel), numpy: quiet(wheel.then((zip) => lookUp(zip, "numpy"))),
-           bytecode: bytecode.then((zip) => zip && lookUp(zip, "numpy-bytecode")).catch(() => null),
-           kernel: quiet(kernel.then((zip) => lookUp(zip, "kernel"))) };
+  return { wheel: quiet(wheel), bytecode, kernel: quiet(download(KERNEL_ZIP_URL, "kernel")) };
 }
 
 const sitePackages = () => pyodide.runPython("import site; site.getsitepackages()[0]");
 
-async function installBytecode(found) {
-  if (!found) return;
+async function installBytecode(zip) {
+  if (!zip) return;
   try {
-    await unpackCached(pyodide, found, sitePackages());
+    await unpackCached(pyodide, zip, sitePackages(), "numpy-bytecode");
   } catch (e) {
     console.warn(`NumPy's bytecode was not installed, so Python compiles NumPy's sources (${e?.message || e})`);
   }
@@ -141,8 +137,9 @@ async function installBytecode(found) {
 async function unpackNumpy(files) {
   const loadDynlib = pyodide._api?.loadDynlib;
   if (typeof loadDynlib !== "function") throw new Error("this Pyodide has no dynamic-library loader to call");
+  const wheel = await files.wheel;
   const suffixes = pyodide.runPython("import importlib.machinery as m; '|'.join(m.EXTENSION_SUFFIXES)").split("|");
-  const { paths: written, cached } = await unpackCached(pyodide, await files.numpy, sitePackages());
+  const { paths: written, cached } = await unpackCached(pyodide, wheel, sitePackages(), "numpy");
   if (written.some((path) => /\.data\//.test(path))) throw new Error("the wheel has a .data folder");
   const libraries = written.filter((path) => /\.so$/.test(path));
   if (libraries.some((path) => !suffixes.some((s) => path.endsWith(s)))) throw new Error("the wheel has shared libraries besides extension modules");
@@ -190,7 +187,7 @@ for finder in list(sys.path_importer_cache.values()):
 
 async function installKernel(files) {
   startPhase("kernel");
-  await unpackCached(pyodide, await files.kernel, sitePackages());
+  await unpackCached(pyodide, await files.kernel, sitePackages(), "kernel");
   pyodide.runPython(FORGET_LISTINGS); // files written behind Python's back
 }
 
