@@ -15,8 +15,8 @@
 import { version as PYODIDE_VERSION } from "pyodide/package.json";
 import HOST_PY from "./pyhost.py?raw";
 import { installOrt, ORT_NAME, ORT_THREADS, ortProducts } from "./compute/ortGemm.js";
-import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
 import { fetchTrampoline, runSyncWorks, useWasmTrampoline } from "./jspi.js";
+import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
 import { unpackCached } from "./unpackCached.js";
 import { handleFiles } from "./workfiles.js";
 
