@@ -77,7 +77,8 @@ test.describe("boot with NumPy and the kernel", () => {
     expect(log.at(-1)).toMatchObject({ phase: "ready", numpy: true, torch: true, snapshot: true });
     // The snapshot already holds every standard-library module NumPy, the kernel and the host import at boot
     // (web/build/pyodideSnapshot.mjs); a new NumPy that needs more shows up here by name.
-    expect(log.at(-1).stdlibImported).toEqual([]);
+    expect(log.at(-1).stdlibImported, "standard-library modules a boot imports that the snapshot lacks: add them to " +
+           "PREIMPORT in web/build/pyodideSnapshot.mjs (unless they keep per-visit state made at import)").toEqual([]);
     const { imports, importNumpy } = log.at(-1).timings; // `import numpy` is timed alone, inside the imports step
     expect(importNumpy).toBeGreaterThan(0);
     expect(importNumpy).toBeLessThanOrEqual(imports);
