@@ -5,11 +5,13 @@
  * libraries' products (the kernel's own NumPy and Python: what a kernel change usually moves), the
  * medians of the paired B/A ratios, and both sides' losses.
  *
- *   npm run build && node bench/browser_kernel_ab.js [--base REV] [--workloads seed_lstm,mlp,transformer,seed_cnn]
- *                                                      [--steps N] [--web-dir DIR]
+ *   npm run build && node bench/browser_kernel_ab.js [--base REV] [--paths kernel/a.py,kernel/b.py] [--steps N]
+ *                                                      [--workloads seed_lstm,mlp,transformer,seed_cnn] [--web-dir DIR]
  *
- * --base defaults to HEAD (B is the working tree, uncommitted edits included). Both copies get the page's
- * product libraries (compute.use_host_gemm / use_wide_gemm from the page's own kernel, wrapped to time them).
+ * --base defaults to HEAD (B is the working tree, uncommitted edits included). With --paths, A is the working
+ * tree with just those files as they were at --base (one change measured while others' edits stay in both).
+ * Both copies get the page's product libraries (compute.use_host_gemm / use_wide_gemm from the page's own
+ * kernel, wrapped to time them); a base whose compute seam predates a library runs without it.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,16 +23,25 @@ const BASE = arg("--base", "HEAD");
 const STEPS = Number(arg("--steps", 10));
 const WEB_DIR = resolve(arg("--web-dir", join(REPO, "web/dist")));
 const WORKLOADS = arg("--workloads", "seed_lstm,mlp").split(",");
+const PATHS = arg("--paths", "").split(",").filter(Boolean);
 
-const zipA = execFileSync("git", ["archive", "--format=zip", BASE, "kernel"], { cwd: REPO, maxBuffer: 1 << 28 });
-const zipB = execFileSync(join(REPO, ".venv/bin/python"), ["-c", `
-import io, pathlib, sys, zipfile
+/** The working tree's kernel/ as a zip, with `paths` replaced by their text at `rev` (none: as it is). */
+function workingTreeZip(rev, paths) {
+  return execFileSync(join(REPO, ".venv/bin/python"), ["-c", `
+import io, pathlib, subprocess, sys, zipfile
+rev, paths = sys.argv[1], set(sys.argv[2:])
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
     for p in sorted(pathlib.Path("kernel").rglob("*")):
         if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc":
-            z.write(p, p.as_posix())
-sys.stdout.buffer.write(buf.getvalue())`], { cwd: REPO, maxBuffer: 1 << 28 });
+            name = p.as_posix()
+            data = subprocess.run(["git", "show", f"{rev}:{name}"], check=True, capture_output=True).stdout if name in paths else p.read_bytes()
+            z.writestr(name, data)
+sys.stdout.buffer.write(buf.getvalue())`, rev, ...paths], { cwd: REPO, maxBuffer: 1 << 28 });
+}
+
+const zipA = PATHS.length ? workingTreeZip(BASE, PATHS) : execFileSync("git", ["archive", "--format=zip", BASE, "kernel"], { cwd: REPO, maxBuffer: 1 << 28 });
+const zipB = workingTreeZip(BASE, []);
 const WORKLOADS_PY = readFileSync(join(REPO, "bench/workloads.py"), "utf8");
 
 function program(builder) {
@@ -85,7 +96,8 @@ const server = await startServer(WEB_DIR);
 const browser = await launchChromium();
 const pairs = (a, b) => median(a.map((x, i) => b[i] / x)).toFixed(3);
 try {
-  console.log(`kernel A/B in one page: A = ${BASE}, B = the working tree; ${STEPS} alternating steps each after one warm-up`);
+  const a = PATHS.length ? `the working tree with ${PATHS.join(", ")} at ${BASE}` : BASE;
+  console.log(`kernel A/B in one page: A = ${a}, B = the working tree; ${STEPS} alternating steps each after one warm-up`);
   for (const builder of WORKLOADS) {
     const context = await browser.newContext();
     try {
