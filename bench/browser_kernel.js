@@ -11,8 +11,8 @@
  * medians are printed with their ratio, with the page's compute path and its peak WebAssembly memory
  * (Pyodide's heap + the compute library's heap: wasm memories only grow, so the size at the end of a
  * fresh page's workload is its peak). NumPy comes from the same places as in bench/browser_runtime.js.
- * `--compute auto,tfjs` is an A/B in one session: each run boots a fresh page per mode, the modes alternating
- * (auto: onnxruntime-web takes the short, wide products where the page can wait on it; tfjs: TensorFlow.js only),
+ * `--compute tfjs,ort` is an A/B in one session: each run boots a fresh page per mode, the modes alternating
+ * (tfjs: TensorFlow.js only, what auto is; ort: onnxruntime-web takes the short, wide products, the page waiting on it with JSPI),
  * and each mode's median is printed with the page's product count per library and the ratio to the first mode.
  * `--profile N` also runs cProfile over the page's timed steps and prints its N top functions by own time
  * (where a step's time goes in the page: host products, NumPy copies, Python overhead).

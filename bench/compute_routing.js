@@ -122,7 +122,7 @@ const browser = await launchChromium();
 let result;
 try {
   const page = await browser.newPage();
-  await page.goto(`${server.url}/runtime-harness.html`);
+  await page.goto(`${server.url}/runtime-harness.html?compute=ort`); // onnxruntime-web is opt-in
   await waitForReady(page, 180_000);
   const ready = await page.evaluate(() => window.harness.bootLog.at(-1));
   if (!ready.compute?.libraries?.includes("ort-wasm")) throw new Error(`onnxruntime-web is off in this page: ${ready.compute?.ort}`);

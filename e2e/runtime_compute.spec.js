@@ -1,7 +1,8 @@
-/** The browser's compute paths (issue 11): the kernel's float32 products on the fast path (short, wide ones
- * on onnxruntime-web, which Python waits on through JSPI, the rest on TensorFlow.js's wasm backend), on
- * TensorFlow.js alone (?compute=tfjs) and on Pyodide's NumPy, each matching real PyTorch; the fallbacks
- * (onnxruntime-web's files blocked or no JSPI -> TensorFlow.js only; its files blocked too -> NumPy);
+/** The browser's compute paths (issue 11): the kernel's float32 products on the fast path (TensorFlow.js's wasm
+ * backend, the default), with onnxruntime-web beside it (?compute=ort, opt-in: short, wide products there, which
+ * Python waits on through JSPI), on TensorFlow.js alone (?compute=tfjs) and on Pyodide's NumPy, each matching real
+ * PyTorch; the fallbacks (with compute=ort: its files blocked or no JSPI -> TensorFlow.js only; TensorFlow.js's
+ * files blocked too -> NumPy);
  * Stop and the working directory while a run waits on onnxruntime-web; the kernel's self-checks in the page.
  * Runs where NumPy for Pyodide is reachable (see runtime_numpy.spec.js), skipped otherwise. */
 import { readdirSync, readFileSync } from "node:fs";
@@ -65,13 +66,14 @@ test.describe("browser compute paths", () => {
     test.skip(!server.numpy, server.numpyReason);
   });
 
-  for (const [query, path, libraries] of [["", "tfjs-wasm", BOTH], ["?compute=tfjs", "tfjs-wasm", ["tfjs-wasm"]], ["?compute=numpy", "numpy", ["numpy"]]]) {
+  for (const [query, path, libraries] of [["", "tfjs-wasm", ["tfjs-wasm"]], ["?compute=ort", "tfjs-wasm", BOTH], ["?compute=tfjs", "tfjs-wasm", ["tfjs-wasm"]], ["?compute=numpy", "numpy", ["numpy"]]]) {
     test(`the ${libraries.join(" + ")} path${query ? ` (${query})` : ""} runs the products and matches PyTorch (conv, linear, LSTM, training losses)`, async ({ page, server }) => {
       test.setTimeout(400_000);
       const ready = await boot(page, server, query);
       expect(ready.compute.path).toBe(path);
       expect(ready.compute.libraries).toEqual(libraries);
       if (query === "?compute=tfjs") expect(ready.compute.ort).toContain("compute=tfjs");
+      if (query === "") expect(ready.compute.ort).toContain("compute=ort turns it on"); // opt-in: slower than TensorFlow.js alone here
       if (path === "tfjs-wasm") {
         // the page is cross-origin isolated, so the library's thread pool gets every core (up to 8), not the library's default half
         const cores = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
@@ -101,7 +103,7 @@ test.describe("browser compute paths", () => {
     test(`when ${why} the short, wide products run on TensorFlow.js, match PyTorch, and the page says so`, async ({ page, server }) => {
       test.setTimeout(300_000);
       await block(page);
-      const ready = await boot(page, server);
+      const ready = await boot(page, server, "?compute=ort");
       expect(ready.compute.path).toBe("tfjs-wasm");
       expect(ready.compute.libraries).toEqual(["tfjs-wasm"]);
       expect(ready.compute.ort).toContain(expected);
@@ -117,7 +119,7 @@ test.describe("browser compute paths", () => {
 
   test("Stop ends a loop of products waiting on onnxruntime-web through the interrupt buffer, and the next run works", async ({ page, server }) => {
     test.setTimeout(300_000);
-    const ready = await boot(page, server);
+    const ready = await boot(page, server, "?compute=ort");
     expect(ready.compute.libraries).toEqual(BOTH);
     const stopped = await page.evaluate((code) => window.harness.run(code, {
       onEvent: (ev) => { if (ev.kind === "stdout" && ev.text === "started") setTimeout(() => window.harness.runner.stop(), 1500); },
@@ -135,7 +137,7 @@ test.describe("browser compute paths", () => {
 
   test("a files message sent while a run waits on onnxruntime-web is handled after the run ends", async ({ page, server }) => {
     test.setTimeout(300_000);
-    const ready = await boot(page, server);
+    const ready = await boot(page, server, "?compute=ort");
     expect(ready.compute.libraries).toEqual(BOTH);
     const code = `${wideLoop(300)}\nimport os\nprint("late.txt" in os.listdir("."))`;
     const { result, order } = await page.evaluate(async (code) => {
@@ -178,6 +180,10 @@ test.describe("browser compute paths", () => {
     const boot = page.locator("#statusbar [data-role=boot]");
     await expect(boot).toHaveAttribute("data-phase", "ready", { timeout: 240_000 });
     await expect(boot).toHaveAttribute("data-compute", "tfjs-wasm");
+    await expect(boot).toHaveAttribute("data-libraries", "tfjs-wasm");
+    await expect(boot).toHaveText(/fast compute \(WebAssembly SIMD: TensorFlow\.js\)$/);
+    await page.goto(`${server.url}/?compute=ort`); // opt-in: onnxruntime-web beside it
+    await expect(boot).toHaveAttribute("data-phase", "ready", { timeout: 240_000 });
     await expect(boot).toHaveAttribute("data-libraries", "ort-wasm tfjs-wasm");
     await expect(boot).toContainText("fast compute (WebAssembly SIMD: TensorFlow.js + onnxruntime-web)");
   });
@@ -186,7 +192,7 @@ test.describe("browser compute paths", () => {
     test.setTimeout(600_000);
     const ready = await boot(page, server);
     expect(ready.compute.path).toBe("tfjs-wasm");
-    expect(ready.compute.libraries).toEqual(BOTH);
+    expect(ready.compute.libraries).toEqual(["tfjs-wasm"]);
     const dir = "tests/kernel/selfcheck";
     const files = Object.fromEntries(readdirSync(join(REPO, dir)).filter((f) => f.endsWith(".py")).map((f) => [f, read(`${dir}/${f}`)]));
     expect(Object.keys(files).filter((f) => f.startsWith("test_")).length).toBeGreaterThan(0);

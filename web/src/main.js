@@ -196,7 +196,9 @@ function onBoot(info) {
 async function bootBrowser() {
   if (browserRunner) return browserRunner;
   status.boot({ phase: "runtime" });
-  browserRunner = new BrowserRunner({ pyodideIndex: await pyodideIndex(), onBoot: onBoot });
+  // ?compute=numpy|tfjs|ort picks the browser's compute libraries (worker.js); the default is the fastest measured
+  browserRunner = new BrowserRunner({ pyodideIndex: await pyodideIndex(), onBoot: onBoot,
+    compute: new URLSearchParams(location.search).get("compute") || "auto" });
   return browserRunner;
 }
 

@@ -1,11 +1,12 @@
 /** The browser runtime's module worker: Pyodide from our origin, NumPy from the configured
  * package index, the kernel zip from our origin, then runs code on request.
  *
- * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"tfjs"|"numpy"}, {type: "run", id, code, name},
+ * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"tfjs"|"ort"|"numpy"} ("auto" = "tfjs": TensorFlow.js
+ * where it loads, else NumPy; "ort" adds onnxruntime-web for the short, wide products, run through JSPI), {type: "run", id, code, name},
  * {type: "files", id, op, ...} (the working directory, answered with {type: "files", id, ...}: see workfiles.js);
  * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used and which compute path
  * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason, compute.libraries (["ort-wasm", "tfjs-wasm"]
- * where onnxruntime-web takes the short, wide products; compute=tfjs keeps them on TensorFlow.js) and compute.ort (why or why not); numpyInstaller: "unpack"
+ * where onnxruntime-web takes the short, wide products: only with compute=ort) and compute.ort (why or why not); numpyInstaller: "unpack"
  * (the wheel unpacked here) | "cache" (its files from an earlier visit's Cache Storage) | "loadPackage" (Pyodide's,
  * the fallback) | "none"; timings: ms of the
  * runtime, numpy and kernel steps, of importing torch (the kernel, NumPy), when the compute library was ready and how long Python then waited for it), {type: "events", id, json}, {type: "result", id, state, memory: {pyodide, library}} (wasm heap bytes after the run).
@@ -247,9 +248,12 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   const computeLoading = loadCompute({ libUrl: TFJS_URL, disabled: computeSetting === "numpy" })
     .finally(() => { computeReady = performance.now() - t0; });
   // onnxruntime-web for the short, wide products: only its files are checked now; it loads after ready.
-  const ortLib = computeSetting === "numpy" || computeSetting === "tfjs" ? null : ortProducts({ libUrl: ORT_URL });
-  const ortFiles = ortLib ? ortLib.available() : Promise.resolve({ ok: false, reason: `turned off (compute=${computeSetting})` });
-  const trampoline = fetchTrampoline(TRAMPOLINE_URL); // for run_sync after a snapshot restore (jspi.js)
+  // Opt-in (compute=ort): measured in the page on a quiet 2-core machine, it made the seed LSTM step slower than
+  // TensorFlow.js alone (1,155 vs 948 ms; per-product cost of its async run), so "auto" leaves it off (docs/pyodide.md).
+  const ortLib = computeSetting === "ort" ? ortProducts({ libUrl: ORT_URL }) : null;
+  const ortFiles = ortLib ? ortLib.available() : Promise.resolve({ ok: false,
+    reason: computeSetting === "auto" ? "not used by default (slower than TensorFlow.js alone in the page); compute=ort turns it on" : `turned off (compute=${computeSetting})` });
+  const trampoline = ortLib ? fetchTrampoline(TRAMPOLINE_URL) : null; // for run_sync after a snapshot restore (jspi.js)
   const index = pyodideIndex || PYODIDE_URL;
   const files = prefetch(index);
   const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
@@ -295,11 +299,11 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
  * onnxruntime-web takes the short, wide products when it is wanted, its files are served and TensorFlow.js
  * runs (it is the fallback of every product routed to it). Returns {on, why} for the boot report. */
 async function startOrt(ortLib, ortFiles, trampoline, compute, torch) {
+  if (!ortLib) return { on: false, why: `off: ${(await ortFiles).reason}` }; // programs run plainly, without JSPI
   jspi = Boolean(pyodide) && (await useWasmTrampoline(pyodide, trampoline)) && (await runSyncWorks(pyodide));
   const files = await ortFiles;
   let why = !torch ? "the kernel did not load" : compute.path !== "tfjs-wasm" ? "TensorFlow.js's backend is not running (it is the fallback)"
     : !files.ok ? `its files are not served: ${files.reason}` : !jspi ? "this browser has no WebAssembly JSPI (Python cannot wait on its Promise)" : "";
-  if (!ortLib) why = files.reason;
   if (why) return { on: false, why: `off: ${why}` };
   try {
     installOrt(pyodide, ortLib, compute);
@@ -308,7 +312,7 @@ async function startOrt(ortLib, ortFiles, trampoline, compute, torch) {
   }
   ort = ortLib;
   setTimeout(() => ort.load(), 0); // after ready: boot does not wait for its 14 MB; the first product routed to it does
-  return { on: true, why: `loads after ready (${ORT_THREADS} thread); the first product routed to it waits for it` };
+  return { on: true, why: `loads after ready (${ORT_THREADS} thread${ORT_THREADS === 1 ? "" : "s"}); the first product routed to it waits for it` };
 }
 
 /** Bytes of WebAssembly memory now: Pyodide's heap and the compute library's. Memories only grow,

@@ -16,12 +16,11 @@
 
 const WASM_FILE = "ort-wasm-simd-threaded.wasm";
 export const ORT_NAME = "ort-wasm";
-/** Its thread count. Not TensorFlow.js's: onnxruntime-web runs its products on a global pool whose threads spin
- * between products (the session's allow_spinning does not reach that pool), taking a core from Python and NumPy;
- * measured on the 2-core machines under load, the seed LSTM step (400 of its products a step) with one thread
- * ran faster than TensorFlow.js alone in 3 of 3 alternating pairs, with two threads slower in 2 of 3
- * (docs/pyodide.md, "Fast compute"). */
-export const ORT_THREADS = 1;
+/** Its thread count. Not necessarily TensorFlow.js's: onnxruntime-web runs its products on a global pool whose
+ * threads spin between products (the session's allow_spinning does not reach that pool), taking a core from Python
+ * and NumPy. Under load one thread measured better; on a quiet 2-core machine two did (seed LSTM step 1,155 ms with
+ * two vs 1,426 with one, TensorFlow.js alone 948: why compute=ort is opt-in; docs/pyodide.md, "Fast compute"). */
+export const ORT_THREADS = 2;
 
 // A minimal protobuf writer: enough of onnx.proto (ModelProto > GraphProto > NodeProto/ValueInfoProto) for one node.
 const utf8 = new TextEncoder();
