@@ -135,6 +135,22 @@ test.describe("browser compute paths", () => {
     expect((await counts(page))["ort-wasm"]).toBe(before + 3);
   });
 
+  test("on the default path Stop takes inside Python in programs that printed or imported torch (snapshot restored)", async ({ page, server }) => {
+    test.setTimeout(300_000);
+    const ready = await boot(page, server);
+    expect(ready).toMatchObject({ snapshot: true, compute: { libraries: ["tfjs-wasm"] } });
+    for (const code of ["while True:\n    pass\n", "print('spinning')\nwhile True:\n    pass\n", "import torch\nx = torch.ones(3)\nwhile True:\n    pass\n"]) {
+      const stopped = await page.evaluate((code) => window.harness.run(code, {
+        onEvent: (ev) => { if (ev.kind === "status" && ev.state === "running") setTimeout(() => window.harness.runner.stop(), 300); },
+      }), code);
+      expect(stopped.state, code).toBe("cancelled");
+      // a restored interpreter left on the snapshot's JavaScript trampoline ignored the interrupt after a print:
+      // the runner then terminated the worker after 2 s and booted a new one
+      expect(await page.evaluate(() => window.harness.bootLog.map((b) => b.phase)), code).not.toContain("restarting");
+    }
+    expect(await runPy(page, "print('again')")).toEqual(["again"]);
+  });
+
   test("a files message sent while a run waits on onnxruntime-web is handled after the run ends", async ({ page, server }) => {
     test.setTimeout(300_000);
     const ready = await boot(page, server, "?compute=ort");

@@ -253,7 +253,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   const ortLib = computeSetting === "ort" ? ortProducts({ libUrl: ORT_URL }) : null;
   const ortFiles = ortLib ? ortLib.available() : Promise.resolve({ ok: false,
     reason: computeSetting === "auto" ? "not used by default (slower than TensorFlow.js alone in the page); compute=ort turns it on" : `turned off (compute=${computeSetting})` });
-  const trampoline = ortLib ? fetchTrampoline(TRAMPOLINE_URL) : null; // for run_sync after a snapshot restore (jspi.js)
+  const trampoline = fetchTrampoline(TRAMPOLINE_URL); // put back after a snapshot restore (jspi.js, startOrt)
   const index = pyodideIndex || PYODIDE_URL;
   const files = prefetch(index);
   const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
@@ -299,8 +299,12 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
  * onnxruntime-web takes the short, wide products when it is wanted, its files are served and TensorFlow.js
  * runs (it is the fallback of every product routed to it). Returns {on, why} for the boot report. */
 async function startOrt(ortLib, ortFiles, trampoline, compute, torch) {
+  // A restored interpreter calls C through the JavaScript trampoline Node gave the snapshot; the WebAssembly one a
+  // fresh start here would use goes back in whatever the compute setting (jspi.js): run_sync needs it, and
+  // without it Stop did not take in a program that had printed (2 s and a worker restart instead of ~2 ms).
+  const wasmTrampoline = Boolean(pyodide) && (await useWasmTrampoline(pyodide, trampoline));
   if (!ortLib) return { on: false, why: `off: ${(await ortFiles).reason}` }; // programs run plainly, without JSPI
-  jspi = Boolean(pyodide) && (await useWasmTrampoline(pyodide, trampoline)) && (await runSyncWorks(pyodide));
+  jspi = wasmTrampoline && (await runSyncWorks(pyodide));
   const files = await ortFiles;
   let why = !torch ? "the kernel did not load" : compute.path !== "tfjs-wasm" ? "TensorFlow.js's backend is not running (it is the fallback)"
     : !files.ok ? `its files are not served: ${files.reason}` : !jspi ? "this browser has no WebAssembly JSPI (Python cannot wait on its Promise)" : "";
