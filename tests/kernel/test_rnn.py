@@ -348,6 +348,14 @@ def test_training_steps_follow_torch(mode):
         assert_close(kp, tp)
 
 
+def assert_same_parameter_grads(km, tm):
+    """Each parameter has a gradient exactly where PyTorch's has one, and the same values."""
+    for (name, kp), (_, tp) in zip(km.named_parameters(), tm.named_parameters()):
+        assert (kp.grad is None) == (tp.grad is None), name
+        if tp.grad is not None:
+            assert_close(kp.grad, tp.grad)
+
+
 def test_frozen_parameters_get_no_gradient():
     km, tm = twin(T.nn.LSTM, krnn.LSTM, I, H, num_layers=2, bidirectional=True)
     for m in (km, tm):
@@ -356,10 +364,7 @@ def test_frozen_parameters_get_no_gradient():
     kx, tx = leaf((SEQ, BATCH, I), 17)
     backprop_both(flat(km(kx)), flat(tm(tx)))
     assert_close(kx.grad, tx.grad)
-    for (name, kp), (_, tp) in zip(km.named_parameters(), tm.named_parameters()):
-        assert (kp.grad is None) == (tp.grad is None), name
-        if tp.grad is not None:
-            assert_close(kp.grad, tp.grad)
+    assert_same_parameter_grads(km, tm)
 
 
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh"])
@@ -375,10 +380,7 @@ def test_bias_gradients_with_some_input_side_parameters_frozen(mode, frozen):
     kx, tx = leaf((SEQ, BATCH, I), 21)
     backprop_both(flat(km(kx)), flat(tm(tx)))
     assert_close(kx.grad, tx.grad)
-    for (name, kp), (_, tp) in zip(km.named_parameters(), tm.named_parameters()):
-        assert (kp.grad is None) == (tp.grad is None), name
-        if tp.grad is not None:
-            assert_close(kp.grad, tp.grad)
+    assert_same_parameter_grads(km, tm)
 
 
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
