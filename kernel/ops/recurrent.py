@@ -114,7 +114,7 @@ def _lstm_forward(x, xa, w_ih, w_hh, b_ih, b_hh, h, c, reverse, h_zero=False):
         for t in _steps(T, reverse):
             a = A[t]
             if h_zero and t == first:  # h0 is zeros: no product
-                np.copyto(a, xp[t])
+                np.positive(xp[t], out=a)  # a copy; a ufunc, so meta inputs (shapes only) pass through
             else:
                 compute.gemm(h, whh, out=a)
                 a += xp[t]
@@ -257,7 +257,7 @@ def _rnn_forward(relu):
             for t in _steps(T, reverse):
                 if h_zero and t == first:  # h0 is zeros: no product
                     a = Hs[t]
-                    np.copyto(a, xp[t])
+                    np.positive(xp[t], out=a)  # a copy; a ufunc, so meta inputs (shapes only) pass through
                 else:
                     a = compute.gemm(h, whh, out=Hs[t])
                     a += xp[t]
