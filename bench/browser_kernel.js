@@ -1,11 +1,13 @@
 /** Training-step speed of the kernel in the page (issue 11), in real Chromium through the page's
  * worker, each workload against the same program on native PyTorch CPU in the same run.
  *
- *   npm run build && node bench/browser_kernel.js [--runs N] [--steps N] [--workloads cnn,lstm,mlp,transformer]
+ *   npm run build && node bench/browser_kernel.js [--runs N] [--steps N] [--warmup SECONDS] [--workloads cnn,lstm,mlp,transformer]
  *                                                  [--compute auto|tfjs|numpy[,...]] [--web-dir DIR] [--profile N]
  *
  * For each workload (bench/workloads.py: the seed CNN, the seed LSTM, an MLP, a Transformer encoder) a fresh page boots,
- * runs one warm-up step and then `--steps` timed steps; native PyTorch (this checkout's .venv) runs
+ * runs warm-up steps (at least one, and at least `--warmup` seconds of them, default 2: in the page the first
+ * steps are slower while V8 tiers up the WebAssembly they use, e.g. the MLP's first steps ~20 ms, ~6 ms after ten)
+ * and then `--steps` timed steps; native PyTorch (this checkout's .venv) runs
  * the same builder and steps in a child process, with all cores and with one thread (the steadier
  * anchor on a loaded machine, where PyTorch's thread pool suffers most). Repeated `--runs` times, alternating; the
  * medians are printed with their ratio, with the page's compute path and its peak WebAssembly memory
@@ -26,6 +28,7 @@ import { REPO, launchChromium, median, startServer, waitForReady } from "./brows
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
 const RUNS = Number(arg("--runs", 3));
 const STEPS = Number(arg("--steps", 3));
+const WARMUP_S = Number(arg("--warmup", 2));
 const COMPUTES = arg("--compute", "auto").split(",");
 const WEB_DIR = resolve(arg("--web-dir", join(REPO, "web/dist")));
 const PROFILE = Number(arg("--profile", 0));
@@ -34,7 +37,7 @@ const BUILDERS = { cnn: "seed_cnn", lstm: "seed_lstm", mlp: "mlp", transformer: 
 const WORKLOADS_PY = readFileSync(join(REPO, "bench/workloads.py"), "utf8");
 const CORES = availableParallelism();
 
-/** The program both sides run: build the workload, one warm-up step, then STEPS timed steps (ms each). */
+/** The program both sides run: build the workload, warm-up steps (>= 1, >= WARMUP_S s), then STEPS timed steps (ms each). */
 function program(builder, torchName, profile = 0) {
   return `
 import json, sys, time, types
@@ -43,7 +46,15 @@ exec(compile(${JSON.stringify(WORKLOADS_PY)}, "workloads.py", "exec"), workloads
 import ${torchName} as torch
 torch.manual_seed(0)
 step = workloads.${builder}(torch)
+warm_until = time.perf_counter() + ${WARMUP_S}
 step()
+while time.perf_counter() < warm_until:
+    step()
+try:
+    from torchpad.kernel import compute as _seam
+    _seam.counts(reset=True)  # the counts printed are the timed steps' products
+except ImportError:
+    pass
 times = []
 ${profile ? "import cProfile, io, pstats\nprofiler = cProfile.Profile()\nprofiler.enable()" : ""}
 for _ in range(${STEPS}):
@@ -92,7 +103,7 @@ const server = await startServer(WEB_DIR);
 const browser = await launchChromium();
 const mb = (b) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 try {
-  console.log(`browser kernel: ${STEPS} timed steps after one warm-up, median of ${RUNS} runs each; compute=${COMPUTES.join(" vs ")}`);
+  console.log(`browser kernel: ${STEPS} timed steps after >= ${WARMUP_S} s of warm-up steps, median of ${RUNS} runs each; compute=${COMPUTES.join(" vs ")}`);
   const list = (xs, d) => xs.map((x) => x.toFixed(d)).join(", ");
   for (const name of WORKLOADS) {
     const builder = BUILDERS[name];
@@ -116,7 +127,7 @@ try {
       const vs = compute === COMPUTES[0] ? "" : `   vs ${COMPUTES[0]} ${(o / first).toFixed(2)}x`;
       console.log(`${name.padEnd(5)} page ${o.toFixed(0).padStart(7)} ms   native PyTorch CPU (${CORES} threads) ${a.toFixed(1).padStart(7)} ms   ratio ${(o / a).toFixed(2).padStart(6)}` +
         `   | 1 thread ${a1.toFixed(1).padStart(7)} ms   ratio ${(o / a1).toFixed(2).padStart(6)}   compute=${compute}: ${libs}${run.compute?.threads ? ` (${run.compute.threads} threads)` : ""}${vs}   ${mem}`);
-      console.log(`      runs: page [${list(ours[compute], 0)}] ms; products per library ${JSON.stringify(run.counts || {})}`);
+      console.log(`      runs: page [${list(ours[compute], 0)}] ms; products per library in the timed steps ${JSON.stringify(run.counts || {})}`);
     }
     console.log(`      runs: native [${list(anchor, 1)}] ms, native 1 thread [${list(single, 1)}] ms`);
   }
