@@ -72,9 +72,9 @@ def _steps(T: int, reverse: bool):
     return range(T - 1, -1, -1) if reverse else range(T)
 
 
-def _prev(seq, first, reverse: bool, out=None):
-    """The state each step started from: `first` at the first step, else the neighbour's (into `out` if given)."""
-    prev = np.empty_like(seq) if out is None else out
+def _prev(seq, first, reverse: bool):
+    """The state each step started from: `first` at the first step, else the neighbour's."""
+    prev = np.empty_like(seq)
     if reverse:
         prev[-1], prev[:-1] = first, seq[1:]
     else:
@@ -377,39 +377,24 @@ class RNNStack(Function):
                     dc0[k] = dc
                 flat_x, flat_h = dXP.reshape(T * B, -1), dHP.reshape(T * B, -1)
                 base = 3 + k * per
-                # the weight gradients are dXP^T @ input and dHP^T @ h_(t-1): one transpose serves both when dXP is dHP
-                shared = dHP is dXP and needs[base] and needs[base + 1]
+                # the weight gradients are dXP^T @ [input | 1] (dW_ih, and db_ih from the ones column when the input
+                # was extended) and dHP^T @ h_(t-1): one transpose serves both when dXP is dHP
                 xT = _transposed(flat_x) if needs[base] else None
                 db_ih = None
-                x_side = None if not needs[base] else inp.reshape(T * B, -1) if xa is None else xa
-                if shared:  # [dW_ih (| db_ih) | dW_hh] in one product: the library copies dG^T in once
-                    n_x = x_side.shape[1]
-                    both = np.empty((T * B, n_x + H), x_side.dtype)
-                    both[:, :n_x] = x_side
-                    _prev(Hs, h, d == 1, out=both[:, n_x:].reshape(T, B, H))
-                    prod = compute.gemm(xT, both)
-                    ih, grads[base + 1] = prod[:, :n_x], prod[:, n_x:]
-                elif needs[base]:
-                    ih = compute.gemm(xT, x_side)
                 if needs[base]:
                     I = inp.shape[2]
-                    grads[base] = ih[:, :I]  # [dW_ih | db_ih] with the ones-extended input
+                    ih = compute.gemm(xT, inp.reshape(T * B, -1) if xa is None else xa)
+                    grads[base] = ih[:, :I] if to_torch is not None else np.ascontiguousarray(ih[:, :I])
                     db_ih = ih[:, I].copy() if xa is not None else None
-                if needs[base + 1] and not shared:
-                    grads[base + 1] = compute.gemm(_transposed(flat_h), _prev(Hs, h, d == 1).reshape(T * B, H))
-                if to_torch is None:  # slices of a product: contiguous gradients
-                    for j in (base, base + 1):
-                        if grads[j] is not None and not grads[j].flags.c_contiguous:
-                            grads[j] = np.ascontiguousarray(grads[j])
-                if per == 4:
-                    if needs[base + 2]:
-                        grads[base + 2] = flat_x.sum(0) if db_ih is None else db_ih
+                if needs[base + 1]:
+                    hT = xT if dHP is dXP and xT is not None else _transposed(flat_h)
+                    grads[base + 1] = compute.gemm(hT, _prev(Hs, h, d == 1).reshape(T * B, H))
+                if per == 4:  # both biases get the gates' summed gradient in LSTM and RNN (dHP is dXP), not in GRU
+                    if db_ih is None and (needs[base + 2] or (needs[base + 3] and dHP is dXP)):
+                        db_ih = flat_x.sum(0)
+                    grads[base + 2] = db_ih if needs[base + 2] else None
                     if needs[base + 3]:
-                        if dHP is dXP:  # LSTM, RNN: the two biases have the same gradient
-                            same = grads[base + 2] if needs[base + 2] else db_ih
-                            grads[base + 3] = flat_h.sum(0) if same is None else same.copy()
-                        else:
-                            grads[base + 3] = flat_h.sum(0)
+                        grads[base + 3] = db_ih.copy() if dHP is dXP else flat_h.sum(0)
                 if to_torch is not None:
                     for j in range(base, base + per):
                         if grads[j] is not None:
