@@ -52,10 +52,10 @@ def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None
     `hold(p, count)` / `release(p)`, when given, let the host keep its own copy of an operand that
     `constant` promises will not change (it is then not copied in again on every product).
     """
-    global _host, _host_name, _hold, _release, _wide, _wide_hold, _wide_release
+    global _host, _host_name, _hold, _release
     _host, _host_name = fn, (name if fn is not None else "numpy")
     if fn is None:
-        _wide = _wide_hold = _wide_release = None
+        use_wide_gemm(None)
     _hold, _release = (hold, release) if fn is not None else (None, None)
 
 
@@ -97,11 +97,11 @@ def constant(*arrays: np.ndarray) -> Iterator[None]:
         yield
         return
     held = [(_addr(a), a.size) for a in arrays if a.dtype == np.float32 and a.flags.c_contiguous and a.size and _addr(a) % 4 == 0]
-    wide_hold, wide_release = (_wide_hold, _wide_release) if _wide is not None else (None, None)
+    wide_release = _wide_release  # the wide library may be switched off inside the block (_run_wide)
     for p, size in held:
         _hold(p, size)
-        if wide_hold is not None:
-            wide_hold(p, size)
+        if _wide_hold is not None:
+            _wide_hold(p, size)
         _held[p] = size
     try:
         yield
@@ -201,10 +201,9 @@ def _host_product(a, b, pa: int, pb: int, out, pc: int, ba, bb, m, k, n, ta: boo
 
 def _run_wide(pa, pb, pc, ba, bb, m, k, n, ta, tb) -> str:
     """One product on the wide library; its name, or the host's when the wide library could not run (then switched off)."""
-    global _wide
     name = _wide(pa, pb, pc, ba, bb, m, k, n, ta, tb)
     if name == _host_name:
-        _wide = None
+        use_wide_gemm(None)
     return name
 
 
