@@ -203,10 +203,14 @@ async function fetchSnapshot() {
 /** Python, NumPy and the kernel in a fresh interpreter: restored from the snapshot, or started plainly.
  * The snapshot is Pyodide's experimental API, so a restored interpreter that cannot take NumPy
  * (though the wheel is reachable) or the kernel throws, and the caller starts a plain one. */
-async function startRuntime(loadPyodide, options, index, files, fromSnapshot) {
+async function startRuntime(loadPyodide, options, index, files, trampoline, fromSnapshot) {
   const t0 = performance.now();
   startPhase("runtime");
   pyodide = await loadPyodide(fromSnapshot ? { ...options, _loadSnapshot: fetchSnapshot() } : options);
+  // A restored interpreter calls C through the JavaScript trampoline Node gave the snapshot; the WebAssembly one a
+  // fresh start here uses goes back (jspi.js): run_sync needs it, and with the other one Stop sometimes did not
+  // take in a program that had printed (2 s and a worker restart instead of ~2 ms). A no-op after a plain start.
+  const wasmTrampoline = await useWasmTrampoline(pyodide, trampoline);
   if (interrupt) pyodide.setInterruptBuffer(interrupt);
   const coreDone = performance.now();
   const numpy = await loadNumpy(index, files);
@@ -230,7 +234,7 @@ async function startRuntime(loadPyodide, options, index, files, fromSnapshot) {
   if (fromSnapshot && numpy.ok && !kernel.torch) throw new Error(kernel.message);
   const timings = { runtime: coreDone - t0, numpy: numpyDone - coreDone, kernel: kernelDone - numpyDone, imports: performance.now() - kernelDone,
     importNumpy: kernel.importNumpyMs ?? NaN }; // of imports: `import numpy` alone (the rest is the kernel's own modules)
-  return { numpy, kernel, coreDone, snapshot: fromSnapshot, timings };
+  return { numpy, kernel, coreDone, snapshot: fromSnapshot, timings, wasmTrampoline };
 }
 
 async function reachable(url) {
@@ -253,7 +257,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   const ortLib = computeSetting === "ort" ? ortProducts({ libUrl: ORT_URL }) : null;
   const ortFiles = ortLib ? ortLib.available() : Promise.resolve({ ok: false,
     reason: computeSetting === "auto" ? "not used by default (slower than TensorFlow.js alone in the page); compute=ort turns it on" : `turned off (compute=${computeSetting})` });
-  const trampoline = fetchTrampoline(TRAMPOLINE_URL); // put back after a snapshot restore (jspi.js, startOrt)
+  const trampoline = fetchTrampoline(TRAMPOLINE_URL); // put back after a snapshot restore (jspi.js, startRuntime)
   const index = pyodideIndex || PYODIDE_URL;
   const files = prefetch(index);
   const { loadPyodide } = await import(/* @vite-ignore */ `${PYODIDE_URL}pyodide.mjs`);
@@ -265,12 +269,12 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   };
   let started;
   try {
-    started = await startRuntime(loadPyodide, options, index, files, true);
+    started = await startRuntime(loadPyodide, options, index, files, trampoline, true);
   } catch (e) {
     console.warn(`Starting Python without the memory snapshot (${e?.message || e})`);
-    started = await startRuntime(loadPyodide, options, index, files, false);
+    started = await startRuntime(loadPyodide, options, index, files, trampoline, false);
   }
-  const { numpy, kernel, coreDone, snapshot, timings } = started;
+  const { numpy, kernel, coreDone, snapshot, timings, wasmTrampoline } = started;
   progress = null;
   const pythonDone = performance.now();
   const compute = await computeLoading;
@@ -283,7 +287,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
       Object.assign(compute, { path: "numpy", reason: `The fast compute path could not be installed: ${e?.message || e}` });
     }
   }
-  const ortInfo = await startOrt(ortLib, ortFiles, trampoline, compute, kernel.torch);
+  const ortInfo = await startOrt(ortLib, ortFiles, wasmTrampoline, compute, kernel.torch);
   report({
     phase: "ready", numpy: numpy.ok, numpyInstaller: numpy.installer || "none", torch: kernel.torch, snapshot,
     coreMs: coreDone - t0, bootMs: performance.now() - t0,
@@ -298,11 +302,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
 /** Programs run through callPromising where the engine has JSPI (run_sync then works in them), and
  * onnxruntime-web takes the short, wide products when it is wanted, its files are served and TensorFlow.js
  * runs (it is the fallback of every product routed to it). Returns {on, why} for the boot report. */
-async function startOrt(ortLib, ortFiles, trampoline, compute, torch) {
-  // A restored interpreter calls C through the JavaScript trampoline Node gave the snapshot; the WebAssembly one a
-  // fresh start here would use goes back in whatever the compute setting (jspi.js): run_sync needs it, and
-  // without it Stop did not take in a program that had printed (2 s and a worker restart instead of ~2 ms).
-  const wasmTrampoline = Boolean(pyodide) && (await useWasmTrampoline(pyodide, trampoline));
+async function startOrt(ortLib, ortFiles, wasmTrampoline, compute, torch) {
   if (!ortLib) return { on: false, why: `off: ${(await ortFiles).reason}` }; // programs run plainly, without JSPI
   jspi = wasmTrampoline && (await runSyncWorks(pyodide));
   const files = await ortFiles;
