@@ -28,6 +28,7 @@ _host: Callable | None = None
 _host_name = "numpy"
 _hold: Callable | None = None
 _release: Callable | None = None
+_host_transposes = False  # the host takes transposed operands as they are (see use_host_gemm)
 _held: dict[int, int] = {}  # address -> size of the arrays the host keeps (see `constant`)
 _wide: Callable | None = None
 _wide_hold: Callable | None = None
@@ -43,7 +44,8 @@ WIDE_MIN_INNER = 128
 DEEP_MIN_INNER = 4096
 
 
-def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None = None, release: Callable | None = None) -> None:
+def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None = None, release: Callable | None = None,
+                  transposes: bool = False) -> None:
     """Route float32 products to `fn(pa, pb, pc, batch_a, batch_b, m, k, n, trans_a, trans_b)`, or back to NumPy (None).
 
     `fn` reads A (batch_a, m, k) [or (batch_a, k, m) when trans_a], B (batch_b, k, n) [or (batch_b, n, k)]
@@ -51,9 +53,13 @@ def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None
     C (max(batch_a, batch_b), m, n) at `pc`.
     `hold(p, count)` / `release(p)`, when given, let the host keep its own copy of an operand that
     `constant` promises will not change (it is then not copied in again on every product).
+    `transposes`: the host reads a transposed operand as fast as a plain one (the page's LiteRT.js), so it gets
+    op(A), op(B) as they are; otherwise NumPy makes transposed copies first and may flip the product's
+    orientation (`_host_product`: what TensorFlow.js's backend runs fastest).
     """
-    global _host, _host_name, _hold, _release
+    global _host, _host_name, _hold, _release, _host_transposes
     _host, _host_name = fn, (name if fn is not None else "numpy")
+    _host_transposes = bool(transposes) and fn is not None
     if fn is None:
         use_wide_gemm(None)
     _hold, _release = (hold, release) if fn is not None else (None, None)
@@ -254,6 +260,9 @@ def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = Fa
         # wide library packs once (it was told by `constant`)
         if _wide is not None and wide_route(batch, m, k, n) and not (_held and pa in _held):
             _count(_run_wide(pa, pb, pt, ba, bb, m, k, n, trans_a, trans_b))
+        elif _host_transposes:
+            _count(_host_name)
+            _host(pa, pb, pt, ba, bb, m, k, n, trans_a, trans_b)
         else:
             _count(_host_name)
             _host_product(a2, b2, pa, pb, target, pt, ba, bb, m, k, n, trans_a, trans_b)

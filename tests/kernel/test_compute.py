@@ -88,6 +88,31 @@ def test_transposed_views_and_orientation(host, m, n):
     assert host.calls == [(1, 1, max(m, n), 300, min(m, n), False, False)]
 
 
+@pytest.mark.parametrize("sa,sb,ta,tb", CASES)
+def test_a_host_that_transposes_gets_the_operands_as_they_are(sa, sb, ta, tb):
+    """A host that reads transposed operands itself (the page's LiteRT.js: use_host_gemm(transposes=True)) gets
+    op(A), op(B) as asked, with no transposed copy and no flipped orientation; the results still match PyTorch."""
+    h = RawHost()
+    compute.use_host_gemm(h, "transposing", transposes=True)
+    try:
+        a, b = _rand(*sa, seed=1), _rand(*sb, seed=2)
+        np.testing.assert_allclose(compute.gemm(a, b, ta, tb), T.matmul(_torch_op(a, ta), _torch_op(b, tb)).numpy(), rtol=RTOL, atol=ATOL)
+        (ba, bb, m, k, n, got_ta, got_tb), = h.calls
+        assert (got_ta, got_tb) == (ta, tb)
+        assert (m, n) == ((sa[-1] if ta else sa[-2]), (sb[-2] if tb else sb[-1]))
+        # a transposed view is the stored array with its flag flipped, still no copy
+        np.testing.assert_allclose(compute.gemm(a.swapaxes(-1, -2), b, not ta, tb), T.matmul(_torch_op(a, ta), _torch_op(b, tb)).numpy(),
+                                   rtol=RTOL, atol=ATOL)
+        assert h.calls[-1][5:] == (ta, tb)
+    finally:
+        compute.use_host_gemm(None)
+    compute.use_host_gemm(RawHost(), "plain")  # a later host without the flag gets NumPy's transposes again
+    try:
+        assert not compute._host_transposes
+    finally:
+        compute.use_host_gemm(None)
+
+
 def test_strided_operands_and_out(host):
     a = _rand(64, 600, seed=5)[:, ::2]  # neither C- nor F-contiguous: copied once
     b = _rand(300, 70, seed=6)

@@ -8,6 +8,7 @@
  *   trampoline, which a restored interpreter needs for run_sync (see web/src/runtime/jspi.js)
  * - TensorFlow.js's core and wasm backend (UMD bundles + binaries; the fast compute path, web/src/runtime/compute/) -> dist/tfjs/
  * - onnxruntime-web's wasm-only ES module, its threaded SIMD glue and binary (the short, wide products, ortGemm.js) -> dist/ort/
+ * - LiteRT.js's threaded relaxed-SIMD glue and binary (the default products' library, litertGemm.js; its ES module is bundled) -> dist/litert/
  * In `vite dev` the same URLs are answered by a middleware, so the worker code is identical.
  */
 import { execFileSync } from "node:child_process";
@@ -29,6 +30,9 @@ const TFJS_FILES = {
 const ORT = join(REPO, "node_modules/onnxruntime-web/dist");
 /** The short, wide products' library, served under /ort/: the wasm-only bundle imports the glue, which fetches the binary. */
 const ORT_FILES = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
+const LITERT = join(REPO, "node_modules/@litertjs/core/wasm");
+/** LiteRT.js's Emscripten glue (a classic script: also its pthread workers' script) and binary, served under /litert/. */
+const LITERT_FILES = ["litert_wasm_threaded_internal.js", "litert_wasm_threaded_internal.wasm"];
 export const PYODIDE_PATH = `pyodide/${JSON.parse(readFileSync(join(PYODIDE_DIR, "package.json"), "utf8")).version}/`;
 export const KERNEL_ZIP = "generated/torchpad-kernel.zip";
 export const SNAPSHOT = "generated/pyodide-snapshot.bin.gz";
@@ -110,6 +114,7 @@ export function torchpadRuntime() {
         this.emitFile({ type: "asset", fileName: `tfjs/${name}`, source: readFileSync(join(TFJS, file)) });
       }
       for (const name of ORT_FILES) this.emitFile({ type: "asset", fileName: `ort/${name}`, source: readFileSync(join(ORT, name)) });
+      for (const name of LITERT_FILES) this.emitFile({ type: "asset", fileName: `litert/${name}`, source: readFileSync(join(LITERT, name)) });
       for (const [fileName, source] of Object.entries(compiledRuntimeFiles())) this.emitFile({ type: "asset", fileName, source });
       this.emitFile({ type: "asset", fileName: SNAPSHOT, source: pyodideSnapshot() });
       this.emitFile({ type: "asset", fileName: TRAMPOLINE, source: pyodideTrampoline() });
@@ -124,6 +129,7 @@ export function torchpadRuntime() {
         else if (path.startsWith(`/${PYODIDE_PATH}`) && pyodideFiles().includes(path.slice(PYODIDE_PATH.length + 1))) body = readFileSync(join(PYODIDE_DIR, path.slice(PYODIDE_PATH.length + 1)));
         else if (path.startsWith("/tfjs/") && TFJS_FILES[path.slice(6)]) body = readFileSync(join(TFJS, TFJS_FILES[path.slice(6)]));
         else if (path.startsWith("/ort/") && ORT_FILES.includes(path.slice(5))) body = readFileSync(join(ORT, path.slice(5)));
+        else if (path.startsWith("/litert/") && LITERT_FILES.includes(path.slice(8))) body = readFileSync(join(LITERT, path.slice(8)));
         else return next();
         const ext = path.slice(path.lastIndexOf("."));
         res.setHeader("Content-Type", TYPES[ext] || "application/octet-stream");

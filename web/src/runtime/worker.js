@@ -1,11 +1,13 @@
 /** The browser runtime's module worker: Pyodide from our origin, NumPy from the configured
  * package index, the kernel zip from our origin, then runs code on request.
  *
- * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"tfjs"|"ort"|"numpy"} ("auto" = "tfjs": TensorFlow.js
- * where it loads, else NumPy; "ort" adds onnxruntime-web for the short, wide products, run through JSPI), {type: "run", id, code, name},
+ * Messages: in {type: "boot", pyodideIndex, interrupt, compute: "auto"|"litert"|"tfjs"|"ort"|"numpy"} ("auto" = "litert":
+ * LiteRT.js where it loads (a cross-origin isolated page with relaxed SIMD), else TensorFlow.js, else NumPy; "tfjs" skips LiteRT.js;
+ * "ort" = TensorFlow.js plus onnxruntime-web for the short, wide products, run through JSPI), {type: "run", id, code, name},
  * {type: "files", id, op, ...} (the working directory, answered with {type: "files", id, ...}: see workfiles.js);
  * out {type: "boot", phase, ...} (the last, "ready", says whether the snapshot was used and which compute path
- * runs the kernel's matrix products: compute.path "tfjs-wasm" | "numpy" with compute.reason, compute.libraries (["ort-wasm", "tfjs-wasm"]
+ * runs the kernel's matrix products: compute.path "litert-wasm" | "tfjs-wasm" | "numpy" with compute.reason, compute.litert (why LiteRT.js
+ * is not the path, when it is not), compute.libraries (["ort-wasm", "tfjs-wasm"]
  * where onnxruntime-web takes the short, wide products: only with compute=ort) and compute.ort (why or why not); numpyInstaller: "unpack"
  * (the wheel unpacked here) | "cache" (its files from an earlier visit's Cache Storage) | "loadPackage" (Pyodide's,
  * the fallback) | "none"; timings: ms of the
@@ -17,7 +19,9 @@ import { version as PYODIDE_VERSION } from "pyodide/package.json";
 import HOST_PY from "./pyhost.py?raw";
 import { installOrt, ORT_NAME, ORT_THREADS, ortProducts } from "./compute/ortGemm.js";
 import { fetchTrampoline, runSyncWorks, useWasmTrampoline } from "./jspi.js";
-import { installCompute, loadCompute } from "./compute/tfjsGemm.js";
+import { installCompute } from "./compute/install.js";
+import { loadLitert } from "./compute/litertGemm.js";
+import { loadCompute } from "./compute/tfjsGemm.js";
 import { unpackCached } from "./unpackCached.js";
 import { handleFiles } from "./workfiles.js";
 
@@ -27,6 +31,7 @@ const KERNEL_ZIP_URL = `${ORIGIN}/generated/torchpad-kernel.zip`;
 const SNAPSHOT_URL = `${ORIGIN}/generated/pyodide-snapshot.bin.gz`;
 const TFJS_URL = `${ORIGIN}/tfjs/`;
 const ORT_URL = `${ORIGIN}/ort/`;
+const LITERT_URL = `${ORIGIN}/litert/`;
 const TRAMPOLINE_URL = `${ORIGIN}/generated/pyodide-trampoline.wasm`;
 
 let pyodide = null;
@@ -54,7 +59,7 @@ const realFetch = self.fetch.bind(self);
  * was current would leave that phase's total above what it reported loaded once the next phase began. */
 function phaseOf(input) {
   const url = String(input?.url ?? input);
-  if (url.startsWith(TFJS_URL) || url.startsWith(ORT_URL)) return null;
+  if (url.startsWith(TFJS_URL) || url.startsWith(ORT_URL) || url.startsWith(LITERT_URL)) return null;
   return phaseOfUrl.has(url) ? phaseProgress(phaseOfUrl.get(url)) : progress;
 }
 self.fetch = async (input, init) => {
@@ -249,7 +254,7 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
   const t0 = performance.now();
   interrupt = buffer;
   let computeReady = 0; // when the compute library was ready, ms after t0 (it loads in parallel with Python)
-  const computeLoading = loadCompute({ libUrl: TFJS_URL, disabled: computeSetting === "numpy" })
+  const computeLoading = loadLibrary(computeSetting)
     .finally(() => { computeReady = performance.now() - t0; });
   // onnxruntime-web for the short, wide products: only its files are checked now; it loads after ready.
   // Opt-in (compute=ort): measured in the page on a quiet 2-core machine, it made the seed LSTM step slower than
@@ -292,11 +297,24 @@ async function boot({ pyodideIndex, interrupt: buffer, compute: computeSetting }
     phase: "ready", numpy: numpy.ok, numpyInstaller: numpy.installer || "none", torch: kernel.torch, snapshot,
     coreMs: coreDone - t0, bootMs: performance.now() - t0,
     timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
-    compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0,
+    compute: { path: kernel.torch ? compute.path : "none", reason: compute.reason || "", threads: compute.threads || 0, litert: compute.litert || "",
       libraries: kernel.torch ? (ortInfo.on ? [ORT_NAME, compute.path] : [compute.path]) : [], ort: ortInfo.why },
     stdlibImported: kernel.stdlibImported ?? [], // standard-library modules the boot imported that the snapshot did not hold
     ...(kernel.message ? { message: kernel.message } : {}),
   });
+}
+
+/** The products' library for a compute setting: LiteRT.js where it loads ("auto", "litert"), else TensorFlow.js's
+ * wasm backend, else NumPy (loadCompute's "numpy" path, with the reason). `litert` says why LiteRT.js is not the path. */
+async function loadLibrary(setting) {
+  if (setting === "numpy") return { ...(await loadCompute({ disabled: true })), litert: "turned off (compute=numpy)" };
+  let litert = `not tried (compute=${setting})`;
+  if (setting === "auto" || setting === "litert") {
+    const lib = await loadLitert({ libUrl: LITERT_URL });
+    if (lib.path !== "unavailable") return lib;
+    litert = lib.reason;
+  }
+  return { ...(await loadCompute({ libUrl: TFJS_URL })), litert };
 }
 
 /** Programs run through callPromising where the engine has JSPI (run_sync then works in them), and

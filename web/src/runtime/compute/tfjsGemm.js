@@ -139,20 +139,3 @@ function products(tf, backend) {
 
   return { gemm, hold, release, memory, bindHeap: (fn) => (pyHeap = fn) };
 }
-
-/** Routes torchpad.kernel.compute's float32 products to the loaded library (no-op on the NumPy path).
- * Also registers `_torchpad_compute` (path, reason, threads, memory() -> JSON bytes) for programs and benchmarks. */
-export function installCompute(pyodide, compute) {
-  const info = { path: compute.path, reason: compute.reason || "", threads: compute.threads || 0 };
-  const memory = () => JSON.stringify(compute.memory?.() || { pyodide: pyodide._module.HEAPU8.buffer.byteLength, library: 0 });
-  if (compute.path !== "tfjs-wasm") {
-    pyodide.registerJsModule("_torchpad_compute", { ...info, memory });
-    return;
-  }
-  compute.bindHeap(() => pyodide._module.HEAPF32);
-  const { gemm, hold, release } = compute;
-  pyodide.registerJsModule("_torchpad_compute", { ...info, gemm, hold, release, memory });
-  pyodide.runPython(
-    "import _torchpad_compute as _c\nfrom torchpad.kernel import compute as _k\n_k.use_host_gemm(_c.gemm, _c.path, _c.hold, _c.release)\ndel _c, _k",
-  );
-}
