@@ -54,7 +54,7 @@ def use_host_gemm(fn: Callable | None, name: str = "host", hold: Callable | None
     `hold(p, count)` / `release(p)`, when given, let the host keep its own copy of an operand that
     `constant` promises will not change (it is then not copied in again on every product).
     `transposes`: the host reads a transposed operand as fast as a plain one (the page's LiteRT.js), so it gets
-    op(A), op(B) as they are; otherwise NumPy makes transposed copies first and may flip the product's
+    op(A), op(B) as they are, and may answer False for a product it could not run (NumPy then runs it); otherwise NumPy makes transposed copies first and may flip the product's
     orientation (`_host_product`: what TensorFlow.js's backend runs fastest).
     """
     global _host, _host_name, _hold, _release, _host_transposes
@@ -261,8 +261,11 @@ def gemm(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = Fa
         if _wide is not None and wide_route(batch, m, k, n) and not (_held and pa in _held):
             _count(_run_wide(pa, pb, pt, ba, bb, m, k, n, trans_a, trans_b))
         elif _host_transposes:
-            _count(_host_name)
-            _host(pa, pb, pt, ba, bb, m, k, n, trans_a, trans_b)
+            if _host(pa, pb, pt, ba, bb, m, k, n, trans_a, trans_b) is False:  # the library could not run it (it said why)
+                _count("numpy")
+                _numpy_gemm(a2, b2, trans_a, trans_b, target)
+            else:
+                _count(_host_name)
         else:
             _count(_host_name)
             _host_product(a2, b2, pa, pb, target, pt, ba, bb, m, k, n, trans_a, trans_b)

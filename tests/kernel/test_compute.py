@@ -113,6 +113,33 @@ def test_a_host_that_transposes_gets_the_operands_as_they_are(sa, sb, ta, tb):
         compute.use_host_gemm(None)
 
 
+class RefusingHost(RawHost):
+    """A transposing host that cannot run products with an odd inner size (answers False, writes nothing)."""
+
+    def __call__(self, pa, pb, pc, ba, bb, m, k, n, ta, tb):
+        if k % 2:
+            self.calls.append("refused")
+            return False
+        super().__call__(pa, pb, pc, ba, bb, m, k, n, ta, tb)
+        return True
+
+
+def test_a_product_the_host_could_not_run_runs_on_numpy():
+    h = RefusingHost()
+    compute.use_host_gemm(h, "refusing", transposes=True)
+    compute.counts(reset=True)
+    try:
+        for k, ta in [(301, True), (300, False), (301, False)]:
+            a, b = _rand(*((k, 64) if ta else (64, k)), seed=k), _rand(k, 48, seed=k + 1)
+            out = np.full((64, 48), np.nan, np.float32)
+            assert compute.gemm(a, b, ta, False, out=out) is out
+            np.testing.assert_allclose(out, T.matmul(_torch_op(a, ta), T.from_numpy(b)).numpy(), rtol=RTOL, atol=ATOL)
+        assert h.calls.count("refused") == 2
+        assert compute.counts() == {"numpy": 2, "refusing": 1}
+    finally:
+        compute.use_host_gemm(None)
+
+
 def test_strided_operands_and_out(host):
     a = _rand(64, 600, seed=5)[:, ::2]  # neither C- nor F-contiguous: copied once
     b = _rand(300, 70, seed=6)

@@ -24,7 +24,7 @@ export const LITERT_LOADER = "litert_wasm_threaded_internal.js";
  * late: products then ran at one thread's speed. So the pool of Workers is made when the library loads, big
  * enough for every model kept: MODELS_KEPT shapes (least recently used go first; a model's threads go back
  * to the pool when it is deleted) and CONSTANT_MODELS for held operands. */
-const MODELS_KEPT = 12;
+const MODELS_KEPT = 24;
 const CONSTANT_MODELS = 4;
 const POOL_WORKERS = MODELS_KEPT + CONSTANT_MODELS;
 
@@ -144,8 +144,19 @@ function products(liteRt, threads) {
     return made;
   }
 
-  /** C (max(ba, bb), m, n) at pc = op(A) @ op(B); A (ba, m, k) or (ba, k, m) at pa; B (bb, k, n) or (bb, n, k) at pb. */
+  /** C (max(ba, bb), m, n) at pc = op(A) @ op(B); A (ba, m, k) or (ba, k, m) at pa; B (bb, k, n) or (bb, n, k) at pb.
+   * Returns false when the library could not run it (the console says why): the seam then runs it on NumPy. */
   function gemm(pa, pb, pc, ba, bb, m, k, n, ta, tb) {
+    try {
+      product(pa, pb, pc, ba, bb, m, k, n, ta, tb);
+      return true;
+    } catch (e) {
+      console.warn(`LiteRT.js could not run a (${ba}x${m}x${k}) @ (${bb}x${k}x${n}) product (ta=${ta}, tb=${tb}); NumPy runs it: ${e?.message || e}`);
+      return false;
+    }
+  }
+
+  function product(pa, pb, pc, ba, bb, m, k, n, ta, tb) {
     const batch = Math.max(ba, bb);
     const keep = batch === 1 ? held.get(pb) : undefined;
     const constant = keep && keep.count === k * n ? constantModelFor(keep, pb, m, k, n, ta, tb) : null;
@@ -153,7 +164,7 @@ function products(liteRt, threads) {
     if (!entry.accelerated && batch > 1) {
       // XNNPACK did not take this batched product (TFLite's own kernel would run it, far slower): one product per entry
       for (let s = 0; s < batch; s++) {
-        gemm(pa + (ba > 1 ? s * m * k * 4 : 0), pb + (bb > 1 ? s * k * n * 4 : 0), pc + s * m * n * 4, 1, 1, m, k, n, ta, tb);
+        product(pa + (ba > 1 ? s * m * k * 4 : 0), pb + (bb > 1 ? s * k * n * 4 : 0), pc + s * m * n * 4, 1, 1, m, k, n, ta, tb);
       }
       return;
     }
