@@ -13,7 +13,7 @@
  * them (an operand `constant` holds is copied once) and its result straight into the output array.
  * Needs a cross-origin isolated page (its threaded build) and relaxed SIMD; else TensorFlow.js runs.
  */
-import { Tensor, loadLiteRt } from "@litertjs/core";
+import { Tensor, loadLiteRt, supportsFeature } from "@litertjs/core";
 import { productModel } from "./tfliteModel.js";
 
 export const LITERT_NAME = "litert-wasm";
@@ -57,6 +57,7 @@ export async function loadLitert({ libUrl, disabled = false, threads = navigator
   if (disabled) return unavailable("turned off");
   if (!self.crossOriginIsolated) return unavailable("the page is not cross-origin isolated (its threaded build needs it)");
   try {
+    if (!(await supportsFeature("relaxedSimd"))) return unavailable("this browser's WebAssembly has no relaxed SIMD (its build needs it)");
     const res = await fetch(`${libUrl}${LITERT_LOADER}`);
     if (!res.ok) return unavailable(`${libUrl}${LITERT_LOADER}: HTTP ${res.status}`);
     const glue = await res.text();
