@@ -196,7 +196,8 @@ function onBoot(info) {
 async function bootBrowser() {
   if (browserRunner) return browserRunner;
   status.boot({ phase: "runtime" });
-  // ?compute=numpy|tfjs|ort picks the browser's compute libraries (worker.js); the default is the fastest measured
+  // ?compute=litert|tfjs|ort|numpy picks the browser's compute libraries (worker.js); the default ("auto", = litert:
+  // LiteRT.js where it loads, else TensorFlow.js, else NumPy) is the fastest measured
   browserRunner = new BrowserRunner({ pyodideIndex: await pyodideIndex(), onBoot: onBoot,
     compute: new URLSearchParams(location.search).get("compute") || "auto" });
   return browserRunner;

@@ -9,7 +9,8 @@
  *     "numpy-failed" NumPy unreachable: `message` names `url` and the two ways out,
  *     "kernel"       installing the kernel zip (loaded/total in bytes),
  *     "ready"        boot done; also carries {numpy: bool, torch: bool, bootMs, coreMs, message?,
- *                    compute: {path: "tfjs-wasm" | "numpy" | "none", reason, threads}},
+ *                    compute: {path: "litert-wasm" | "tfjs-wasm" | "numpy" | "none", reason, threads,
+ *                    litert (why LiteRT.js is not the path; "" when it is), libraries, ort}},
  *     "restarting"   the worker was terminated (Stop did not take) and a fresh one boots.
  *   await runner.ready                       // resolves at "ready" (even when NumPy failed)
  *   const {state, reason, error} = await runner.run(code, {name, onEvent})
@@ -31,7 +32,7 @@ const SIGINT = 2;
 export class BrowserRunner {
   constructor({ pyodideIndex, onBoot = () => {}, workerUrl, compute = "auto" } = {}) {
     this.pyodideIndex = pyodideIndex;
-    this.compute = compute; // "auto": the fast wasm library where it loads; "numpy": NumPy only
+    this.compute = compute; // "auto"/"litert": LiteRT.js where it loads, else TensorFlow.js; "tfjs"; "ort"; "numpy": NumPy only
     this.onBoot = onBoot;
     this.workerUrl = workerUrl;
     this.current = null;
