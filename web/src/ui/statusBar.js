@@ -29,11 +29,18 @@ export function createStatusBar(bar) {
       else if (phase === "ready" && numpy === false) boot.textContent = "Browser runtime ready: pure Python only (no NumPy)";
       else if (phase === "ready" && torch === false && message) boot.textContent = `Browser runtime: ${message}`;
       else if (phase === "runtime" && total && loaded >= total) boot.textContent = "Starting the Python runtime (compiling WebAssembly)…";
+      else if (phase === "ready" && compute?.path === "litert-wasm") {
+        boot.textContent = "Browser runtime ready · fast compute (WebAssembly relaxed SIMD: LiteRT.js)";
+        boot.dataset.libraries = (compute.libraries || [compute.path]).join(" ");
+        boot.title = "";
+      }
       else if (phase === "ready" && compute?.path === "tfjs-wasm") {
         const ort = compute.libraries?.includes("ort-wasm");
         boot.textContent = `Browser runtime ready · fast compute (WebAssembly SIMD: TensorFlow.js${ort ? " + onnxruntime-web" : ""})`;
         boot.dataset.libraries = (compute.libraries || [compute.path]).join(" ");
-        boot.title = compute.ort ? `onnxruntime-web (short, wide products): ${compute.ort}` : "";
+        // why LiteRT.js (the default library) is not running first, then onnxruntime-web's state
+        boot.title = [compute.litert && `LiteRT.js: ${compute.litert}`, compute.ort && `onnxruntime-web (short, wide products): ${compute.ort}`]
+          .filter(Boolean).join("\n");
       }
       else if (phase === "ready" && compute?.path === "numpy") {
         boot.textContent = "Browser runtime ready · NumPy compute (slower)";
