@@ -1,14 +1,16 @@
 /** Which wasm library should run the page's products (issue 11)? Times the float32 GEMM shapes the seed
  * workloads make, in real Chromium in a cross-origin isolated worker (SIMD + threads), for TensorFlow.js's
- * wasm backend as the page uses it today and for onnxruntime-web's wasm backend, both paying the seam's
- * copy in and copy out; native PyTorch's torch.mm (this checkout's .venv, 1 thread and all cores) runs
- * the same shapes right after, as the anchor. The tiny shape's time is each library's fixed cost a call;
- * "ort session" is the one-off cost of making onnxruntime-web's session for a shape.
+ * wasm backend (the fallback), onnxruntime-web's wasm backend and LiteRT.js (the page's default: its
+ * one-operator BATCH_MATMUL model from web/src/runtime/compute/tfliteModel.js; "lt held" is the LSTM shapes
+ * with B a constant of the model, as the seam's held recurrent weights are), all paying the seam's copy in
+ * and copy out; native PyTorch's torch.mm (this checkout's .venv, 1 thread and all cores) runs the same
+ * shapes right after, as the anchor. The tiny shape's time is each library's fixed cost a call; "ort
+ * session" and "lt compile" are the one-off costs of making a shape's session or compiled model.
  *
  *   node bench/gemm_libs.js [--min-ms 400] [--shapes lstm,cnn,mlp,call]
  *
  * Prints G multiply-adds/s per shape (best of the reps, the steadiest figure on a loaded machine), the
- * ratio onnxruntime-web / tfjs, and each library's ratio to native. The two libraries alternate rep by rep.
+ * ratios onnxruntime-web / tfjs and LiteRT.js / tfjs, and each library's ratio to native. The libraries alternate rep by rep.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -22,12 +24,19 @@ const MIN_MS = Number(arg("--min-ms", 400));
 const GROUPS = arg("--shapes", "lstm,cnn,mlp,call").split(",");
 const CORES = availableParallelism();
 
-/** (m x k) @ (k x n); `ta`: the first operand is stored (k x m), as the weight gradients' columns are. */
+/** (m x k) @ (k x n); `ta`: the first operand is stored (k x m), as the weight gradients' columns are; `tb`: the
+ * second is stored (n x k), as a Linear's weight is; `held`: also timed with B a constant of LiteRT.js's model. */
 const SHAPES = {
   lstm: [
     { name: "LSTM gates fwd", m: 64, k: 512, n: 1024 },
     { name: "LSTM grad input", m: 64, k: 1024, n: 512 },
     { name: "LSTM grad weight", m: 512, k: 64, n: 1024, ta: true },
+    // what the seam sends in the seed LSTM's step (hidden 256, batch 64, 100 steps: 6400 rows)
+    { name: "LSTM h @ W_hh", m: 64, k: 256, n: 1024, held: true },
+    { name: "LSTM dgates @ W_hh", m: 64, k: 1024, n: 256, held: true },
+    { name: "LSTM grad W (1024x6400)", m: 1024, k: 6400, n: 256, held: true },
+    { name: "LSTM x @ W_ih", m: 6400, k: 257, n: 1024, tb: true, held: true },
+    { name: "LSTM grad x (6400)", m: 6400, k: 1024, n: 256, held: true },
   ],
   cnn: [
     { name: "CNN conv1 fwd", m: 65536, k: 27, n: 32 },
@@ -47,20 +56,38 @@ const FILES = {
   "/tfjs/": join(NM, "@tensorflow/tfjs-backend-wasm/dist/"),
   "/tfjs/tf-core.min.js": join(NM, "@tensorflow/tfjs-core/dist/tf-core.min.js"),
   "/ort/": join(NM, "onnxruntime-web/dist/"),
+  "/litert/": join(NM, "@litertjs/core/dist/"),
+  "/litert/wasm/": join(NM, "@litertjs/core/wasm/"),
+  "/litert-utils/": join(NM, "@litertjs/wasm-utils/dist/"),
+  "/flatbuffers/": join(NM, "flatbuffers/mjs/"),
+  "/compute/tfliteModel.js": join(REPO, "web/src/runtime/compute/tfliteModel.js"),
 };
+/** Bare imports a worker cannot resolve (import maps do not reach workers), rewritten as these two files are served. */
+const BARE = {
+  "/litert/index.js": ['from "@litertjs/wasm-utils"', 'from "/litert-utils/index.js"'],
+  "/compute/tfliteModel.js": ['from "flatbuffers"', 'from "/flatbuffers/flatbuffers.js"'],
+};
+const LITERT_VERSION = JSON.parse(readFileSync(join(NM, "@litertjs/core/package.json"), "utf8")).version;
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
 
 /** Serves the page, the worker and the two libraries' files with COOP/COEP (threads need a cross-origin isolated page). */
 function serve() {
   const server = createServer((req, res) => {
     const path = new URL(req.url, "http://localhost").pathname;
-    const dir = Object.keys(FILES).find((p) => p.endsWith("/") && p !== "/" && path.startsWith(p));
+    const dir = Object.keys(FILES).filter((p) => p.endsWith("/") && p !== "/" && path.startsWith(p))
+      .sort((x, y) => y.length - x.length)[0]; // the longest prefix: /litert/wasm/ before /litert/
     const file = FILES[path] || (dir && !path.slice(dir.length).includes("..") ? FILES[dir] + path.slice(dir.length) : null);
     let body;
     try {
       body = file && readFileSync(file);
     } catch {}
     if (!body) return res.writeHead(404).end();
+    if (BARE[path]) {
+      const [bare, served] = BARE[path];
+      const text = body.toString("utf8");
+      if (!text.includes(bare)) return res.writeHead(500).end(`${path} no longer has ${bare}`);
+      body = text.replaceAll(bare, served);
+    }
     res.writeHead(200, { "Content-Type": TYPES[extname(file)] || "application/octet-stream",
       "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" }).end(body);
   });
@@ -75,9 +102,9 @@ torch.set_num_threads(int(sys.argv[1]))
 out = []
 for s in json.loads(sys.argv[2]):
     m, k, n = s["m"], s["k"], s["n"]
-    a = torch.randn(k, m) if s.get("ta") else torch.randn(m, k)
-    b = torch.randn(k, n)
-    product = (lambda: torch.mm(a.t(), b)) if s.get("ta") else (lambda: torch.mm(a, b))
+    a = torch.randn(k, m).t() if s.get("ta") else torch.randn(m, k)
+    b = torch.randn(n, k).t() if s.get("tb") else torch.randn(k, n)
+    product = lambda: torch.mm(a, b)
     for _ in range(3): product()
     best, spent, reps = float("inf"), 0.0, 0
     while spent < ${MIN_MS / 2000} or reps < 5:
@@ -108,12 +135,22 @@ if (result.error) throw new Error(`the page failed: ${result.error}`);
 const one = native(1), all = native(CORES);
 const { info, rows } = result;
 console.log(`gemm libraries in Chromium (${info.isolated ? "cross-origin isolated" : "NOT isolated"}, ${info.cores} cores, relaxed SIMD ${info.relaxedSimd ? "available" : "absent"}, JSPI ${info.jspi ? "available" : "absent"}): ` +
-  `tfjs-backend-wasm ${info.tfjs.version} (${info.tfjs.threads} threads), onnxruntime-web ${info.ort.version} (${info.ort.threads} threads); ` +
-  `native torch.mm 1 and ${CORES} threads. G multiply-adds/s, best of the reps, copies in and out included.`);
+  `tfjs-backend-wasm ${info.tfjs.version} (${info.tfjs.threads} threads), onnxruntime-web ${info.ort.version} (${info.ort.threads} threads), ` +
+  `LiteRT.js ${LITERT_VERSION} (${info.litert.threads} threads); native torch.mm 1 and ${CORES} threads. ` +
+  `G multiply-adds/s, best of the reps, copies in and out included; "lt held": LiteRT.js with B a constant of its model.`);
 const gmacs = (s, ms) => (s.m * s.k * s.n) / 1e6 / ms;
-const f = (x, w = 7) => x.toFixed(2).padStart(w);
-console.log(`${"shape".padEnd(22)} ${"m x k x n".padEnd(17)} ${"tfjs".padStart(7)} ${"ort".padStart(7)} ${"ort/tfjs".padStart(8)} ${"torch1".padStart(7)} ${`torch${CORES}`.padStart(7)} ${"tfjs/t1".padStart(7)} ${"ort/t1".padStart(7)}  max |tfjs-ort|  ms a call (tfjs, ort)  ort session`);
+const f = (x, w = 7) => (x === null ? "-" : x.toFixed(2)).padStart(w);
+const dims = (s) => `${s.m}x${s.k}x${s.n}${s.ta ? " Aᵀ" : ""}${s.tb ? " Bᵀ" : ""}`;
+const heads = ["tfjs", "ort", "litert", "lt held", "ort/tfjs", "lt/tfjs", "torch1", `torch${CORES}`, "tfjs/t1", "ort/t1", "lt/t1", "held/t1"];
+console.log(`${"shape".padEnd(24)} ${"m x k x n".padEnd(18)} ${heads.map((h) => h.padStart(8)).join(" ")}`);
 rows.forEach((s, i) => {
-  const [t, o, n1, nn] = [gmacs(s, s.tfjsMs), gmacs(s, s.ortMs), gmacs(s, one[i]), gmacs(s, all[i])];
-  console.log(`${s.name.padEnd(22)} ${`${s.m}x${s.k}x${s.n}${s.ta ? " Aᵀ" : ""}`.padEnd(17)} ${f(t)} ${f(o)} ${f(o / t, 8)} ${f(n1)} ${f(nn)} ${f(t / n1)} ${f(o / n1)}  ${s.diff.toExponential(1).padEnd(14)}  ${s.tfjsMs.toFixed(3)}, ${s.ortMs.toFixed(3)}  ${s.createMs.toFixed(0)} ms`);
+  const [t, o, l, n1, nn] = [gmacs(s, s.tfjsMs), gmacs(s, s.ortMs), gmacs(s, s.litertMs), gmacs(s, one[i]), gmacs(s, all[i])];
+  const h = s.heldMs === null ? null : gmacs(s, s.heldMs);
+  const cells = [t, o, l, h, o / t, l / t, n1, nn, t / n1, o / n1, l / n1, h === null ? null : h / n1];
+  console.log(`${s.name.padEnd(24)} ${dims(s).padEnd(18)} ${cells.map((x) => f(x, 8)).join(" ")}`);
+});
+console.log(`\n${"shape".padEnd(24)} ms a call: ${["tfjs", "ort", "litert", "lt held"].map((h) => h.padStart(8)).join(" ")}   max |x-tfjs|: ort, litert   ort session  lt compile  lt all XNNPACK`);
+rows.forEach((s) => {
+  const ms = [s.tfjsMs, s.ortMs, s.litertMs, s.heldMs].map((x) => (x === null ? "-" : x.toFixed(3)).padStart(8)).join(" ");
+  console.log(`${s.name.padEnd(24)}            ${ms}   ${s.diff.toExponential(1).padStart(14)}, ${s.litertDiff.toExponential(1).padEnd(7)}  ${`${s.createMs.toFixed(0)} ms`.padStart(11)}  ${`${s.compileMs.toFixed(0)} ms`.padStart(10)}  ${s.accelerated ? "yes" : "no"}`);
 });

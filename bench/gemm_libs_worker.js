@@ -1,8 +1,12 @@
 /** The page side of bench/gemm_libs.js: a worker (like the page's Pyodide worker) that times float32
- * products of each shape in TensorFlow.js's wasm backend (as web/src/runtime/compute/tfjsGemm.js uses it)
- * and in onnxruntime-web's wasm backend (a one-node MatMul/Gemm ONNX graph), each paying the seam's
- * copies: operands copied in from a JS Float32Array (Pyodide's heap stands in) and the product copied
- * out into another. The two libraries alternate, rep by rep, so load on the machine hits both alike. */
+ * products of each shape in TensorFlow.js's wasm backend (as web/src/runtime/compute/tfjsGemm.js uses it),
+ * in onnxruntime-web's wasm backend (a one-node MatMul/Gemm ONNX graph) and in LiteRT.js (the page's
+ * one-operator BATCH_MATMUL model from web/src/runtime/compute/tfliteModel.js, run as litertGemm.js runs
+ * it; for the LSTM shapes also with B a constant of the model, as a held operand is), each paying the
+ * seam's copies: operands copied in from a JS Float32Array (Pyodide's heap stands in) and the product
+ * copied out into another. The libraries alternate, rep by rep, so load on the machine hits all alike.
+ * A classic worker (the UMD bundles load with importScripts, as LiteRT.js's Emscripten glue does);
+ * LiteRT.js's wrapper and the model writer are ES modules, loaded with import(). */
 importScripts("/tfjs/tf-core.min.js", "/tfjs/tf-backend-wasm.min.js", "/ort/ort.wasm.min.js");
 
 // A minimal protobuf writer: enough of onnx.proto (ModelProto > GraphProto > NodeProto/ValueInfoProto) for one node.
@@ -59,6 +63,75 @@ const transpose = (x, rows, cols) => {
   return out;
 };
 
+const LITERT_URL = "/litert/wasm/";
+const LITERT_GLUE = "litert_wasm_threaded_internal.js";
+/** LiteRT.js makes its pool of pthread Workers at load, navigator.hardwareConcurrency of them, and each compiled
+ * model's XNNPACK threads come from it (litertGemm.js, POOL_WORKERS): two models are alive at a time here. */
+const LITERT_POOL = 8;
+
+/** LiteRT.js's threaded build as litertGemm.js loads it: its glue's URL given for its pthread Workers, the pool
+ * sized while it loads, navigator.gpu hidden (products run on the CPU; no WebGPU device is made). */
+async function loadLitert(threads) {
+  const litert = await import("/litert/index.js");
+  const { productModel } = await import("/compute/tfliteModel.js");
+  self.Module = { mainScriptUrlOrBlob: `${LITERT_URL}${LITERT_GLUE}`, locateFile: (file) => `${LITERT_URL}${file}` };
+  const hideGpu = "gpu" in navigator;
+  if (hideGpu) Object.defineProperty(navigator, "gpu", { value: undefined, configurable: true });
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: LITERT_POOL, configurable: true });
+  let liteRt;
+  try {
+    liteRt = await litert.loadLiteRt(LITERT_URL, { threads: true });
+  } finally {
+    if (hideGpu) delete navigator.gpu;
+    delete navigator.hardwareConcurrency;
+  }
+  const wasm = liteRt.liteRtWasm;
+  const env = liteRt.getDefaultEnvironment();
+  const count = Math.max(1, Math.min(threads, wasm.getThreadCount()));
+  const options = { environment: env, accelerator: "wasm", cpuOptions: { numThreads: count }, gpuOptions: {}, webNNOptions: {} };
+  const { READ, WRITE } = wasm.LiteRtTensorBufferLockMode;
+  const put = (tensor, src) => {
+    const buffer = tensor.liteRtTensorBuffer;
+    const at = buffer.lock(WRITE);
+    new Float32Array(wasm.HEAPU8.buffer, at, src.length).set(src);
+    buffer.unlock();
+  };
+  /** C = op(A) @ op(B) compiled once (the wasm module's loadModel/compileModel, as litertGemm.js compiles):
+   * `once` copies A (and B unless `held`, a constant of the model) in, runs, and copies C out into `out`. */
+  function product({ m, k, n, ta, tb }, A, B, out, held) {
+    const started = performance.now();
+    const bytes = productModel({ m, k, n, ta, tb, b: held ? B : null });
+    const at = wasm._malloc(bytes.length);
+    wasm.HEAPU8.set(bytes, at);
+    const model = wasm.loadModel(env.liteRtEnvironment, at, bytes.length);
+    const compiled = wasm.compileModel(env.liteRtEnvironment, model, options);
+    if (typeof compiled?.then === "function") throw new Error("this LiteRT.js build compiles asynchronously");
+    const compileMs = performance.now() - started;
+    const inputs = [new litert.Tensor(new Float32Array(m * k), ta ? [1, k, m] : [1, m, k])];
+    if (!held) inputs.push(new litert.Tensor(new Float32Array(k * n), tb ? [1, n, k] : [1, k, n]));
+    const once = () => {
+      put(inputs[0], A);
+      if (!held) put(inputs[1], B);
+      const outputs = compiled.run(0, inputs.map((t) => t.liteRtTensorBuffer));
+      try {
+        const c = outputs[0].lock(READ);
+        out.set(new Float32Array(wasm.HEAPU8.buffer, c, m * n));
+        outputs[0].unlock();
+      } finally {
+        for (const t of outputs) t.delete();
+      }
+    };
+    const drop = () => {
+      for (const t of inputs) t.delete();
+      compiled.delete();
+      model.delete();
+      wasm._free(at);
+    };
+    return { once, drop, compileMs, accelerated: compiled.isFullyAccelerated() };
+  }
+  return { threads: count, product };
+}
+
 async function measure({ shapes, minMs }) {
   const threads = navigator.hardwareConcurrency;
   const info = { isolated: self.crossOriginIsolated, cores: threads, relaxedSimd: WebAssembly.validate(RELAXED_SIMD),
@@ -72,25 +145,29 @@ async function measure({ shapes, minMs }) {
   ort.env.wasm.wasmPaths = "/ort/";
   ort.env.wasm.numThreads = threads;
   info.ort = { version: ort.env.versions?.web, threads };
+  const litert = await loadLitert(threads);
+  info.litert = { threads: litert.threads };
   const rows = [];
   for (const s of shapes) {
-    const { m, k, n, ta = false } = s;
+    const { m, k, n, ta = false, tb = false } = s;
     const A = random(m * k), B = random(k * n);
-    const aDims = ta ? [k, m] : [m, k];
-    const At = ta ? transpose(A, k, m) : A; // the seam hands tfjs untransposed operands (NumPy transposes first; not timed)
+    const aDims = ta ? [k, m] : [m, k], bDims = tb ? [n, k] : [k, n];
+    // the seam hands tfjs untransposed operands (NumPy transposes first; not timed)
+    const At = ta ? transpose(A, k, m) : A, Bt = tb ? transpose(B, n, k) : B;
     const tfjsOut = new Float32Array(m * n), ortOut = new Float32Array(m * n);
+    const litertOut = new Float32Array(m * n), heldOut = new Float32Array(m * n);
     const tfjsOnce = () => {
-      const a = tf.tensor2d(At, [m, k]), b = tf.tensor2d(B, [k, n]);
+      const a = tf.tensor2d(At, [m, k]), b = tf.tensor2d(Bt, [k, n]);
       const c = tf.matMul(a, b);
       const at = backend.getMemoryOffset(c.dataId) / 4;
       tfjsOut.set(backend.wasm.HEAPF32.subarray(at, at + m * n));
       for (const t of [a, b, c]) t.dispose();
     };
     const created = performance.now();
-    const session = await ort.InferenceSession.create(productModel(aDims, [k, n], [m, n], ta, false), { executionProviders: ["wasm"] });
+    const session = await ort.InferenceSession.create(productModel(aDims, bDims, [m, n], ta, tb), { executionProviders: ["wasm"] });
     const createMs = performance.now() - created;
     const ortOnce = async () => {
-      const { C } = await session.run({ A: new ort.Tensor("float32", A, aDims), B: new ort.Tensor("float32", B, [k, n]) });
+      const { C } = await session.run({ A: new ort.Tensor("float32", A, aDims), B: new ort.Tensor("float32", B, bDims) });
       ortOut.set(C.data);
       C.dispose();
     };
@@ -99,22 +176,32 @@ async function measure({ shapes, minMs }) {
       await f();
       return performance.now() - t;
     };
-    for (let i = 0; i < 2; i++) {
-      tfjsOnce();
-      await ortOnce();
-    }
-    let tfjsMs = Infinity, ortMs = Infinity, spent = 0, reps = 0;
+    const lt = litert.product({ m, k, n, ta, tb }, A, B, litertOut, false);
+    const held = s.held ? litert.product({ m, k, n, ta, tb }, A, B, heldOut, true) : null;
+    const onces = [tfjsOnce, ortOnce, lt.once, ...(held ? [held.once] : [])];
+    for (let i = 0; i < 2; i++) for (const once of onces) await once();
+    const best = onces.map(() => Infinity);
+    let spent = 0, reps = 0;
     while ((spent < minMs || reps < 3) && reps < 200) {
-      const x = await timed(tfjsOnce), y = await timed(ortOnce);
-      tfjsMs = Math.min(tfjsMs, x);
-      ortMs = Math.min(ortMs, y);
-      spent += x + y;
+      for (let j = 0; j < onces.length; j++) {
+        const d = await timed(onces[j]);
+        best[j] = Math.min(best[j], d);
+        spent += d;
+      }
       reps++;
     }
-    let diff = 0;
-    for (let i = 0; i < m * n; i++) diff = Math.max(diff, Math.abs(tfjsOut[i] - ortOut[i]));
-    rows.push({ ...s, tfjsMs, ortMs, reps, diff, createMs });
+    const maxDiff = (out) => {
+      let d = 0;
+      for (let i = 0; i < m * n; i++) d = Math.max(d, Math.abs(tfjsOut[i] - out[i]));
+      return d;
+    };
+    const [tfjsMs, ortMs, litertMs, heldMs = null] = best;
+    rows.push({ ...s, tfjsMs, ortMs, litertMs, heldMs, reps, diff: maxDiff(ortOut),
+      litertDiff: Math.max(maxDiff(litertOut), held ? maxDiff(heldOut) : 0), createMs,
+      compileMs: lt.compileMs, accelerated: lt.accelerated && (!held || held.accelerated) });
     await session.release();
+    lt.drop();
+    held?.drop();
   }
   return { info, rows };
 }
