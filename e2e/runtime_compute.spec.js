@@ -121,19 +121,20 @@ for rnd in range(2):
 m, k, n = 24, 96, 80
 w, w2, wt = operand((k, n)), operand((k, n)), operand((n, k))  # second operands (two of one shape; one transposed)
 w3, w4 = operand((k, 72)), operand((k, 64))  # five held second operands: more than the library's constant models
-h, h2 = operand((m, k)), operand((m, k))  # first operands
-held = [w, w2, wt, w3, w4, h, h2]
+h, h2, h3 = operand((m, k)), operand((m, k)), operand((3, m, k))  # first operands (one a batch)
+held = [w, w2, wt, w3, w4, h, h2, h3]
 addresses = [x.__array_interface__["data"][0] for x in held]
 for phase in range(3):
     inside = []
     with compute.constant(*held):
         for step in range(4):  # the first product of a shape copies the operand in; later ones use the held copy or model
-            x, y = operand((m, k)), operand((k, n))
+            x, y, x3 = operand((m, k)), operand((k, n)), operand((3, m, k))
             for label, a, b, ta, tb in [("w", x, w, False, False), ("w2", x, w2, False, False), ("wt", x, wt, False, True),
                                         ("w3", x, w3, False, False), ("w4", x, w4, False, False),
                                         ("h", h, y, False, False), ("h2", h2, y, False, False),
                                         ("h^T", h.reshape(k, m), y, True, False),  # same memory read as another shape
-                                        ("w rows", x[:, : k // 2].copy(), w[: k // 2], False, False)]:  # a part of a held array
+                                        ("w rows", x[:, : k // 2].copy(), w[: k // 2], False, False),  # a part of a held array
+                                        ("batch @ w", x3, w, False, False), ("h3 @ y", h3, y, False, False)]:  # 3-D with a held operand
                 got = gemm(a, b, ta, tb)
                 check(f"phase {phase} step {step} held {label}", got, a, b, ta, tb)
                 inside.append((label, a, b, ta, tb, got))
