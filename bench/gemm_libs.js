@@ -9,7 +9,8 @@
  *
  *   node bench/gemm_libs.js [--min-ms 400] [--shapes lstm,cnn,mlp,call]
  *
- * Prints G multiply-adds/s per shape (best of the reps, the steadiest figure on a loaded machine), the
+ * Prints G multiply-adds/s per shape (best of the reps, the steadiest figure on a loaded machine; a rep of a
+ * product under a millisecond is several calls back to back, timed together), the
  * ratios onnxruntime-web / tfjs and LiteRT.js / tfjs, and each library's ratio to native. The libraries alternate rep by rep.
  */
 import { execFileSync } from "node:child_process";

@@ -180,12 +180,22 @@ async function measure({ shapes, minMs }) {
     const held = s.held ? litert.product({ m, k, n, ta, tb }, A, B, heldOut, true) : null;
     const onces = [tfjsOnce, ortOnce, lt.once, ...(held ? [held.once] : [])];
     for (let i = 0; i < 2; i++) for (const once of onces) await once();
+    // a sample is `calls` products back to back, at least a millisecond: one tiny product is below the timer's grain
+    const repeated = (once, calls) => async () => {
+      for (let i = 0; i < calls; i++) await once();
+    };
+    const calls = [];
+    for (const once of onces) {
+      let count = 1;
+      while (count < 1024 && (await timed(repeated(once, count))) < 1) count *= 2;
+      calls.push(count);
+    }
     const best = onces.map(() => Infinity);
     let spent = 0, reps = 0;
     while ((spent < minMs || reps < 3) && reps < 200) {
       for (let j = 0; j < onces.length; j++) {
-        const d = await timed(onces[j]);
-        best[j] = Math.min(best[j], d);
+        const d = await timed(repeated(onces[j], calls[j]));
+        best[j] = Math.min(best[j], d / calls[j]);
         spent += d;
       }
       reps++;
