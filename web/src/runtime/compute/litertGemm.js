@@ -39,7 +39,10 @@ async function withGlue(glue, libUrl, start) {
   const glueUrl = `${libUrl}${LITERT_LOADER}`;
   const own = self.importScripts; // Pyodide, loading beside this, calls it too (and falls back to import() when it throws)
   self.importScripts = (...urls) => (urls.length === 1 && String(urls[0]) === glueUrl ? (0, eval)(glue) : own.apply(self, urls));
-  self.Module = { mainScriptUrlOrBlob: glueUrl, locateFile: (file) => `${libUrl}${file}` };
+  // its C++ log (INFO lines at every start, a WARNING that it has no NPU) goes to stderr, which Emscripten prints with
+  // console.error: only errors stay visible (as warnings: a product it cannot run is run on NumPy and says so)
+  const log = (line) => (/^(ERROR|FATAL)/.test(line) ? console.warn : console.debug)(`LiteRT.js: ${line}`);
+  self.Module = { mainScriptUrlOrBlob: glueUrl, locateFile: (file) => `${libUrl}${file}`, print: log, printErr: log };
   const hideGpu = "gpu" in navigator;
   if (hideGpu) Object.defineProperty(navigator, "gpu", { value: undefined, configurable: true });
   Object.defineProperty(navigator, "hardwareConcurrency", { value: POOL_WORKERS, configurable: true });
