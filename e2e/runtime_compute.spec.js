@@ -41,6 +41,14 @@ function expectClose(got, want, path = "") {
   }
 }
 
+/** A fallback path's parity subset: the wide linear and LSTM products and a training run's losses against PyTorch. */
+async function expectFallbackParity(page) {
+  const got = JSON.parse((await runPy(page, read("e2e/compute_parity.py")))[0]);
+  const want = JSON.parse(read("e2e/compute_parity_expected.json"));
+  const pick = ({ linear_wide, lstm_wide, training_losses }) => ({ linear_wide, lstm_wide, training_losses });
+  expectClose(pick(got), pick(want));
+}
+
 const activePath = "from torchpad.kernel import compute\nprint(compute.active())";
 const BOTH = ["ort-wasm", "tfjs-wasm"];
 const LIBS = ["litert-wasm", "ort-wasm", "tfjs-wasm"];
@@ -203,10 +211,7 @@ test.describe("browser compute paths", () => {
       expect(ready.compute.path).toBe("tfjs-wasm");
       expect(ready.compute.libraries).toEqual(["tfjs-wasm"]);
       expect(ready.compute.ort).toContain(expected);
-      const got = JSON.parse((await runPy(page, read("e2e/compute_parity.py")))[0]);
-      const want = JSON.parse(read("e2e/compute_parity_expected.json"));
-      expectClose({ linear_wide: got.linear_wide, lstm_wide: got.lstm_wide, training_losses: got.training_losses },
-        { linear_wide: want.linear_wide, lstm_wide: want.lstm_wide, training_losses: want.training_losses });
+      await expectFallbackParity(page);
       const ran = await counts(page);
       expect(ran["ort-wasm"], JSON.stringify(ran)).toBeUndefined();
       expect(ran["tfjs-wasm"], JSON.stringify(ran)).toBeGreaterThan(0);
@@ -221,10 +226,7 @@ test.describe("browser compute paths", () => {
     expect(ready.compute.libraries).toEqual(["tfjs-wasm"]);
     expect(ready.compute.litert).toContain("LiteRT.js could not load");
     expect(await runPy(page, activePath)).toEqual(["tfjs-wasm"]);
-    const got = JSON.parse((await runPy(page, read("e2e/compute_parity.py")))[0]);
-    const want = JSON.parse(read("e2e/compute_parity_expected.json"));
-    expectClose({ linear_wide: got.linear_wide, lstm_wide: got.lstm_wide, training_losses: got.training_losses },
-      { linear_wide: want.linear_wide, lstm_wide: want.lstm_wide, training_losses: want.training_losses });
+    await expectFallbackParity(page);
     const ran = await counts(page);
     expect(ran["litert-wasm"], JSON.stringify(ran)).toBeUndefined();
     expect(ran["ort-wasm"], JSON.stringify(ran)).toBeUndefined();

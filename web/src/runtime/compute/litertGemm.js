@@ -1,12 +1,12 @@
 /** The page's matrix products on LiteRT.js (Google's TensorFlow Lite runtime for the web, @litertjs/core):
- * XNNPACK built with relaxed SIMD (fused multiply-add) and threads. In the page it ran the seed LSTM's
- * per-step products 2.1x faster than TensorFlow.js's wasm backend (XNNPACK of 2022, plain SIMD) and takes
- * transposed operands as they are, so NumPy makes no transposed copies for it (bench/gemm_libs.js,
- * docs/pyodide.md "Fast compute").
+ * XNNPACK built with relaxed SIMD (fused multiply-add) and threads. Whole training steps in the page measured
+ * 1.1-1.7x faster than on TensorFlow.js's wasm backend (XNNPACK of 2022, plain SIMD), most in the big products;
+ * it takes transposed operands as they are, so NumPy makes no transposed copies for it (bench/browser_kernel.js,
+ * bench/gemm_libs.js, docs/pyodide.md "Default library: LiteRT.js").
  *
  *   const compute = await loadLitert({ libUrl: `${ORIGIN}/litert/` });
  *   compute.path       // "litert-wasm", or "unavailable" with compute.reason (the worker then loads TensorFlow.js)
- *   installCompute(pyodide, compute)   // tfjsGemm.js: torchpad.kernel.compute's products come here
+ *   installCompute(pyodide, compute)   // install.js: torchpad.kernel.compute's products come here
  *
  * Each product shape is a one-operator model (tfliteModel.js) compiled once and kept (the most recently
  * used MODELS_KEPT of them), with its input buffers: a product copies its operands from Pyodide's heap into
@@ -81,7 +81,6 @@ function products(liteRt, threads) {
   let pyHeap = null; // () => Pyodide's current HEAPF32 (replaced when its memory grows)
   const models = new Map(); // shape key -> model entry; Map order is use order
   const held = new Map(); // address -> {count, stamp, uses: Map(shape key -> products), models: Map(shape key -> entry)}
-  let constantModels = 0;
   let stamps = 0;
 
   function compile(shape) {
@@ -141,10 +140,9 @@ function products(liteRt, threads) {
     if (entry) return entry;
     const uses = (keep.uses.get(key) || 0) + 1;
     keep.uses.set(key, uses);
-    if (uses < 2 || constantModels >= CONSTANT_MODELS) return null;
+    if (uses < 2 || [...held.values()].reduce((sum, h) => sum + h.models.size, 0) >= CONSTANT_MODELS) return null;
     const made = compile({ ba: 1, bb: 1, m, k, n, ta, tb, b: pyHeap().slice(pb / 4, pb / 4 + keep.count) });
     keep.models.set(key, made);
-    constantModels++;
     return made;
   }
 
@@ -195,12 +193,11 @@ function products(liteRt, threads) {
     const keep = held.get(p);
     if (!keep) return;
     for (const entry of keep.models.values()) drop(entry);
-    constantModels -= keep.models.size;
     held.delete(p);
   }
 
   /** Bytes of WebAssembly memory: Pyodide's heap and the library's (memories only grow, so this is the peak). */
   const memory = () => ({ pyodide: pyHeap ? pyHeap().buffer.byteLength : 0, library: wasm.HEAPU8.buffer.byteLength });
 
-  return { gemm, hold, release, memory, bindHeap: (fn) => (pyHeap = fn), models: () => models.size };
+  return { gemm, hold, release, memory, bindHeap: (fn) => (pyHeap = fn) };
 }

@@ -4,7 +4,7 @@
  *
  *   const compute = await loadCompute({ libUrl: `${ORIGIN}/tfjs/` });
  *   compute.path            // "tfjs-wasm" or "numpy" (with compute.reason saying why)
- *   installCompute(pyodide, compute)   // routes torchpad.kernel.compute's products here
+ *   installCompute(pyodide, compute)   // install.js: routes torchpad.kernel.compute's products here
  *
  * Hand-off: Python passes the addresses of C-contiguous float32 arrays in Pyodide's heap; this
  * module views them in place (no copy on Pyodide's side), the backend copies each operand once
